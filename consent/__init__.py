@@ -1,0 +1,1 @@
+"""consent: server-side cookie consent driven by a vendor registry."""

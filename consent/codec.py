@@ -1,0 +1,237 @@
+"""The consent cookie: a compact binary payload, signed with itsdangerous under a list of keys.
+
+Layout of the payload before signing (all integers big-endian)::
+
+    version:1  decided_at:4 (seconds since 2020-01-01)  lifetime_days:2  revision:4  consent_id:10
+    method/policy:1  signals:1  table_size:1  table_size * (category_key:2 decision:1)
+    granted plane, then ceil(log2(table_size + 1)) code planes, each ceil(max_vendor_number / 8) bytes
+
+Reading a cookie never raises: anything that is not an authentic, current cookie for this registry is
+"undecided" (logged at debug level).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import struct
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, Signer
+
+from .registry import Registry
+from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Decision, Method, Policy, Signal
+
+log = logging.getLogger("consent.codec")
+
+FORMAT_VERSION = 1
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+#: Browsers cap cookie lifetimes at 400 days (Chrome, and the cookie RFC draft).
+MAX_COOKIE_AGE = timedelta(days=400)
+#: Per-cookie limit that every browser honours (name, value and attributes).
+MAX_COOKIE_BYTES = 4096
+#: How far in the future a decision time may lie before it is treated as forged (clock skew).
+CLOCK_SKEW = timedelta(minutes=5)
+DEFAULT_SALT = "consent.cookie"
+DEFAULT_NAME = "consent"
+
+_HEADER = struct.Struct(">BIH4s10sBBB")
+_ENTRY = struct.Struct(">HB")
+_SIGNATURE_CHARS = 27  # base64 of an HMAC-SHA1
+_METHODS = list(Method)
+_POLICIES = list(Policy)
+_DECISIONS = {1: Decision.GRANTED, 2: Decision.DENIED, 3: Decision.UNASKED}
+_DECISION_CODES = {d: c for c, d in _DECISIONS.items()}
+_SIGNAL_BITS = {Signal.GPC: 1}
+
+
+def cookie_name(base: str = DEFAULT_NAME, *, secure: bool = True, domain: str | None = None) -> str:
+    """``__Host-`` for a secure host-only cookie, ``__Secure-`` when shared with a domain."""
+    if not secure:
+        return base
+    return f"__Secure-{base}" if domain else f"__Host-{base}"
+
+
+def payload_size(registry: Registry) -> int:
+    """Bytes of the unsigned payload for ``registry`` (the same for every choice)."""
+    table = sum(1 for c in registry.categories if not c.required)
+    max_number = max((v.number for v in registry.vendors), default=0)
+    plane = (max_number + 7) // 8
+    return _HEADER.size + table * _ENTRY.size + plane * (1 + table.bit_length())
+
+
+def cookie_size(registry: Registry, name: str) -> int:
+    """Length of ``name=value`` for any state of ``registry``."""
+    return len(name) + 1 + _b64_len(payload_size(registry)) + 1 + _SIGNATURE_CHARS
+
+
+def cookie_size_problem(registry: Registry) -> str | None:
+    """Why ``registry`` cannot be stored in a cookie, or ``None`` when it can."""
+    size = cookie_size(registry, cookie_name(DEFAULT_NAME, domain="x"))
+    if size > MAX_COOKIE_BYTES:
+        return (
+            f"a consent cookie for this registry would take {size} bytes, over the {MAX_COOKIE_BYTES}-byte "
+            "browser limit: use lower vendor numbers or fewer optional categories"
+        )
+    return None
+
+
+def _b64_len(raw: int) -> int:
+    return (raw * 4 + 2) // 3
+
+
+def _b64encode(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _b64decode(data: bytes) -> bytes:
+    return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
+
+
+class CookieCodec:
+    """Turns a :class:`ConsentState` into a signed cookie value and back.
+
+    ``secret_keys`` is one key or a list, oldest first: the newest signs, all verify, so keys rotate
+    without anyone losing their choices; a key dropped from the list invalidates what it signed.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        secret_keys: str | bytes | Sequence[str | bytes],
+        *,
+        salt: str = DEFAULT_SALT,
+        name: str = DEFAULT_NAME,
+        secure: bool = True,
+        domain: str | None = None,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+        max_age: timedelta = MAX_COOKIE_AGE,
+    ) -> None:
+        keys = [
+            k.encode() if isinstance(k, str) else k
+            for k in ([secret_keys] if isinstance(secret_keys, str | bytes) else secret_keys)
+        ]
+        if not keys or not all(keys):
+            raise ValueError("the consent cookie needs a non-empty secret key")
+        if not timedelta(0) < lifetime <= MAX_LIFETIME:
+            raise ValueError("the consent lifetime must be between 1 day and 13 months")
+        self.registry = registry
+        self.signer = Signer(keys, salt=salt, digest_method=hashlib.sha1)
+        self.secure = secure
+        self.domain = domain
+        self.name = cookie_name(name, secure=secure, domain=domain)
+        self.lifetime = lifetime
+        self.max_age = min(max_age, MAX_COOKIE_AGE)
+        size = cookie_size(registry, self.name)
+        if size > MAX_COOKIE_BYTES:
+            raise ValueError(
+                f"this registry's consent cookie would take {size} bytes (limit {MAX_COOKIE_BYTES})"
+            )
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def encode(self, state: ConsentState) -> str:
+        decided_at, expires_at, method = state.decided_at, state.expires_at, state.method
+        if decided_at is None or expires_at is None or method is None:
+            raise ValueError("only a decided state can be stored")
+        decided = int((decided_at - EPOCH).total_seconds())
+        days = (expires_at - decided_at).days
+        signals = 0
+        for signal in state.signals:
+            signals |= _SIGNAL_BITS[signal]
+        consent_id = base64.b32decode(state.consent_id.upper() if state.consent_id else "A" * 16)
+        parts = [
+            _HEADER.pack(
+                FORMAT_VERSION,
+                decided,
+                days,
+                bytes.fromhex(state.revision or "00000000"),
+                consent_id,
+                _METHODS.index(method) | _POLICIES.index(state.policy) << 4,
+                signals,
+                len(state.table),
+            )
+        ]
+        parts += [_ENTRY.pack(key, _DECISION_CODES[decision]) for key, decision in state.table]
+        plane = (max((v.number for v in self.registry.vendors), default=0) + 7) // 8
+        for bits in (state.granted_plane, *state.code_planes):
+            parts.append(bits[:plane].ljust(plane, b"\0"))
+        return self.signer.sign(_b64encode(b"".join(parts))).decode("ascii")
+
+    def cookie_options(self) -> dict[str, Any]:
+        """Attributes for ``set_cookie``: server-set, HttpOnly, SameSite=Lax, Secure by default."""
+        return {
+            "max_age": int(self.max_age.total_seconds()),
+            "path": "/",
+            "domain": self.domain,
+            "secure": self.secure,
+            "httponly": True,
+            "samesite": "Lax",
+        }
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def decode(self, value: str | None, *, now: datetime | None = None) -> ConsentState:
+        """The state a cookie holds, or an undecided one for anything not authentic and current."""
+        if not value:
+            return ConsentState(self.registry)
+        try:
+            return self._decode(value, now)
+        except Exception as exc:  # every failure means "undecided", by design
+            log.debug("consent cookie rejected: %s", exc)
+            return ConsentState(self.registry)
+
+    def _decode(self, value: str, now: datetime | None) -> ConsentState:
+        if len(value) > MAX_COOKIE_BYTES:
+            raise ValueError("oversized cookie")
+        raw = value.encode("ascii")
+        try:
+            payload = _b64decode(self.signer.unsign(raw))
+        except (BadSignature, binascii.Error) as exc:
+            raise ValueError(f"bad signature or encoding: {exc}") from None
+        (version, decided, days, revision, consent_id, how, signals, size) = _HEADER.unpack_from(payload)
+        if version != FORMAT_VERSION:
+            raise ValueError(f"unknown format version {version}")
+        if not 0 < days <= MAX_LIFETIME.days:
+            raise ValueError(f"lifetime of {days} days is out of range")
+        method = _METHODS[how & 0x0F]
+        policy = _POLICIES[how >> 4]
+        offset = _HEADER.size
+        table = []
+        for _ in range(size):
+            key, code = _ENTRY.unpack_from(payload, offset)
+            table.append((key, _DECISIONS[code]))
+            offset += _ENTRY.size
+        planes = 1 + size.bit_length()
+        rest = len(payload) - offset
+        if rest % planes:
+            raise ValueError("truncated planes")
+        width = rest // planes
+        decided_at = EPOCH + timedelta(seconds=decided)
+        expires_at = decided_at + timedelta(days=days)
+        current = now or datetime.now(UTC)
+        cid = base64.b32encode(consent_id).decode("ascii").lower()
+        if decided_at > current + CLOCK_SKEW:
+            raise ValueError("decision dated in the future")
+        if current >= expires_at:
+            log.debug("consent cookie expired on %s", expires_at)
+            return ConsentState(self.registry, consent_id=cid)
+        return ConsentState(
+            self.registry,
+            consent_id=cid,
+            decided_at=decided_at,
+            expires_at=expires_at,
+            revision=revision.hex(),
+            method=method,
+            policy=policy,
+            signals=frozenset(s for s, bit in _SIGNAL_BITS.items() if signals & bit),
+            table=tuple(table),
+            granted_plane=payload[offset : offset + width],
+            code_planes=tuple(
+                payload[offset + width * (p + 1) : offset + width * (p + 2)] for p in range(planes - 1)
+            ),
+        )

@@ -1,0 +1,495 @@
+"""The vendor registry: every service a site uses, the single source of truth for everything else.
+
+The models forbid unknown keys (a typo is an error, not a silent default) and are immutable once
+loaded. Loading from files lives in :mod:`consent.loader`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal, NamedTuple
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .errors import Problem, RegistryError
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+Locale = Annotated[str, Field(pattern=r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")]
+
+#: The highest vendor number a registry may use; the cookie keeps one bit-plane column per number.
+MAX_VENDOR_NUMBER = 8191
+
+_HOST_RE = re.compile(r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_DURATION_RE = re.compile(r"^(\d+)\s*(s|min|h|d|w|mo|y)$")
+_DURATION_SECONDS = {
+    "s": 1,
+    "min": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 7 * 86400,
+    "mo": 30 * 86400 + 36 * 360,  # an average month, 30.44 days
+    "y": 365 * 86400 + 6 * 3600,
+}
+
+
+def https_url(value: str) -> str:
+    """Accept only absolute ``https://`` URLs with a host (policy links, script sources)."""
+    parts = urlsplit(value)
+    if parts.scheme != "https":
+        raise ValueError(f"must be an https:// URL, got {value!r}")
+    if not parts.hostname or " " in value:
+        raise ValueError(f"is not a well-formed URL: {value!r}")
+    return value
+
+
+def duration_seconds(value: str) -> int | None:
+    """Seconds in a lifetime such as ``"13mo"``; ``None`` for ``"session"``."""
+    if value == "session":
+        return None
+    match = _DURATION_RE.match(value)
+    if match is None:
+        raise ValueError(f"lifetime {value!r} is not 'session' or a number with s/min/h/d/w/mo/y")
+    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+
+
+def host_matches(pattern: str, host: str) -> bool:
+    """Whether ``host`` is ``pattern`` or, for ``*.example.com``, a subdomain of it."""
+    host = host.lower()
+    if pattern.startswith("*."):
+        base = pattern[2:]
+        return host == base or host.endswith("." + base)
+    return host == pattern
+
+
+class ConsentModeType(StrEnum):
+    """Google Consent Mode v2 storage types."""
+
+    AD_STORAGE = "ad_storage"
+    AD_USER_DATA = "ad_user_data"
+    AD_PERSONALIZATION = "ad_personalization"
+    ANALYTICS_STORAGE = "analytics_storage"
+    FUNCTIONALITY_STORAGE = "functionality_storage"
+    PERSONALIZATION_STORAGE = "personalization_storage"
+    SECURITY_STORAGE = "security_storage"
+
+
+class VendorIdentity(NamedTuple):
+    """What keeps a visitor's decision about a vendor meaningful across registry edits."""
+
+    number: int
+    category_key: int
+    required: bool
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Cookie(_Model):
+    """A cookie (or other storage) a vendor sets."""
+
+    name: NonEmpty = Field(description="Cookie name; '*' matches any run of characters, e.g. '_ga_*'.")
+    party: Literal["first", "third"] = "first"
+    lifetime: str | None = Field(
+        default=None, description="'session' or a duration such as '30min', '24h', '13mo', '2y'."
+    )
+    purpose: str = ""
+    domain: str | None = Field(default=None, description="For third-party cookies: the domain that sets it.")
+
+    @field_validator("lifetime")
+    @classmethod
+    def _check_lifetime(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_seconds(value)
+        return value
+
+    @property
+    def lifetime_seconds(self) -> int | None:
+        return None if self.lifetime is None else duration_seconds(self.lifetime)
+
+    def matches(self, cookie_name: str) -> bool:
+        pattern = "^" + ".*".join(re.escape(part) for part in self.name.split("*")) + "$"
+        return re.match(pattern, cookie_name) is not None
+
+
+class Script(_Model):
+    """A ``<script>`` the page must contain once the vendor is approved: ``src`` or ``inline``."""
+
+    src: str | None = None
+    inline: str | None = None
+    placement: Literal["head", "body"] = "body"
+    attributes: dict[str, str | bool] = Field(default_factory=dict)
+
+    @field_validator("src")
+    @classmethod
+    def _check_src(cls, value: str | None) -> str | None:
+        return None if value is None else https_url(value)
+
+    @model_validator(mode="after")
+    def _one_of_src_inline(self) -> Script:
+        if (self.src is None) == (self.inline is None):
+            raise ValueError("a script needs exactly one of 'src' or 'inline'")
+        return self
+
+
+class Pixel(_Model):
+    """A tracking image the page must contain once the vendor is approved."""
+
+    src: str
+    placement: Literal["head", "body"] = "body"
+
+    @field_validator("src")
+    @classmethod
+    def _check_src(cls, value: str) -> str:
+        return https_url(value)
+
+
+class Embed(_Model):
+    """An iframe (video, map, widget); ``src`` may hold ``{name}`` fields filled at render time."""
+
+    name: Slug = "default"
+    src: str
+    title: str = ""
+    width: int | None = None
+    height: int | None = None
+    allow: str | None = None
+    allowfullscreen: bool = False
+
+    @field_validator("src")
+    @classmethod
+    def _check_src(cls, value: str) -> str:
+        https_url(value.replace("{", "").replace("}", ""))
+        return value
+
+
+class Category(_Model):
+    """A purpose visitors consent to (or, if ``required``, are told about)."""
+
+    id: Slug
+    title: NonEmpty
+    description: str = ""
+    required: bool = False
+    justification: str | None = Field(
+        default=None, description="Why a required category is strictly necessary (mandatory when required)."
+    )
+    order: int = 0
+    consent_mode: tuple[ConsentModeType, ...] = ()
+
+    @property
+    def key(self) -> int:
+        """A 16-bit identity derived from the slug, used in the consent cookie."""
+        return category_key(self.id)
+
+
+class Vendor(_Model):
+    """A third-party (or first-party) service that needs consent for its purpose."""
+
+    id: Slug = Field(description="Stable forever: decisions are remembered against it.")
+    number: int = Field(
+        ge=1,
+        le=MAX_VENDOR_NUMBER,
+        description="Stable compact identity used in the consent cookie. Never reuse a number: "
+        "list retired ones in 'retired_numbers'.",
+    )
+    name: NonEmpty
+    category: Slug
+    description: str = ""
+    policy_url: str
+    cookies: tuple[Cookie, ...] = ()
+    hosts: tuple[str, ...] = ()
+    scripts: tuple[Script, ...] = ()
+    pixels: tuple[Pixel, ...] = ()
+    embeds: tuple[Embed, ...] = ()
+    without_consent: str | None = Field(
+        default=None, description="What still happens when the visitor declines."
+    )
+    tcf_id: int | None = Field(default=None, ge=1)
+    consent_mode: tuple[ConsentModeType, ...] = ()
+    sale_share: bool = Field(default=False, description="Sells or shares personal data (US laws).")
+
+    @field_validator("policy_url")
+    @classmethod
+    def _check_policy(cls, value: str) -> str:
+        return https_url(value)
+
+    @field_validator("hosts")
+    @classmethod
+    def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for host in value:
+            if not _HOST_RE.match(host):
+                raise ValueError(f"{host!r} is not a host name (use 'example.com' or '*.example.com')")
+        return value
+
+    def embed(self, name: str = "default") -> Embed | None:
+        return next((e for e in self.embeds if e.name == name), None)
+
+    def covers_host(self, host: str) -> bool:
+        return any(host_matches(pattern, host) for pattern in self.hosts)
+
+
+class CategoryText(_Model):
+    title: str | None = None
+    description: str | None = None
+    justification: str | None = None
+
+
+class VendorText(_Model):
+    name: str | None = None
+    description: str | None = None
+    without_consent: str | None = None
+
+
+class LocaleTexts(_Model):
+    """Translations of every visible registry text for one locale."""
+
+    notice: str | None = None
+    categories: dict[str, CategoryText] = Field(default_factory=dict)
+    vendors: dict[str, VendorText] = Field(default_factory=dict)
+
+
+class Registry(_Model):
+    """The whole vendor list of a site."""
+
+    name: NonEmpty
+    version: str = ""
+    default_locale: Locale = "en"
+    locales: tuple[Locale, ...] = ()
+    privacy_policy_url: str | None = None
+    notice: str | None = Field(default=None, description="The site's own first-layer statement.")
+    categories: tuple[Category, ...]
+    vendors: tuple[Vendor, ...] = ()
+    translations: dict[str, LocaleTexts] = Field(default_factory=dict)
+    retired_numbers: tuple[int, ...] = ()
+
+    _vendors_by_id: dict[str, Vendor] = PrivateAttr(default_factory=dict)
+    _categories_by_id: dict[str, Category] = PrivateAttr(default_factory=dict)
+    _localized: dict[str, Registry] = PrivateAttr(default_factory=dict)
+    _identities: dict[str, VendorIdentity] = PrivateAttr(default_factory=dict)
+    _revision: str = PrivateAttr(default="")
+
+    @field_validator("privacy_policy_url")
+    @classmethod
+    def _check_policy(cls, value: str | None) -> str | None:
+        return None if value is None else https_url(value)
+
+    @model_validator(mode="after")
+    def _semantics(self, info: ValidationInfo) -> Registry:
+        if not (info.context or {}).get("skip_semantics"):
+            problems = semantic_problems(self.model_dump(mode="python"))
+            if problems:
+                raise RegistryError(Problem("<registry>", None, path, msg) for path, msg in problems)
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._vendors_by_id = {v.id: v for v in self.vendors}
+        self._categories_by_id = {c.id: c for c in self.categories}
+        self._identities = {
+            v.id: VendorIdentity(
+                v.number, category_key(v.category), self._categories_by_id[v.category].required
+            )
+            for v in self.vendors
+            if v.category in self._categories_by_id
+        }
+        self._revision = _fingerprint(self)
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    @property
+    def all_locales(self) -> tuple[str, ...]:
+        """The default locale first, then every other declared or translated one."""
+        seen = dict.fromkeys([self.default_locale, *self.locales, *self.translations])
+        return tuple(seen)
+
+    @property
+    def revision(self) -> str:
+        """Fingerprint of what is consent-relevant; wording and order do not change it."""
+        return self._revision
+
+    @property
+    def identities(self) -> Mapping[str, VendorIdentity]:
+        """Vendor id to what a stored decision about it is checked against."""
+        return self._identities
+
+    def vendor(self, vendor_id: str) -> Vendor:
+        return self._vendors_by_id[vendor_id]
+
+    def get_vendor(self, vendor_id: str) -> Vendor | None:
+        return self._vendors_by_id.get(vendor_id)
+
+    def category(self, category_id: str) -> Category:
+        return self._categories_by_id[category_id]
+
+    def get_category(self, category_id: str) -> Category | None:
+        return self._categories_by_id.get(category_id)
+
+    def ordered_categories(self) -> tuple[Category, ...]:
+        return tuple(sorted(self.categories, key=lambda c: c.order))
+
+    def vendors_in(self, category_id: str) -> tuple[Vendor, ...]:
+        return tuple(v for v in self.vendors if v.category == category_id)
+
+    def is_required(self, vendor: Vendor) -> bool:
+        return self._categories_by_id[vendor.category].required
+
+    def optional_vendors(self) -> Iterator[Vendor]:
+        return (v for v in self.vendors if not self.is_required(v))
+
+    def vendors_for_host(self, host: str) -> tuple[Vendor, ...]:
+        return tuple(v for v in self.vendors if v.covers_host(host))
+
+    def localized(self, locale: str) -> Registry:
+        """This registry with every visible text in ``locale`` where a translation exists."""
+        base = locale.replace("_", "-").split("-")[0]
+        key = locale if locale in self.translations else base
+        if key == self.default_locale or key not in self.translations:
+            return self
+        cached = self._localized.get(key)
+        if cached is None:
+            cached = _apply_translation(self, self.translations[key])
+            self._localized[key] = cached
+        return cached
+
+
+def category_key(category_id: str) -> int:
+    return int.from_bytes(hashlib.blake2s(category_id.encode(), digest_size=2).digest(), "big")
+
+
+def _fingerprint(registry: Registry) -> str:
+    relevant = {
+        "categories": sorted((c.id, c.required) for c in registry.categories),
+        "vendors": sorted(
+            (v.id, v.number, v.category, sorted(v.hosts), v.sale_share) for v in registry.vendors
+        ),
+    }
+    blob = json.dumps(relevant, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _apply_translation(registry: Registry, texts: LocaleTexts) -> Registry:
+    def pick(overrides: BaseModel | None) -> dict[str, Any]:
+        if overrides is None:
+            return {}
+        return {k: v for k, v in overrides.model_dump().items() if v is not None}
+
+    categories = tuple(c.model_copy(update=pick(texts.categories.get(c.id))) for c in registry.categories)
+    vendors = tuple(v.model_copy(update=pick(texts.vendors.get(v.id))) for v in registry.vendors)
+    update: dict[str, Any] = {"categories": categories, "vendors": vendors}
+    if texts.notice is not None:
+        update["notice"] = texts.notice
+    copy = registry.model_copy(update=update)
+    copy.model_post_init(None)
+    copy._revision = registry.revision
+    return copy
+
+
+# -- checks across fields (run on raw data too, so a broken file still gets every problem) ----------
+
+
+def _items(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, Any]]]:
+    value = data.get(key)
+    if not isinstance(value, list | tuple):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, Mapping)]
+
+
+def semantic_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Problems that span fields: duplicates, dangling references, reused numbers.
+
+    Works on raw, possibly malformed data (skipping what it cannot read) so that the loader can report
+    these next to the per-field errors in one go.
+    """
+    problems: list[tuple[str, str]] = []
+    categories = _items(data, "categories")
+    vendors = _items(data, "vendors")
+
+    category_ids: dict[str, int] = {}
+    keys: dict[int, str] = {}
+    for i, cat in categories:
+        cid = cat.get("id")
+        if isinstance(cid, str):
+            if cid in category_ids:
+                problems.append((f"categories.{i}.id", f"duplicate category id {cid!r}"))
+            category_ids.setdefault(cid, i)
+            key = category_key(cid)
+            if key in keys and keys[key] != cid:
+                problems.append(
+                    (f"categories.{i}.id", f"category id {cid!r} collides with {keys[key]!r}: rename one")
+                )
+            keys.setdefault(key, cid)
+        if cat.get("required") is True and not str(cat.get("justification") or "").strip():
+            problems.append(
+                (f"categories.{i}.justification", "a required category needs a written justification")
+            )
+    if isinstance(data.get("categories"), list | tuple) and not data["categories"]:
+        problems.append(("categories", "at least one category is needed"))
+
+    retired = data.get("retired_numbers")
+    retired_set = set(retired) if isinstance(retired, list | tuple) else set()
+    seen_ids: dict[str, int] = {}
+    seen_numbers: dict[int, str] = {}
+    for i, vendor in vendors:
+        vid = vendor.get("id")
+        label = f"vendor {vid!r}" if isinstance(vid, str) else "vendor"
+        if isinstance(vid, str):
+            if vid in seen_ids:
+                problems.append((f"vendors.{i}.id", f"duplicate vendor id {vid!r}"))
+            seen_ids.setdefault(vid, i)
+        number = vendor.get("number")
+        if isinstance(number, int) and not isinstance(number, bool):
+            if number in seen_numbers:
+                problems.append(
+                    (f"vendors.{i}.number", f"number {number} is already used by {seen_numbers[number]!r}")
+                )
+            elif number in retired_set:
+                problems.append(
+                    (f"vendors.{i}.number", f"number {number} is retired and may never be reused")
+                )
+            seen_numbers.setdefault(number, str(vid))
+        cat = vendor.get("category")
+        if isinstance(cat, str) and category_ids and cat not in category_ids:
+            known = ", ".join(sorted(category_ids))
+            problems.append((f"vendors.{i}.category", f"{label} is in unknown category {cat!r} ({known})"))
+        hosts = [h for h in vendor.get("hosts") or () if isinstance(h, str)]
+        for kind in ("scripts", "pixels", "embeds"):
+            for j, item in _items(vendor, kind):
+                src = item.get("src")
+                if not isinstance(src, str):
+                    continue
+                host = urlsplit(src.replace("{", "").replace("}", "")).hostname
+                if host and not any(host_matches(p, host) for p in hosts):
+                    problems.append(
+                        (f"vendors.{i}.{kind}.{j}.src", f"host {host!r} is not among {label}'s hosts")
+                    )
+
+    translations = data.get("translations")
+    if isinstance(translations, Mapping):
+        for locale, texts in translations.items():
+            if not isinstance(texts, Mapping):
+                continue
+            for kind, noun, known_ids in (
+                ("categories", "category", set(category_ids)),
+                ("vendors", "vendor", set(seen_ids)),
+            ):
+                entries = texts.get(kind)
+                if isinstance(entries, Mapping):
+                    for ref in entries:
+                        if ref not in known_ids:
+                            problems.append(
+                                (f"translations.{locale}.{kind}.{ref}", f"no {noun} {ref!r} to translate")
+                            )
+    return problems
