@@ -460,14 +460,14 @@ def semantic_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
                     (f"vendors.{i}.number", f"number {number} is retired and may never be reused")
                 )
             seen_numbers.setdefault(number, str(vid))
-        cat = vendor.get("category")
-        if isinstance(cat, str) and category_ids and cat not in category_ids:
+        cat_id = vendor.get("category")
+        if isinstance(cat_id, str) and category_ids and cat_id not in category_ids:
             known = ", ".join(sorted(category_ids))
-            problems.append((f"vendors.{i}.category", f"{label} is in unknown category {cat!r} ({known})"))
+            problems.append((f"vendors.{i}.category", f"{label} is in unknown category {cat_id!r} ({known})"))
         hosts = [h for h in vendor.get("hosts") or () if isinstance(h, str)]
         for kind in ("scripts", "pixels", "embeds"):
-            for j, item in _items(vendor, kind):
-                src = item.get("src")
+            for j, part in _items(vendor, kind):
+                src = part.get("src")
                 if not isinstance(src, str):
                     continue
                 host = urlsplit(src.replace("{", "").replace("}", "")).hostname
