@@ -47,6 +47,8 @@ _POLICIES = list(Policy)
 _DECISIONS = {1: Decision.GRANTED, 2: Decision.DENIED, 3: Decision.UNASKED}
 _DECISION_CODES = {d: c for c, d in _DECISIONS.items()}
 _SIGNAL_BITS = {Signal.GPC: 1}
+#: The table size is one byte: at most this many optional categories.
+MAX_OPTIONAL_CATEGORIES = 255
 
 
 def cookie_name(base: str = DEFAULT_NAME, *, secure: bool = True, domain: str | None = None) -> str:
@@ -71,6 +73,11 @@ def cookie_size(registry: Registry, name: str) -> int:
 
 def cookie_size_problem(registry: Registry) -> str | None:
     """Why ``registry`` cannot be stored in a cookie, or ``None`` when it can."""
+    optional = sum(1 for c in registry.categories if not c.required)
+    if optional > MAX_OPTIONAL_CATEGORIES:
+        return (
+            f"the consent cookie holds at most {MAX_OPTIONAL_CATEGORIES} optional categories, not {optional}"
+        )
     size = cookie_size(registry, cookie_name(DEFAULT_NAME, domain="x"))
     if size > MAX_COOKIE_BYTES:
         return (
@@ -127,6 +134,10 @@ class CookieCodec:
         self.lifetime = lifetime
         self.max_age = min(max_age, MAX_COOKIE_AGE)
         size = cookie_size(registry, self.name)
+        if sum(1 for c in registry.categories if not c.required) > MAX_OPTIONAL_CATEGORIES:
+            raise ValueError(
+                f"the consent cookie holds at most {MAX_OPTIONAL_CATEGORIES} optional categories"
+            )
         if size > MAX_COOKIE_BYTES:
             raise ValueError(
                 f"this registry's consent cookie would take {size} bytes (limit {MAX_COOKIE_BYTES})"
@@ -177,7 +188,7 @@ class CookieCodec:
 
     def decode(self, value: str | None, *, now: datetime | None = None) -> ConsentState:
         """The state a cookie holds, or an undecided one for anything not authentic and current."""
-        if not value:
+        if value is None:  # no cookie: the normal first visit, nothing to log
             return ConsentState(self.registry)
         try:
             return self._decode(value, now)
@@ -193,6 +204,9 @@ class CookieCodec:
             payload = _b64decode(self.signer.unsign(raw))
         except (BadSignature, binascii.Error) as exc:
             raise ValueError(f"bad signature or encoding: {exc}") from None
+        signature = raw[raw.rindex(b".") + 1 :]
+        if _b64encode(_b64decode(signature)) != signature:  # unused low bits set: an altered copy
+            raise ValueError("non-canonical signature")
         (version, decided, days, revision, consent_id, how, signals, size) = _HEADER.unpack_from(payload)
         if version != FORMAT_VERSION:
             raise ValueError(f"unknown format version {version}")

@@ -235,7 +235,10 @@ class Vendor(_Model):
                 raise ValueError(f"{host!r} is not a host name (use 'example.com' or '*.example.com')")
         return value
 
-    def embed(self, name: str = "default") -> Embed | None:
+    def embed(self, name: str | None = None) -> Embed | None:
+        """The embed called ``name``, or the vendor's first one."""
+        if name is None:
+            return self.embeds[0] if self.embeds else None
         return next((e for e in self.embeds if e.name == name), None)
 
     def covers_host(self, host: str) -> bool:

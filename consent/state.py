@@ -245,8 +245,12 @@ class ConsentState:
         )
 
     def new_vendors(self) -> tuple[Vendor, ...]:
-        """Vendors to highlight as new: unasked ones, once the visitor has decided about others."""
-        return self.unasked_vendors() if self.is_decided else ()
+        """Vendors to highlight as new: unasked ones, once the visitor has decided about others.
+
+        A click-to-load grant alone answers no purpose, so it makes nothing "new".
+        """
+        answered = any(d is not Decision.UNASKED for _, d in self.table)
+        return self.unasked_vendors() if self.is_decided and answered else ()
 
     def needs_prompt(self, registry: Registry | None = None) -> bool:
         """Whether the banner must ask: no decision yet, or something consent-relevant is new."""
@@ -255,8 +259,8 @@ class ConsentState:
             return self.rebind(registry).needs_prompt()
         if self.decided_at is None:
             return True
-        if self.revision == registry.revision[:8]:
-            return False
+        if self.revision == registry.revision[:8] and all(d is not Decision.UNASKED for _, d in self.table):
+            return False  # nothing consent-relevant changed and every purpose was answered
         if any(self.category_decision(c.id) is Decision.UNASKED for c in registry.categories):
             return True
         return bool(self.unasked_vendors())

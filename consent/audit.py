@@ -1,0 +1,559 @@
+"""Audit a vendor registry: what a privacy officer reads, and what a CI job fails on.
+
+:func:`audit` never raises on a loaded registry; it returns an :class:`AuditReport` holding the
+registry (for the per-category listing) and a list of :class:`Finding` sorted worst first. The three
+renderers turn a report into plain text, JSON or Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from .registry import Category, ConsentModeType, Cookie, Registry, Vendor, duration_seconds, host_matches
+
+#: The CNIL (and most EU regulators) expect consent cookies to live no longer than 13 months.
+THIRTEEN_MONTHS = duration_seconds("13mo") or 0
+#: Chrome caps every cookie at 400 days; a longer declared lifetime is simply false.
+FOUR_HUNDRED_DAYS = 400 * 86400
+
+_AD_WORDS = re.compile(r"\b(?:marketing|advertising|advertisement|ads?)\b")
+_AD_MODES = frozenset(
+    {ConsentModeType.AD_STORAGE, ConsentModeType.AD_USER_DATA, ConsentModeType.AD_PERSONALIZATION}
+)
+_UNITS = {
+    "s": "second",
+    "min": "minute",
+    "h": "hour",
+    "d": "day",
+    "w": "week",
+    "mo": "month",
+    "y": "year",
+}
+_LIFETIME_RE = re.compile(r"^(\d+)\s*([a-z]+)$")
+
+
+class Severity(StrEnum):
+    """How bad a finding is; compares by weight (info < warning < error), not alphabetically."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    # StrEnum would compare the strings ("error" < "info"), which is the wrong order.
+    def __lt__(self, other: object) -> bool:
+        return self.rank < _rank(other)
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= _rank(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > _rank(other)
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= _rank(other)
+
+
+_RANKS = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+def _rank(other: object) -> int:
+    if isinstance(other, str):
+        return _RANKS[Severity(other)]
+    raise TypeError(f"cannot compare a severity with {type(other).__name__}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing worth a look; ``code`` is a stable slug that tooling may match on."""
+
+    severity: Severity
+    code: str
+    vendor: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f" [{self.vendor}]" if self.vendor else ""
+        return f"{self.severity.upper()} {self.code}{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The audited registry and every finding about it, worst first."""
+
+    registry: Registry
+    findings: tuple[Finding, ...]
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def at_least(self, severity: Severity | str) -> tuple[Finding, ...]:
+        """Findings at or above ``severity``."""
+        floor = Severity(severity)
+        return tuple(f for f in self.findings if f.severity >= floor)
+
+    def counts(self) -> dict[str, int]:
+        """Vendors per category id, in category order."""
+        return {c.id: len(self.registry.vendors_in(c.id)) for c in self.registry.ordered_categories()}
+
+    def severity_counts(self) -> dict[str, int]:
+        return {s.value: sum(1 for f in self.findings if f.severity is s) for s in reversed(Severity)}
+
+
+def audit(registry: Registry) -> AuditReport:
+    """Check ``registry`` for what validation cannot reject but a privacy review would question."""
+    findings = [
+        *_check_site(registry),
+        *_check_categories(registry),
+        *_check_vendors(registry),
+        *_check_shared_hosts(registry),
+        *_check_translations(registry),
+    ]
+    # Stable sort: within one severity the findings keep registry order, which reads naturally.
+    findings.sort(key=lambda f: f.severity.rank, reverse=True)
+    return AuditReport(registry, tuple(findings))
+
+
+# -- checks -------------------------------------------------------------------------------------------
+
+
+def _check_site(registry: Registry) -> Iterator[Finding]:
+    if not registry.privacy_policy_url:
+        yield Finding(
+            Severity.INFO,
+            "site-policy-missing",
+            None,
+            "the registry names no privacy_policy_url: the banner cannot link to the site's own policy",
+        )
+
+
+def _check_categories(registry: Registry) -> Iterator[Finding]:
+    for category in registry.ordered_categories():
+        if category.required and not registry.vendors_in(category.id):
+            yield Finding(
+                Severity.INFO,
+                "required-category-empty",
+                None,
+                f"required category {category.id!r} has no vendors",
+            )
+
+
+def _check_vendors(registry: Registry) -> Iterator[Finding]:
+    site = _site_domain(registry)
+    for vendor in registry.vendors:
+        category = registry.category(vendor.category)
+        yield from _check_policy(vendor)
+        for cookie in vendor.cookies:
+            yield from _check_cookie(vendor, cookie)
+        if category.required:
+            yield from _check_required(vendor, category, site)
+        if not vendor.hosts:
+            if _first_party_only(vendor):
+                yield Finding(
+                    Severity.INFO,
+                    "vendor-without-hosts",
+                    vendor.id,
+                    f"{vendor.name} lists no hosts; it sets only first-party cookies and loads nothing",
+                )
+            else:
+                yield Finding(
+                    Severity.WARNING,
+                    "vendor-without-hosts",
+                    vendor.id,
+                    f"{vendor.name} lists no hosts: the gate and a scanner cannot check them",
+                )
+
+
+def _check_policy(vendor: Vendor) -> Iterator[Finding]:
+    # The model already insists on https; kept so that a registry built another way is still checked.
+    if not vendor.policy_url.strip():
+        yield Finding(
+            Severity.ERROR, "policy-missing", vendor.id, f"{vendor.name} has no privacy policy link"
+        )
+    elif urlsplit(vendor.policy_url).scheme != "https":
+        yield Finding(
+            Severity.ERROR,
+            "policy-not-https",
+            vendor.id,
+            f"{vendor.name}'s privacy policy link is not https: {vendor.policy_url}",
+        )
+
+
+def _check_cookie(vendor: Vendor, cookie: Cookie) -> Iterator[Finding]:
+    if cookie.lifetime is None:
+        yield Finding(
+            Severity.WARNING,
+            "cookie-lifetime-missing",
+            vendor.id,
+            f"cookie {cookie.name!r} of {vendor.name} declares no lifetime",
+        )
+        return
+    seconds = cookie.lifetime_seconds
+    if seconds is None:  # a session cookie
+        return
+    if seconds > FOUR_HUNDRED_DAYS:
+        yield Finding(
+            Severity.ERROR,
+            "cookie-lifetime-over-400-days",
+            vendor.id,
+            f"cookie {cookie.name!r} of {vendor.name} claims {human_lifetime(cookie.lifetime)}: "
+            "browsers cap cookies at 400 days, so the declaration is wrong",
+        )
+    elif seconds > THIRTEEN_MONTHS:
+        yield Finding(
+            Severity.WARNING,
+            "cookie-lifetime-over-13-months",
+            vendor.id,
+            f"cookie {cookie.name!r} of {vendor.name} lives {human_lifetime(cookie.lifetime)}, "
+            "longer than the 13 months regulators (CNIL) accept",
+        )
+
+
+def _check_required(vendor: Vendor, category: Category, site: str | None) -> Iterator[Finding]:
+    reasons = []
+    if _AD_WORDS.search(category.id.replace("-", " ")) or _AD_WORDS.search(category.title.lower()):
+        reasons.append(f"its category {category.id!r} is about advertising")
+    if vendor.sale_share:
+        reasons.append("it sells or shares personal data")
+    ad_modes = sorted(m.value for m in _AD_MODES.intersection((*vendor.consent_mode, *category.consent_mode)))
+    if ad_modes:
+        reasons.append(f"it uses consent mode {', '.join(ad_modes)}")
+    if reasons:
+        yield Finding(
+            Severity.ERROR,
+            "marketing-in-required",
+            vendor.id,
+            f"{vendor.name} is in required category {category.id!r} but {'; '.join(reasons)}: "
+            "advertising is never strictly necessary",
+        )
+    for script in vendor.scripts:
+        host = urlsplit(script.src).hostname if script.src else None
+        if host and not _same_site(host, site):
+            yield Finding(
+                Severity.WARNING,
+                "required-third-party-script",
+                vendor.id,
+                f"{vendor.name} is required, so its script from {host} loads before any consent",
+            )
+
+
+def _check_shared_hosts(registry: Registry) -> Iterator[Finding]:
+    # One finding per host listing every claimant, then one per pair whose wildcards overlap.
+    claimants: dict[str, list[Vendor]] = {}
+    for vendor in registry.vendors:
+        for pattern in dict.fromkeys(vendor.hosts):
+            claimants.setdefault(pattern, []).append(vendor)
+    reported: set[frozenset[str]] = set()
+    for pattern, vendors in claimants.items():
+        if len(vendors) > 1:
+            ids = [v.id for v in vendors]
+            reported.update(frozenset(pair) for pair in _pairs(ids))
+            yield Finding(
+                Severity.WARNING,
+                "host-claimed-twice",
+                ids[0],
+                f"host {pattern} is claimed by {_and(ids)}: a request to it cannot be told apart",
+            )
+    patterns = list(claimants)
+    for i, first in enumerate(patterns):
+        for second in patterns[i + 1 :]:
+            if not _overlap(first, second):
+                continue
+            for a in claimants[first]:
+                for b in claimants[second]:
+                    if a.id != b.id and frozenset((a.id, b.id)) not in reported:
+                        reported.add(frozenset((a.id, b.id)))
+                        yield Finding(
+                            Severity.WARNING,
+                            "host-claimed-twice",
+                            a.id,
+                            f"hosts {first} and {second} overlap, claimed by {a.id!r} and {b.id!r}: "
+                            "a request to them cannot be told apart",
+                        )
+
+
+def _pairs(items: list[str]) -> Iterator[tuple[str, str]]:
+    for i, a in enumerate(items):
+        for b in items[i + 1 :]:
+            yield a, b
+
+
+def _and(ids: list[str]) -> str:
+    quoted = [repr(i) for i in ids]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def _check_translations(registry: Registry) -> Iterator[Finding]:
+    for locale in registry.locales:
+        if locale == registry.default_locale:
+            continue
+        missing = list(_untranslated(registry, locale))
+        if missing:
+            yield Finding(
+                Severity.WARNING,
+                "translation-missing",
+                None,
+                f"locale {locale!r} lacks {len(missing)} text{'s' if len(missing) != 1 else ''}: "
+                + ", ".join(missing),
+            )
+
+
+def _untranslated(registry: Registry, locale: str) -> Iterator[str]:
+    """Dotted names of visible texts with no translation, looked up the way ``localized`` does."""
+    base = locale.replace("_", "-").split("-")[0]
+    texts = registry.translations.get(locale) or registry.translations.get(base)
+
+    def needs(value: str | None, translated: str | None) -> bool:
+        # Only texts that exist in the default locale need a translation.
+        return bool(value and value.strip()) and not (translated and translated.strip())
+
+    if needs(registry.notice, texts.notice if texts else None):
+        yield "notice"
+    for category in registry.ordered_categories():
+        ctext = texts.categories.get(category.id) if texts else None
+        for field in ("title", "description", *(("justification",) if category.required else ())):
+            if needs(getattr(category, field), getattr(ctext, field, None)):
+                yield f"categories.{category.id}.{field}"
+    for vendor in registry.vendors:
+        vtext = texts.vendors.get(vendor.id) if texts else None
+        for field in ("description", "without_consent"):
+            if needs(getattr(vendor, field), getattr(vtext, field, None)):
+                yield f"vendors.{vendor.id}.{field}"
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+
+def _first_party_only(vendor: Vendor) -> bool:
+    return (
+        all(c.party == "first" for c in vendor.cookies)
+        and not vendor.scripts
+        and not vendor.pixels
+        and not vendor.embeds
+    )
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two host patterns can match the same host."""
+    return host_matches(a, b.removeprefix("*.")) or host_matches(b, a.removeprefix("*."))
+
+
+def _site_domain(registry: Registry) -> str | None:
+    """The site's own domain, guessed from its privacy policy link (the last two labels)."""
+    host = urlsplit(registry.privacy_policy_url or "").hostname
+    return ".".join(host.split(".")[-2:]) if host else None
+
+
+def _same_site(host: str, site: str | None) -> bool:
+    return site is not None and (host == site or host.endswith("." + site))
+
+
+def human_lifetime(lifetime: str | None) -> str:
+    """``"2y"`` as ``"2 years"``, ``"session"`` as is, a missing lifetime as ``"not declared"``."""
+    if lifetime is None:
+        return "not declared"
+    if lifetime == "session":
+        return "session"
+    match = _LIFETIME_RE.match(lifetime)
+    if match is None or match.group(2) not in _UNITS:
+        return lifetime
+    count = int(match.group(1))
+    unit = _UNITS[match.group(2)]
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
+# -- renderers ----------------------------------------------------------------------------------------
+
+
+def report_data(report: AuditReport) -> dict[str, Any]:
+    """The report as plain JSON-ready data (what :func:`render_json` prints)."""
+    registry = report.registry
+    return {
+        "registry": {
+            "name": registry.name,
+            "version": registry.version,
+            "revision": registry.revision,
+            "default_locale": registry.default_locale,
+            "locales": list(registry.all_locales),
+            "privacy_policy_url": registry.privacy_policy_url,
+        },
+        "summary": {
+            "vendors": len(registry.vendors),
+            "categories": report.counts(),
+            "findings": report.severity_counts(),
+        },
+        "findings": [
+            {"severity": f.severity.value, "code": f.code, "vendor": f.vendor, "message": f.message}
+            for f in report.findings
+        ],
+        "categories": [
+            {
+                "id": category.id,
+                "title": category.title,
+                "description": category.description,
+                "required": category.required,
+                "justification": category.justification,
+                "vendors": [_vendor_data(v) for v in registry.vendors_in(category.id)],
+            }
+            for category in registry.ordered_categories()
+        ],
+    }
+
+
+def _vendor_data(vendor: Vendor) -> dict[str, Any]:
+    return {
+        "id": vendor.id,
+        "number": vendor.number,
+        "name": vendor.name,
+        "description": vendor.description,
+        "policy_url": vendor.policy_url,
+        "hosts": list(vendor.hosts),
+        "cookies": [
+            {
+                "name": c.name,
+                "party": c.party,
+                "lifetime": c.lifetime,
+                "lifetime_text": human_lifetime(c.lifetime),
+                "purpose": c.purpose,
+                "domain": c.domain,
+            }
+            for c in vendor.cookies
+        ],
+        "without_consent": vendor.without_consent,
+        "sale_share": vendor.sale_share,
+    }
+
+
+def render_json(report: AuditReport) -> str:
+    return json.dumps(report_data(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_text(report: AuditReport) -> str:
+    registry = report.registry
+    out: list[str] = []
+    title = f"{registry.name} {registry.version}".strip()
+    out.append(f"Cookie audit: {title} (revision {registry.revision})")
+    out.append("")
+    out.append(_summary_line(report))
+    for category in registry.ordered_categories():
+        out.append(f"  {category.title} [{category.id}]: {len(registry.vendors_in(category.id))}")
+    out.append("")
+    out.append("Findings:" if report.findings else "Findings: none")
+    out.extend(f"  {f}" for f in report.findings)
+    for category in registry.ordered_categories():
+        out.append("")
+        kind = "required" if category.required else "optional"
+        heading = f"== {category.title} ({kind}) =="
+        out.append(heading)
+        if category.description:
+            out.append(category.description)
+        if category.required and category.justification:
+            out.append(f"Why required: {category.justification}")
+        vendors = registry.vendors_in(category.id)
+        if not vendors:
+            out.append("  (no vendors)")
+        for vendor in vendors:
+            out.append("")
+            out.append(f"  {vendor.name} [{vendor.id}, #{vendor.number}]")
+            if vendor.description:
+                out.append(f"    Purpose: {vendor.description}")
+            out.append(f"    Privacy policy: {vendor.policy_url}")
+            out.append(f"    Hosts: {', '.join(vendor.hosts) or 'none declared'}")
+            if vendor.without_consent:
+                out.append(f"    Without consent: {vendor.without_consent}")
+            if vendor.sale_share:
+                out.append("    Sells or shares personal data: yes")
+            if vendor.cookies:
+                out.append("    Cookies:")
+                for c in vendor.cookies:
+                    purpose = f": {c.purpose}" if c.purpose else ""
+                    out.append(f"      {c.name} ({c.party}-party, {human_lifetime(c.lifetime)}){purpose}")
+    return "\n".join(out) + "\n"
+
+
+def _summary_line(report: AuditReport) -> str:
+    registry = report.registry
+    counts = ", ".join(f"{n} {s}" for s, n in report.severity_counts().items())
+    return f"{len(registry.vendors)} vendors in {len(registry.categories)} categories; findings: {counts}"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def escape_markdown(text: str) -> str:
+    """Registry text as literal Markdown: special characters escaped, kept on one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def render_markdown(report: AuditReport) -> str:
+    registry = report.registry
+    out: list[str] = []
+    title = f"{registry.name} {registry.version}".strip()
+    out.append(f"# Cookie audit: {escape_markdown(title)}")
+    out.append("")
+    out.append(f"Revision `{registry.revision}`. {_summary_line(report)}.")
+    out.append("")
+    out.append("| Category | Required | Vendors |")
+    out.append("| --- | --- | ---: |")
+    for category in registry.ordered_categories():
+        required = "yes" if category.required else "no"
+        out.append(
+            f"| {escape_markdown(category.title)} | {required} | {len(registry.vendors_in(category.id))} |"
+        )
+    out.append("")
+    out.append("## Findings")
+    out.append("")
+    if not report.findings:
+        out.append("None.")
+    for f in report.findings:
+        where = f" ({escape_markdown(f.vendor)})" if f.vendor else ""
+        out.append(f"- **{f.severity.value}** `{f.code}`{where}: {escape_markdown(f.message)}")
+    for category in registry.ordered_categories():
+        out.append("")
+        kind = "required" if category.required else "optional"
+        out.append(f"## {escape_markdown(category.title)} ({kind})")
+        out.append("")
+        if category.description:
+            out.append(escape_markdown(category.description))
+            out.append("")
+        if category.required and category.justification:
+            out.append(f"*Why required:* {escape_markdown(category.justification)}")
+            out.append("")
+        vendors = registry.vendors_in(category.id)
+        if not vendors:
+            out.append("No vendors.")
+        for vendor in vendors:
+            out.extend(_markdown_vendor(vendor))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _markdown_vendor(vendor: Vendor) -> Iterable[str]:
+    yield f"### {escape_markdown(vendor.name)}"
+    yield ""
+    if vendor.description:
+        yield escape_markdown(vendor.description)
+        yield ""
+    yield f"- Privacy policy: <{vendor.policy_url}>"
+    hosts = ", ".join(f"`{h}`" for h in vendor.hosts) or "none declared"
+    yield f"- Hosts: {hosts}"
+    if vendor.without_consent:
+        yield f"- Without consent: {escape_markdown(vendor.without_consent)}"
+    if vendor.sale_share:
+        yield "- Sells or shares personal data: **yes**"
+    yield ""
+    if vendor.cookies:
+        yield "| Cookie | Party | Lifetime | Purpose |"
+        yield "| --- | --- | --- | --- |"
+        for c in vendor.cookies:
+            yield f"| {escape_markdown(c.name)} | {c.party} | {human_lifetime(c.lifetime)} | {escape_markdown(c.purpose)} |"
+        yield ""

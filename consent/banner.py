@@ -1,0 +1,205 @@
+"""Rendering the consent banner, the preferences panel, click-to-load placeholders and the settings link.
+
+Framework-free: give it a Jinja environment whose loader can find ``consent/...`` templates (the site's
+own first, so any file can be overridden; :func:`make_environment` builds one) and a
+:class:`WidgetContext`. The Flask extension passes Flask's own environment.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from .gate import embed_slot, render_iframe
+from .i18n import text_direction, translations
+from .registry import Cookie, Registry
+from .state import ConsentState, Signal
+
+POSITIONS = ("bar", "modal", "corner")
+
+
+def make_environment(site_loader: BaseLoader | None = None) -> Environment:
+    """A Jinja environment that finds the site's templates first and the package's last."""
+    package = PackageLoader("consent.widget", "templates")
+    loader = ChoiceLoader([site_loader, package]) if site_loader else package
+    return Environment(loader=loader, autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+@dataclass(frozen=True)
+class WidgetContext:
+    """Everything the widget templates need about one visitor and one page."""
+
+    registry: Registry
+    state: ConsentState
+    locale: str
+    action_url: str
+    preferences_url: str
+    stylesheet_url: str = ""
+    policy_url: str | None = None
+    next: str = "/"
+    csrf_field: Markup = field(default_factory=Markup)
+    position: str = "bar"
+    floating: bool = False
+
+    def with_state(self, state: ConsentState) -> WidgetContext:
+        return replace(self, state=state)
+
+
+def describe_lifetime(
+    cookie: Cookie, ngettext: Callable[[str, str, int], str], gettext: Callable[[str], str]
+) -> str:
+    seconds = cookie.lifetime_seconds
+    if cookie.lifetime is None:
+        return gettext("not stated")
+    if seconds is None:
+        return gettext("session")
+    units: tuple[tuple[int, str, str], ...] = (
+        (365 * 86400, "%(num)d year", "%(num)d years"),
+        (30 * 86400, "%(num)d month", "%(num)d months"),
+        (86400, "%(num)d day", "%(num)d days"),
+        (3600, "%(num)d hour", "%(num)d hours"),
+        (60, "%(num)d minute", "%(num)d minutes"),
+    )
+    for size, singular, plural in units:
+        if seconds >= size:
+            count = round(seconds / size)
+            return ngettext(singular, plural, count) % {"num": count}
+    return ngettext("%(num)d second", "%(num)d seconds", seconds) % {"num": seconds}
+
+
+class Widget:
+    """Renders the widget's templates; caches the banner, which is the same for every undecided visitor."""
+
+    def __init__(self, env: Environment, cache_size: int = 256) -> None:
+        self.env = env
+        self._cache: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _variables(self, ctx: WidgetContext) -> dict[str, Any]:
+        catalog = translations(ctx.locale)
+        registry = ctx.registry.localized(ctx.locale)
+        state = ctx.state if ctx.state.registry is ctx.registry else ctx.state.rebind(ctx.registry)
+        new_vendors = tuple(registry.vendor(v.id) for v in state.new_vendors())
+
+        def gettext(message: str, **kwargs: Any) -> str:
+            text = catalog.gettext(message)
+            return text % kwargs if kwargs else text
+
+        def ngettext(singular: str, plural: str, n: int, **kwargs: Any) -> str:
+            return catalog.ngettext(singular, plural, n) % ({"num": n} | kwargs)
+
+        return {
+            "registry": registry,
+            "categories": registry.ordered_categories(),
+            "state": state,
+            "locale": ctx.locale,
+            "dir": text_direction(ctx.locale),
+            "_": gettext,
+            "gettext": gettext,
+            "ngettext": catalog.ngettext,
+            "lifetime": lambda cookie: describe_lifetime(cookie, catalog.ngettext, catalog.gettext),
+            "action_url": ctx.action_url,
+            "preferences_url": ctx.preferences_url,
+            "stylesheet_url": ctx.stylesheet_url,
+            "policy_url": ctx.policy_url or registry.privacy_policy_url,
+            "next": ctx.next,
+            "csrf_field": ctx.csrf_field,
+            "position": ctx.position if ctx.position in POSITIONS else "bar",
+            "floating": ctx.floating,
+            "new_vendors": new_vendors,
+            "new_vendor_ids": frozenset(v.id for v in new_vendors),
+            "gpc": Signal.GPC in state.signals,
+        }
+
+    def render(self, template: str, ctx: WidgetContext, **extra: Any) -> Markup:
+        return Markup(self.env.get_template(template).render(self._variables(ctx) | extra))
+
+    def banner(self, ctx: WidgetContext) -> Markup:
+        """The first layer when the visitor must be asked, plus the (empty) dialog for the second."""
+        dialog = self._cached(
+            ("dialog", ctx.locale, ctx.registry.revision), lambda: self.render("consent/dialog.html", ctx)
+        )
+        if not ctx.state.needs_prompt(ctx.registry):
+            return dialog
+        if ctx.state.is_decided:  # lists what is new for this visitor: not shared between visitors
+            return self.render("consent/banner.html", ctx) + dialog
+        key = (
+            "banner",
+            ctx.locale,
+            ctx.registry.revision,
+            ctx.next,
+            str(ctx.csrf_field),
+            ctx.position,
+            ctx.policy_url,
+            ctx.action_url,
+            ctx.preferences_url,
+            frozenset(ctx.state.signals),
+        )
+        return self._cached(key, lambda: self.render("consent/banner.html", ctx)) + dialog
+
+    def panel(self, ctx: WidgetContext) -> Markup:
+        return self.render("consent/panel.html", ctx)
+
+    def preferences_page(self, ctx: WidgetContext) -> Markup:
+        return self.render("consent/preferences.html", ctx)
+
+    def settings_link(self, ctx: WidgetContext) -> Markup:
+        return self.render("consent/settings_link.html", ctx)
+
+    def placeholder(self, ctx: WidgetContext, vendor_id: str) -> Markup:
+        """A click-to-load placeholder that grants just this vendor (empty once it is allowed)."""
+        if ctx.state.allows(vendor_id):
+            return Markup("")
+        localized = ctx.registry.localized(ctx.locale)
+        vendor = localized.vendor(vendor_id)
+        inner = self.render(
+            "consent/placeholder.html", ctx, vendor=vendor, category=localized.category(vendor.category)
+        )
+        return Markup(
+            '<div class="consent-embed" data-consent-slot="placeholder-{}" data-consent-vendor="{}">{}</div>'
+        ).format(vendor_id, vendor_id, inner)
+
+    def embed(
+        self,
+        ctx: WidgetContext,
+        vendor_id: str,
+        name: str | None = None,
+        title: str | None = None,
+        **params: object,
+    ) -> Markup:
+        """The embed itself when its vendor is allowed, else a click-to-load placeholder."""
+        registry = ctx.registry
+        vendor = registry.vendor(vendor_id)
+        embed = vendor.embed(name)
+        if embed is None:
+            raise KeyError(f"vendor {vendor_id!r} declares no embed named {name!r}")
+        slot = embed_slot(vendor_id, embed, params)
+        if ctx.state.allows(vendor_id):
+            inner = render_iframe(embed, params, title)
+        else:
+            localized = registry.localized(ctx.locale)
+            inner = self.render(
+                "consent/placeholder.html",
+                ctx,
+                vendor=localized.vendor(vendor_id),
+                category=localized.category(vendor.category),
+            )
+        return Markup(
+            '<div class="consent-embed" data-consent-slot="{}" data-consent-vendor="{}">{}</div>'
+        ).format(slot, vendor_id, inner)
+
+    def _cached(self, key: tuple[Any, ...], render: Callable[[], Markup]) -> Markup:
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        value = render()
+        self._cache[key] = value
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return value

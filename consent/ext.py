@@ -1,0 +1,407 @@
+"""The Flask extension: ``Consent(app=None)`` + ``init_app``, ``current_consent`` and the Jinja helpers.
+
+Configuration (argument > ``app.config`` > default):
+
+=============================== ======================================================================
+``CONSENT_REGISTRY``            path of the vendor registry file, or a :class:`Registry` (required)
+``CONSENT_SECRET_KEY``          key that signs the cookie; default ``SECRET_KEY``
+``CONSENT_SECRET_KEY_FALLBACKS`` older keys still accepted; default ``SECRET_KEY_FALLBACKS``
+``CONSENT_COOKIE_NAME``         ``"consent"`` (prefixed ``__Host-``/``__Secure-`` when secure)
+``CONSENT_COOKIE_SECURE``       ``True``; set ``False`` only for local plain-http development
+``CONSENT_COOKIE_DOMAIN``       ``None`` (host-only); a domain shares consent across subdomains
+``CONSENT_COOKIE_MAX_AGE``      cookie lifetime in days, at most 400 (default 400)
+``CONSENT_LIFETIME``            days before visitors are asked again, at most 395 (default 182)
+``CONSENT_URL_PREFIX``          where the blueprint lives, default ``"/consent"``
+``CONSENT_POLICY_URL``          the site's privacy policy; default the registry's
+``CONSENT_LOCALES``             locales offered; default every locale of the registry
+``CONSENT_LOCALE``              a fixed locale, or a callable ``(request) -> str``; default negotiated
+``CONSENT_POSITION``            ``"bar"``, ``"modal"`` or ``"corner"``
+``CONSENT_FLOATING_BUTTON``     also show a small floating settings button (default ``False``)
+``CONSENT_CSP``                 ``None`` (off), ``"enforce"`` or ``"report-only"``
+``CONSENT_CSP_EXTRA``           extra sources per directive, e.g. ``{"img-src": ["https://cdn.example"]}``
+``CONSENT_CSP_REPORT_URI``      where browsers report violations
+``CONSENT_MAX_FORM_BYTES``      largest consent form accepted (default 16384)
+=============================== ======================================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import wraps
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar, cast
+
+from blinker import Namespace
+from flask import Flask, Response, abort, current_app, g, request, url_for
+from markupsafe import Markup
+from werkzeug.local import LocalProxy
+
+from .banner import Widget, WidgetContext
+from .codec import MAX_COOKIE_AGE, CookieCodec
+from .csp import build_policy, new_nonce
+from .gate import Gate, decide, render_scripts
+from .i18n import negotiate
+from .loader import load_registry
+from .registry import Registry
+from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState
+
+EXTENSION_KEY = "consent"
+
+_signals = Namespace()
+#: The visitor decided for the first time. Sent with ``state`` and ``previous``.
+consent_given = _signals.signal("consent-given")
+#: A visitor who had decided changed their choices.
+consent_changed = _signals.signal("consent-changed")
+#: A visitor withdrew every optional consent.
+consent_withdrawn = _signals.signal("consent-withdrawn")
+
+DEFAULTS: dict[str, Any] = {
+    "CONSENT_REGISTRY": None,
+    "CONSENT_SECRET_KEY": None,
+    "CONSENT_SECRET_KEY_FALLBACKS": None,
+    "CONSENT_COOKIE_NAME": "consent",
+    "CONSENT_COOKIE_SECURE": True,
+    "CONSENT_COOKIE_DOMAIN": None,
+    "CONSENT_COOKIE_MAX_AGE": MAX_COOKIE_AGE.days,
+    "CONSENT_LIFETIME": DEFAULT_LIFETIME.days,
+    "CONSENT_URL_PREFIX": "/consent",
+    "CONSENT_POLICY_URL": None,
+    "CONSENT_LOCALES": None,
+    "CONSENT_LOCALE": None,
+    "CONSENT_POSITION": "bar",
+    "CONSENT_FLOATING_BUTTON": False,
+    "CONSENT_CSP": None,
+    "CONSENT_CSP_EXTRA": {},
+    "CONSENT_CSP_REPORT_URI": None,
+    "CONSENT_MAX_FORM_BYTES": 16 * 1024,
+}
+
+_WIDGET = files("consent.widget")
+
+
+def _asset_version() -> str:
+    digest = hashlib.sha256()
+    for name in ("consent.css", "consent.js"):
+        digest.update((_WIDGET / "static" / name).read_bytes())
+    return digest.hexdigest()[:10]
+
+
+@dataclass
+class ConsentSettings:
+    """Per-app state, kept in ``app.extensions["consent"]``."""
+
+    registry: Registry
+    config: Mapping[str, Any]
+    widget: Widget
+    asset_version: str
+    _codec: CookieCodec | None = field(default=None, repr=False)
+
+    @property
+    def codec(self) -> CookieCodec:
+        if self._codec is None:  # built on first use, so SECRET_KEY may be set after init_app
+            self._codec = self._make_codec()
+        return self._codec
+
+    def _make_codec(self) -> CookieCodec:
+        config = self.config
+        app_config = current_app.config
+        key = config["CONSENT_SECRET_KEY"] or app_config.get("SECRET_KEY")
+        if not key:
+            raise RuntimeError("consent needs CONSENT_SECRET_KEY or SECRET_KEY to sign its cookie")
+        fallbacks = config["CONSENT_SECRET_KEY_FALLBACKS"]
+        if fallbacks is None:
+            fallbacks = app_config.get("SECRET_KEY_FALLBACKS") or []
+        return CookieCodec(
+            self.registry,
+            [*fallbacks, key],
+            name=config["CONSENT_COOKIE_NAME"],
+            secure=bool(config["CONSENT_COOKIE_SECURE"]),
+            domain=config["CONSENT_COOKIE_DOMAIN"],
+            lifetime=timedelta(days=int(config["CONSENT_LIFETIME"])),
+            max_age=timedelta(days=int(config["CONSENT_COOKIE_MAX_AGE"])),
+        )
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(self.config["CONSENT_LOCALES"] or self.registry.all_locales)
+
+
+class Consent:
+    """Cookie consent for a Flask app, driven by a vendor registry.
+
+    ``Consent(app, registry="vendors.toml")`` or, with an app factory, ``consent = Consent()`` then
+    ``consent.init_app(app)``. Keyword arguments override the matching ``CONSENT_*`` config keys.
+    """
+
+    def __init__(
+        self, app: Flask | None = None, *, registry: Registry | str | Path | None = None, **options: Any
+    ) -> None:
+        unknown = [k for k in options if f"CONSENT_{k.upper()}" not in DEFAULTS]
+        if unknown:
+            raise TypeError(f"unknown Consent options: {', '.join(unknown)}")
+        self.options = {f"CONSENT_{k.upper()}": v for k, v in options.items()}
+        if registry is not None:
+            self.options["CONSENT_REGISTRY"] = registry
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        config = {key: self.options.get(key, app.config[key]) for key in DEFAULTS}
+        if config["CONSENT_MAX_FORM_BYTES"] <= 0:
+            raise ValueError("CONSENT_MAX_FORM_BYTES must be positive")
+        if not 0 < int(config["CONSENT_LIFETIME"]) <= MAX_LIFETIME.days:
+            raise ValueError(f"CONSENT_LIFETIME must be 1 to {MAX_LIFETIME.days} days")
+        registry = _resolve_registry(config["CONSENT_REGISTRY"], app)
+        settings = ConsentSettings(
+            registry=registry,
+            config=config,
+            widget=Widget(app.jinja_env),
+            asset_version=_asset_version(),
+        )
+        app.extensions[EXTENSION_KEY] = settings
+
+        from .views import create_blueprint
+
+        app.register_blueprint(create_blueprint(), url_prefix=config["CONSENT_URL_PREFIX"])
+        app.jinja_env.globals.update(
+            consent=current_consent,
+            consent_head=consent_head,
+            consent_scripts=consent_scripts,
+            consent_banner=consent_banner,
+            consent_settings_link=consent_settings_link,
+            consent_embed=consent_embed,
+            consent_placeholder=consent_placeholder,
+            consent_nonce=consent_nonce,
+        )
+        app.after_request(_after_request)
+
+
+def _resolve_registry(value: Registry | str | Path | None, app: Flask) -> Registry:
+    if isinstance(value, Registry):
+        return value
+    if value is None:
+        raise RuntimeError("consent needs a vendor registry: pass registry=... or set CONSENT_REGISTRY")
+    path = Path(value)
+    if not path.is_absolute():
+        path = Path(app.root_path) / path
+    return load_registry(path)
+
+
+# -- per request ------------------------------------------------------------------------------------
+
+
+def get_settings() -> ConsentSettings:
+    try:
+        return cast(ConsentSettings, current_app.extensions[EXTENSION_KEY])
+    except KeyError:
+        raise RuntimeError("Consent is not initialised on this app: call Consent(app) or init_app") from None
+
+
+def get_consent() -> ConsentState:
+    """This request's consent, read from the cookie once and cached on ``g``."""
+    g._consent_varies = True
+    state: ConsentState | None = g.get("_consent_state")
+    if state is None:
+        settings = get_settings()
+        state = settings.codec.decode(request.cookies.get(settings.codec.name))
+        g._consent_state = state
+    return state
+
+
+def set_request_consent(state: ConsentState) -> None:
+    """Make ``state`` this request's consent (after a decision, so the response reflects it)."""
+    g._consent_state = state
+    g.pop("_consent_gate", None)
+
+
+#: The current visitor's :class:`~consent.state.ConsentState`, e.g. ``current_consent.allows("vimeo")``.
+current_consent: ConsentState = cast(ConsentState, LocalProxy(get_consent))
+
+
+def get_gate() -> Gate:
+    gate: Gate | None = g.get("_consent_gate")
+    if gate is None:
+        gate = decide(get_settings().registry, get_consent())
+        g._consent_gate = gate
+    return gate
+
+
+def consent_nonce() -> str:
+    """This response's CSP nonce (use it on the site's own inline scripts when ``CONSENT_CSP`` is on)."""
+    nonce: str | None = g.get("_consent_nonce")
+    if nonce is None:
+        nonce = g._consent_nonce = new_nonce()
+    return nonce
+
+
+def _nonce_if_csp() -> str | None:
+    return consent_nonce() if get_settings().config["CONSENT_CSP"] else None
+
+
+def current_locale() -> str:
+    settings = get_settings()
+    chosen = settings.config["CONSENT_LOCALE"]
+    if callable(chosen):
+        return str(chosen(request))
+    if chosen:
+        return str(chosen)
+    g._consent_varies_language = True
+    preferred = [lang for lang, _ in request.accept_languages]
+    return negotiate(preferred, settings.locales, settings.registry.default_locale)
+
+
+def safe_next(value: str | None) -> str:
+    """A same-site path to return to; anything that could leave the site becomes ``/``."""
+    if not value or len(value) > 2048 or not value.startswith("/"):
+        return "/"
+    if value.startswith(("//", "/\\")) or any(c in value for c in "\\\r\n\t\0") or not value.isprintable():
+        return "/"
+    return value
+
+
+def current_path() -> str:
+    return safe_next(request.full_path.rstrip("?") if request.query_string else request.path)
+
+
+def widget_context(state: ConsentState | None = None, next_url: str | None = None) -> WidgetContext:
+    settings = get_settings()
+    config = settings.config
+    target = safe_next(next_url) if next_url is not None else current_path()
+    return WidgetContext(
+        registry=settings.registry,
+        state=state or get_consent(),
+        locale=current_locale(),
+        action_url=url_for("consent.decide"),
+        preferences_url=url_for("consent.preferences", next=target),
+        stylesheet_url=_static_url("consent.css"),
+        policy_url=config["CONSENT_POLICY_URL"],
+        next=target,
+        csrf_field=_csrf_field(),
+        position=config["CONSENT_POSITION"],
+        floating=bool(config["CONSENT_FLOATING_BUTTON"]),
+    )
+
+
+def _static_url(filename: str) -> str:
+    return url_for("consent.static", filename=filename, v=get_settings().asset_version)
+
+
+def _csrf_field() -> Markup:
+    # With flask-wtf's CSRFProtect on the app, its token rides along; the view also checks Origin.
+    if "csrf" not in current_app.extensions:
+        return Markup("")
+    from flask_wtf.csrf import generate_csrf  # type: ignore[import-not-found, unused-ignore]
+
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+
+
+# -- Jinja helpers ----------------------------------------------------------------------------------
+
+
+def consent_head() -> Markup:
+    """For ``<head>``: the widget's stylesheet (and the Consent Mode default when configured)."""
+    return Markup('<link rel="stylesheet" href="{}">').format(_static_url("consent.css"))
+
+
+def consent_scripts(placement: str = "body") -> Markup:
+    """The scripts and pixels of approved vendors only, each with the CSP nonce."""
+    if placement not in ("head", "body"):
+        raise ValueError("placement is 'head' or 'body'")
+    return render_scripts(get_gate(), placement, _nonce_if_csp())  # type: ignore[arg-type]
+
+
+def consent_banner() -> Markup:
+    """The first layer when the visitor must be asked, the preferences dialog, and the widget script."""
+    settings = get_settings()
+    script = Markup('<script type="module" src="{}" data-consent-script{}{}></script>').format(
+        _static_url("consent.js"),
+        Markup(' nonce="{}"').format(consent_nonce()) if settings.config["CONSENT_CSP"] else "",
+        Markup(" data-consent-reload") if settings.config["CONSENT_CSP"] else "",
+    )
+    return settings.widget.banner(widget_context()) + script
+
+
+def consent_settings_link(floating: bool | None = None) -> Markup:
+    """The persistent "Cookie settings" link that reopens the preferences."""
+    ctx = widget_context()
+    if floating is not None:
+        from dataclasses import replace
+
+        ctx = replace(ctx, floating=floating)
+    return get_settings().widget.settings_link(ctx)
+
+
+def consent_embed(
+    vendor_id: str, name: str | None = None, title: str | None = None, **params: object
+) -> Markup:
+    """The vendor's iframe when approved, else a click-to-load placeholder that grants just it."""
+    return get_settings().widget.embed(widget_context(), vendor_id, name, title, **params)
+
+
+def consent_placeholder(vendor_id: str) -> Markup:
+    """A click-to-load placeholder for a script-based vendor (login button, captcha...), until allowed."""
+    return get_settings().widget.placeholder(widget_context(), vendor_id)
+
+
+# -- decorators -------------------------------------------------------------------------------------
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def consent_required(vendor_or_category: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Refuse a view (403) unless the visitor allowed this vendor or category."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            settings = get_settings()
+            state = get_consent()
+            if settings.registry.get_vendor(vendor_or_category) is not None:
+                allowed = state.allows(vendor_or_category)
+            elif settings.registry.get_category(vendor_or_category) is not None:
+                allowed = state.allows_category(vendor_or_category)
+            else:
+                raise LookupError(
+                    f"{vendor_or_category!r} is neither a vendor nor a category of the registry"
+                )
+            if not allowed:
+                abort(403, description=f"This page needs your consent to {vendor_or_category!r}.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# -- responses --------------------------------------------------------------------------------------
+
+
+def _after_request(response: Response) -> Response:
+    if not g.get("_consent_varies"):
+        return response
+    # Output that depends on consent must never be served to someone else from a shared cache.
+    response.vary.add("Cookie")
+    if g.get("_consent_varies_language"):
+        response.vary.add("Accept-Language")
+    cache = response.cache_control
+    if not cache.no_store:
+        cache.public = False
+        cache.private = True
+    settings = get_settings()
+    mode = settings.config["CONSENT_CSP"]
+    if mode and response.mimetype == "text/html":
+        header = "Content-Security-Policy-Report-Only" if mode == "report-only" else "Content-Security-Policy"
+        response.headers[header] = build_policy(
+            get_gate(),
+            consent_nonce(),
+            settings.config["CONSENT_CSP_EXTRA"],
+            settings.config["CONSENT_CSP_REPORT_URI"],
+        )
+    return response

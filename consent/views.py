@@ -1,0 +1,195 @@
+"""The blueprint: record a decision (form or fetch), the no-JavaScript preferences page, a status endpoint.
+
+CSRF: every POST must come from the site itself. The ``Origin`` header (or, failing that, the
+``Referer``) must name this host; a request with neither is refused. When flask-wtf's ``CSRFProtect``
+is on the app it checks its token as well (the widget's forms carry it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib.resources import as_file, files
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response as BaseResponse
+
+from .ext import (
+    consent_changed,
+    consent_given,
+    consent_withdrawn,
+    get_consent,
+    get_settings,
+    safe_next,
+    set_request_consent,
+    widget_context,
+)
+from .registry import Registry
+from .state import ConsentState, Method
+
+ACTIONS = {
+    "accept_all": Method.ACCEPT_ALL,
+    "reject_all": Method.REJECT_ALL,
+    "custom": Method.CUSTOM,
+    "withdraw": Method.WITHDRAW,
+    "grant": Method.EMBED,
+}
+FIELDS = {"action", "category", "vendor", "next", "layer", "csrf_token"}
+SINGLE_FIELDS = {"action", "next", "layer", "csrf_token"}
+LAYERS = {"first", "second", "embed", "page"}
+
+
+def create_blueprint() -> Blueprint:
+    with as_file(files("consent.widget")) as widget_dir:
+        bp = Blueprint(
+            "consent",
+            __name__,
+            template_folder=str(widget_dir / "templates"),
+            static_folder=str(widget_dir / "static"),
+        )
+    bp.add_url_rule("/", "decide", decide_view, methods=["POST"])
+    bp.add_url_rule("/preferences", "preferences", preferences_view, methods=["GET"])
+    bp.add_url_rule("/status", "status", status_view, methods=["GET"])
+    return bp
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def check_origin() -> None:
+    """Refuse a cross-site POST: the Origin (or Referer) must be this very site."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null":
+        raise BadRequest("The consent form must be sent from this site (no Origin or Referer header).")
+    parts = urlsplit(source)
+    if f"{parts.scheme}://{parts.netloc}".lower() != request.host_url.rstrip("/").lower():
+        raise BadRequest("The consent form must be sent from this site.")
+
+
+def _ids(values: Iterable[str], known: set[str], kind: str) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        if value not in known:
+            raise BadRequest(f"Unknown {kind} {value[:64]!r}.")
+        if value in seen:
+            raise BadRequest(f"The {kind} {value!r} is listed twice.")
+        seen.append(value)
+    return seen
+
+
+def parse_decision(registry: Registry, previous: ConsentState) -> tuple[ConsentState, str, str]:
+    """The new state a valid form asks for, with the ``next`` path and the layer used; else 400."""
+    form = request.form
+    unknown = set(form) - FIELDS
+    if unknown:
+        raise BadRequest(f"Unexpected field {sorted(unknown)[0][:64]!r}.")
+    for name in SINGLE_FIELDS:
+        if len(form.getlist(name)) > 1:
+            raise BadRequest(f"The field {name!r} is sent more than once.")
+    action = form.get("action", "")
+    method = ACTIONS.get(action)
+    if method is None:
+        raise BadRequest("Unknown or missing action.")
+    layer = form.get("layer", "page")
+    if layer not in LAYERS:
+        raise BadRequest("Unknown layer.")
+    optional_categories = {c.id for c in registry.categories if not c.required}
+    optional_vendors = {v.id for v in registry.optional_vendors()}
+    categories = _ids(form.getlist("category"), optional_categories, "category")
+    vendors = _ids(form.getlist("vendor"), optional_vendors, "vendor")
+    lifetime = get_settings().codec.lifetime
+    if method is Method.ACCEPT_ALL:
+        state = ConsentState.accept_all(registry, lifetime=lifetime)
+        state = _keep_id(state, previous)
+    elif method is Method.REJECT_ALL:
+        state = _keep_id(ConsentState.reject_all(registry, lifetime=lifetime), previous)
+    elif method is Method.WITHDRAW:
+        state = previous.withdrawn(lifetime=lifetime)
+    elif method is Method.EMBED:
+        if len(vendors) != 1 or categories:
+            raise BadRequest("A click-to-load grant names exactly one vendor.")
+        state = previous.with_choices({vendors[0]: True}, method=method, lifetime=lifetime)
+    else:
+        chosen = set(categories)
+        granted = set(vendors) | {v.id for v in registry.optional_vendors() if v.category in chosen}
+        # A full custom save: everything shown and not ticked is declined.
+        state = previous.with_choices(
+            {v: v in granted for v in optional_vendors},
+            {c: c in chosen for c in optional_categories},
+            method=method,
+            lifetime=lifetime,
+        )
+    return state, safe_next(form.get("next")), layer
+
+
+def _keep_id(state: ConsentState, previous: ConsentState) -> ConsentState:
+    from dataclasses import replace
+
+    return replace(state, consent_id=previous.consent_id) if previous.consent_id else state
+
+
+def decide_view() -> BaseResponse:
+    settings = get_settings()
+    # A larger body is refused (413) before it is parsed; Werkzeug decodes bad UTF-8 as U+FFFD, which
+    # then matches no known id and is refused like any other unknown value.
+    request.max_content_length = int(settings.config["CONSENT_MAX_FORM_BYTES"])
+    check_origin()
+    previous = get_consent()
+    state, next_url, _layer = parse_decision(settings.registry, previous)
+
+    set_request_consent(state)
+    response: BaseResponse
+    if wants_json():
+        was_allowed = {v.id for v in previous.granted_vendors()}
+        now_allowed = {v.id for v in state.granted_vendors()}
+        body: dict[str, Any] = state.as_dict() | {"reload": bool(was_allowed - now_allowed)}
+        response = jsonify(body)
+        response.cache_control.no_store = True
+    else:
+        response = redirect(next_url, code=303)
+    response.set_cookie(settings.codec.name, settings.codec.encode(state), **settings.codec.cookie_options())
+    expire_declined_cookies(response, state)
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if state.method is Method.WITHDRAW:
+        consent_withdrawn.send(app, state=state, previous=previous)
+    elif previous.is_decided:
+        consent_changed.send(app, state=state, previous=previous)
+    else:
+        consent_given.send(app, state=state, previous=previous)
+    return response
+
+
+def expire_declined_cookies(response: BaseResponse, state: ConsentState) -> None:
+    """Delete the first-party cookies that declined vendors left on this site."""
+    present = list(request.cookies)
+    domain = get_settings().codec.domain
+    for vendor in state.registry.vendors:
+        if state.allows(vendor.id):
+            continue
+        for cookie in vendor.cookies:
+            if cookie.party != "first":
+                continue
+            for name in present:
+                if cookie.matches(name):
+                    response.delete_cookie(name, path="/")
+                    if domain:
+                        response.delete_cookie(name, path="/", domain=domain)
+
+
+def preferences_view() -> Response | str:
+    ctx = widget_context(next_url=request.args.get("next", "/"))
+    widget = get_settings().widget
+    html = widget.panel(ctx) if request.args.get("fragment") == "1" else widget.preferences_page(ctx)
+    response = Response(html, mimetype="text/html")
+    response.cache_control.no_store = True
+    return response
+
+
+def status_view() -> Response:
+    response = jsonify(get_consent().as_dict())
+    response.cache_control.no_store = True
+    return response

@@ -1,0 +1,132 @@
+"""The example site: the "Movie review: Her" article page whose consent dialog lists 34 services.
+
+Every third-party piece (ads, analytics, video, map, PayPal, Facebook login, reCAPTCHA...) is declared
+in ``vendors.toml`` and rendered through the consent gate, so the page only ever contains what the
+visitor approved. Run it with ``make example`` (http://127.0.0.1:5000).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, redirect, render_template, request, url_for
+
+from consent import Consent
+
+HERE = Path(__file__).resolve().parent
+TOPICS = (
+    "Arts",
+    "Autos",
+    "Books",
+    "Business",
+    "Education",
+    "Entertainment",
+    "Family",
+    "Fashion",
+    "Food",
+    "Games",
+    "Gender",
+    "Health",
+    "Holidays",
+    "Home",
+    "HubPages",
+    "Personal Finance",
+    "Pets",
+    "Politics",
+    "Religion",
+    "Sports",
+    "Technology",
+    "Travel",
+)
+# 1x1 transparent GIF for the first-party traffic pixel.
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+
+
+@dataclass
+class Comment:
+    author: str
+    when: str
+    body: str
+    place: str = ""
+    is_author: bool = False
+
+
+SEED_COMMENTS = (
+    Comment(
+        "Luke Ellis",
+        "4 years ago",
+        "It's definitely up there but Being John Malkovich and Adaptation were also "
+        "very good. Not so big a fan of Where the Wild Things Are.",
+        "Nottingham, England",
+    ),
+    Comment(
+        "Boomuk",
+        "4 years ago",
+        "Hi there, thanks for your comment. Yep, reviews are out of five. Had high hopes "
+        "for this one, considering Spike Jonze is one of the better directors out there, which is probably why "
+        "this was all the more disappointing. Glad you enjoyed it though. Even if not one of his best (would you "
+        "agree with that at least?!), still worth watching over usual standard Hollywood fare.",
+        "London, UK",
+        is_author=True,
+    ),
+    Comment(
+        "Luke Ellis",
+        "4 years ago",
+        "Good review but I have to disagree with you overall. Then again, Her was "
+        "probably my No. 1 film of 2013. I take it you rate films out of 5 booms?",
+        "Nottingham, England",
+    ),
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(HERE / "instance"))
+    app.config.update(
+        SECRET_KEY=os.environ.get("REVIEWS_SECRET_KEY", "dev-only-secret-change-me"),
+        CONSENT_REGISTRY=HERE / "vendors.toml",
+        # The development server speaks plain http; production keeps the default (Secure, __Host- prefix).
+        CONSENT_COOKIE_SECURE=os.environ.get("REVIEWS_SECURE_COOKIE", "0") == "1",
+        CONSENT_FLOATING_BUTTON=True,
+    )
+    app.config.update(config or {})
+    Consent(app)
+    comments = list(SEED_COMMENTS)
+
+    @app.context_processor
+    def site() -> dict[str, Any]:
+        return {"topics": TOPICS}
+
+    @app.get("/")
+    def home() -> str:
+        return render_template("home.html", topic=request.args.get("topic"))
+
+    @app.get("/movie-review-her")
+    def article() -> str:
+        return render_template("article.html", comments=reversed(comments), comment_error=None)
+
+    @app.post("/movie-review-her/comments")
+    def post_comment() -> Any:
+        body = request.form.get("body", "").strip()
+        if not body or len(body) > 8192:
+            error = "Please write a comment of at most 8192 characters."
+            return render_template("article.html", comments=reversed(comments), comment_error=error), 400
+        # Akismet (a necessary, server-side service) would screen the comment here.
+        comments.append(Comment("Guest", "just now", body))
+        return redirect(url_for("article") + "#comments-title", code=303)
+
+    @app.get("/privacy")
+    def privacy() -> str:
+        return render_template("privacy.html")
+
+    @app.get("/t/pixel.gif")
+    def traffic_pixel() -> Response:
+        response = Response(PIXEL, mimetype="image/gif")
+        response.cache_control.no_store = True
+        return response
+
+    return app

@@ -1,0 +1,112 @@
+// consent.js: progressive enhancement for the consent widget. Without it every control is a plain form or
+// link that works; with it, choices are sent with fetch, the preferences open in a dialog, and newly
+// approved scripts and embeds start without a reload. No dependencies, no build step.
+const doc = document;
+const self = doc.querySelector("script[data-consent-script]");
+const nonce = self ? self.nonce || self.getAttribute("nonce") : "";
+const reloadAlways = self ? self.hasAttribute("data-consent-reload") : false;
+let opener = null;
+
+const $$ = (sel, root = doc) => Array.from(root.querySelectorAll(sel));
+const focusables = (root) => $$("a[href],button:not([disabled]),input:not([disabled]),summary,select,textarea,[tabindex]:not([tabindex='-1'])", root)
+  .filter((el) => el.offsetParent !== null || el === doc.activeElement);
+
+function dialog() { return doc.querySelector("[data-consent-dialog]"); }
+
+async function openPanel(url) {
+  const box = dialog();
+  if (!box || typeof box.showModal !== "function") { location.href = url; return; }
+  const u = new URL(url, location.href);
+  u.searchParams.set("fragment", "1");
+  const res = await fetch(u, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  if (!res.ok) { location.href = url; return; }
+  box.querySelector("[data-consent-dialog-content]").innerHTML = await res.text();
+  opener = doc.activeElement;
+  box.showModal();
+  const first = focusables(box).find((el) => !el.matches("[data-consent-close]"));
+  if (first) first.focus();
+}
+
+function closePanel() {
+  const box = dialog();
+  if (box && box.open) box.close();
+}
+
+function syncBoxes(changed) {
+  const form = changed.form;
+  if (!form) return;
+  if (changed.dataset.consentCategory) {
+    for (const v of $$(`[data-consent-in="${changed.dataset.consentCategory}"]`, form)) v.checked = changed.checked;
+  } else if (changed.dataset.consentIn) {
+    const cat = form.querySelector(`[data-consent-category="${changed.dataset.consentIn}"]`);
+    const all = $$(`[data-consent-in="${changed.dataset.consentIn}"]`, form);
+    if (cat) cat.checked = all.every((v) => v.checked);
+  }
+}
+
+async function refreshGated() {
+  const res = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  if (!res.ok) { location.reload(); return; }
+  const fresh = new DOMParser().parseFromString(await res.text(), "text/html");
+  for (const slot of $$("[data-consent-slot]")) {
+    const next = fresh.querySelector(`[data-consent-slot="${slot.dataset.consentSlot}"]`);
+    if (next) slot.replaceWith(doc.importNode(next, true));
+  }
+  for (const tag of $$("script[data-consent-key],img[data-consent-key]", fresh)) {
+    if (doc.querySelector(`[data-consent-key="${tag.dataset.consentKey}"]`)) continue;
+    const el = doc.createElement(tag.tagName.toLowerCase());
+    for (const { name, value } of Array.from(tag.attributes)) if (name !== "nonce") el.setAttribute(name, value);
+    if (el.tagName === "SCRIPT") { if (nonce) el.nonce = nonce; el.textContent = tag.textContent; }
+    (tag.closest("head") ? doc.head : doc.body).appendChild(el);
+  }
+}
+
+async function submit(event) {
+  const form = event.target.closest("form[data-consent-form]");
+  if (!form) return;
+  event.preventDefault();
+  const data = new FormData(form, event.submitter || undefined);
+  let res;
+  try {
+    res = await fetch(form.action, {
+      method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+  } catch (err) { res = null; }
+  if (!res || !res.ok) {
+    // Let the server answer the plain form instead, so a choice is never silently lost.
+    if (event.submitter && event.submitter.name) {
+      const hidden = doc.createElement("input");
+      hidden.type = "hidden"; hidden.name = event.submitter.name; hidden.value = event.submitter.value;
+      form.appendChild(hidden);
+    }
+    HTMLFormElement.prototype.submit.call(form);
+    return;
+  }
+  const state = await res.json();
+  for (const banner of $$("[data-consent-banner]")) banner.hidden = true;
+  closePanel();
+  if (state.consent_mode && typeof window.gtag === "function") window.gtag("consent", "update", state.consent_mode);
+  doc.dispatchEvent(new CustomEvent("consent:change", { detail: state }));
+  if (state.reload || reloadAlways) location.reload();
+  else await refreshGated();
+}
+
+doc.addEventListener("submit", submit);
+doc.addEventListener("change", (e) => { if (e.target.matches("input[type=checkbox]")) syncBoxes(e.target); });
+doc.addEventListener("click", (e) => {
+  const link = e.target.closest("[data-consent-open]");
+  if (link) { e.preventDefault(); openPanel(link.href); return; }
+  if (e.target.closest("[data-consent-close]")) closePanel();
+});
+doc.addEventListener("keydown", (e) => {
+  const box = dialog();
+  if (!box || !box.open || e.key !== "Tab") return;
+  const items = focusables(box);
+  if (!items.length) return;
+  const first = items[0], last = items[items.length - 1];
+  if (e.shiftKey && doc.activeElement === first) { e.preventDefault(); last.focus(); }
+  else if (!e.shiftKey && doc.activeElement === last) { e.preventDefault(); first.focus(); }
+});
+const box = dialog();
+if (box) box.addEventListener("close", () => { if (opener && opener.isConnected) opener.focus(); opener = null; });
