@@ -58,17 +58,19 @@ def describe_lifetime(
         return gettext("not stated")
     if seconds is None:
         return gettext("session")
-    units: tuple[tuple[int, str, str], ...] = (
-        (365 * 86400, "%(num)d year", "%(num)d years"),
-        (30 * 86400, "%(num)d month", "%(num)d months"),
-        (86400, "%(num)d day", "%(num)d days"),
-        (3600, "%(num)d hour", "%(num)d hours"),
-        (60, "%(num)d minute", "%(num)d minutes"),
+    units: tuple[tuple[int, Callable[[int], str]], ...] = (
+        (365 * 86400, lambda n: ngettext("%(num)d year", "%(num)d years", n)),
+        (30 * 86400, lambda n: ngettext("%(num)d month", "%(num)d months", n)),
+        (86400, lambda n: ngettext("%(num)d day", "%(num)d days", n)),
+        (3600, lambda n: ngettext("%(num)d hour", "%(num)d hours", n)),
+        (60, lambda n: ngettext("%(num)d minute", "%(num)d minutes", n)),
     )
-    for size, singular, plural in units:
-        if seconds >= size:
-            count = round(seconds / size)
-            return ngettext(singular, plural, count) % {"num": count}
+    # The largest unit that states the lifetime without rounding it away ("13 months", not "1 year").
+    for size, phrase in units:
+        ratio = seconds / size
+        if ratio >= 1 and abs(ratio - round(ratio)) <= 0.05 * ratio:
+            count = round(ratio)
+            return phrase(count) % {"num": count}
     return ngettext("%(num)d second", "%(num)d seconds", seconds) % {"num": seconds}
 
 

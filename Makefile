@@ -1,0 +1,39 @@
+# Development tasks. `make example` runs the example site, `make test` runs every check and test.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: example test lint bench translations clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+example: $(STAMP)
+	$(BIN)/flask --app examples.reviews.app:create_app run --host 127.0.0.1 --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(STAMP) node_modules/.installed lint
+	$(BIN)/pytest
+
+bench: $(STAMP) node_modules/.installed
+	$(BIN)/python -m benchmarks
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F widget/translations/babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --omit-header -o widget/translations/messages.pot .
+	$(BIN)/pybabel update -i widget/translations/messages.pot -d widget/translations --no-location
+	$(BIN)/pybabel compile -d widget/translations
+
+clean:
+	rm -rf $(VENV) node_modules build dist *.egg-info test-artifacts
