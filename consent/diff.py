@@ -9,7 +9,7 @@ is *cosmetic*: the banner shows the new wording but past decisions still stand.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,22 +96,10 @@ def diff_registries(old: Registry, new: Registry) -> RegistryDiff:
 
     vendors_added = tuple(v for v in new.vendors if v.id not in old_vendors)
     vendors_removed = tuple(v for v in old.vendors if v.id not in new_vendors)
-    vendors_changed = tuple(
-        change
-        for v in new.vendors
-        if v.id in old_vendors
-        for change in [_compare(old_vendors[v.id], v, v.name, RELEVANT_VENDOR_FIELDS)]
-        if change.changes
-    )
+    vendors_changed = _changed(old_vendors, new.vendors, RELEVANT_VENDOR_FIELDS)
     categories_added = tuple(c for c in new.categories if c.id not in old_categories)
     categories_removed = tuple(c for c in old.categories if c.id not in new_categories)
-    categories_changed = tuple(
-        change
-        for c in new.categories
-        if c.id in old_categories
-        for change in [_compare(old_categories[c.id], c, c.title, RELEVANT_CATEGORY_FIELDS)]
-        if change.changes
-    )
+    categories_changed = _changed(old_categories, new.categories, RELEVANT_CATEGORY_FIELDS)
     errors, warnings = _number_problems(old, new)
     reasons = tuple(_reasons(new, vendors_added, vendors_changed, categories_added, categories_changed))
     return RegistryDiff(
@@ -129,7 +117,15 @@ def diff_registries(old: Registry, new: Registry) -> RegistryDiff:
     )
 
 
-def _compare(old: BaseModel, new: BaseModel, name: str, relevant: frozenset[str]) -> ItemChange:
+def _changed(
+    before: Mapping[str, Vendor | Category], after: Iterable[Vendor | Category], relevant: frozenset[str]
+) -> tuple[ItemChange, ...]:
+    """Items present on both sides (matched by id) with at least one differing field."""
+    compared = (_compare(before[item.id], item, relevant) for item in after if item.id in before)
+    return tuple(change for change in compared if change.changes)
+
+
+def _compare(old: BaseModel, new: BaseModel, relevant: frozenset[str]) -> ItemChange:
     before = old.model_dump(mode="json")
     after = new.model_dump(mode="json")
     changes = []
@@ -141,7 +137,8 @@ def _compare(old: BaseModel, new: BaseModel, name: str, relevant: frozenset[str]
         same = sorted(a or ()) == sorted(b or ()) if field in _SET_FIELDS else a == b
         if not same:
             changes.append(FieldChange(field, a, b, field in relevant))
-    return ItemChange(str(after["id"]), name, tuple(changes))
+    name = after.get("name") or after.get("title")  # vendors have names, categories titles
+    return ItemChange(str(after["id"]), str(name), tuple(changes))
 
 
 def _number_problems(old: Registry, new: Registry) -> tuple[list[str], list[str]]:
@@ -231,8 +228,8 @@ def diff_data(diff: RegistryDiff) -> dict[str, Any]:
         "errors": list(diff.errors),
         "warnings": list(diff.warnings),
         "vendors": {
-            "added": [{"id": v.id, "name": v.name, "category": v.category} for v in diff.vendors_added],
-            "removed": [{"id": v.id, "name": v.name, "category": v.category} for v in diff.vendors_removed],
+            "added": [_vendor_summary(v) for v in diff.vendors_added],
+            "removed": [_vendor_summary(v) for v in diff.vendors_removed],
             "changed": [item(c) for c in diff.vendors_changed],
         },
         "categories": {
@@ -243,6 +240,10 @@ def diff_data(diff: RegistryDiff) -> dict[str, Any]:
             "changed": [item(c) for c in diff.categories_changed],
         },
     }
+
+
+def _vendor_summary(vendor: Vendor) -> dict[str, Any]:
+    return {"id": vendor.id, "number": vendor.number, "name": vendor.name, "category": vendor.category}
 
 
 def render_json(diff: RegistryDiff) -> str:
