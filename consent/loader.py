@@ -182,7 +182,12 @@ def _toml_lines(text: str) -> dict[tuple[str | int, ...], int]:
     lines: dict[tuple[str | int, ...], int] = {}
     counts: dict[tuple[str | int, ...], int] = {}
     current: tuple[str | int, ...] = ()
+    open_quote: str | None = None  # inside a multi-line string, whose lines are not keys or headers
     for number, raw in enumerate(text.splitlines(), start=1):
+        if open_quote is not None:
+            if raw.count(open_quote) % 2:
+                open_quote = None
+            continue
         header = _TOML_HEADER.match(raw)
         if header:
             names = [_unquote(p) for p in header.group(2).split(".")]
@@ -205,6 +210,10 @@ def _toml_lines(text: str) -> dict[tuple[str | int, ...], int]:
         if key:
             parts = tuple(_unquote(p) for p in key.group(1).split("."))
             lines.setdefault((*current, *parts), number)
+        for quote in ('"""', "'''"):
+            if raw.count(quote) % 2:
+                open_quote = quote
+                break
     return lines
 
 

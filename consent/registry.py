@@ -20,6 +20,8 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationInfo,
+    StrictBool,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -42,7 +44,7 @@ _DURATION_SECONDS = {
     "h": 3600,
     "d": 86400,
     "w": 7 * 86400,
-    "mo": 30 * 86400 + 36 * 360,  # an average month, 30.44 days
+    "mo": (365 * 86400 + 6 * 3600) // 12,  # an average month, 30.44 days: twelve make a year
     "y": 365 * 86400 + 6 * 3600,
 }
 
@@ -165,10 +167,10 @@ class Embed(_Model):
     name: Slug = "default"
     src: str
     title: str = ""
-    width: int | None = None
-    height: int | None = None
+    width: StrictInt | None = None
+    height: StrictInt | None = None
     allow: str | None = None
-    allowfullscreen: bool = False
+    allowfullscreen: StrictBool = False
 
     @field_validator("src")
     @classmethod
@@ -183,11 +185,11 @@ class Category(_Model):
     id: Slug
     title: NonEmpty
     description: str = ""
-    required: bool = False
+    required: StrictBool = False
     justification: str | None = Field(
         default=None, description="Why a required category is strictly necessary (mandatory when required)."
     )
-    order: int = 0
+    order: StrictInt = 0
     consent_mode: tuple[ConsentModeType, ...] = ()
 
     @property
@@ -200,7 +202,7 @@ class Vendor(_Model):
     """A third-party (or first-party) service that needs consent for its purpose."""
 
     id: Slug = Field(description="Stable forever: decisions are remembered against it.")
-    number: int = Field(
+    number: StrictInt = Field(
         ge=1,
         le=MAX_VENDOR_NUMBER,
         description="Stable compact identity used in the consent cookie. Never reuse a number: "
@@ -218,9 +220,9 @@ class Vendor(_Model):
     without_consent: str | None = Field(
         default=None, description="What still happens when the visitor declines."
     )
-    tcf_id: int | None = Field(default=None, ge=1)
+    tcf_id: StrictInt | None = Field(default=None, ge=1)
     consent_mode: tuple[ConsentModeType, ...] = ()
-    sale_share: bool = Field(default=False, description="Sells or shares personal data (US laws).")
+    sale_share: StrictBool = Field(default=False, description="Sells or shares personal data (US laws).")
 
     @field_validator("policy_url")
     @classmethod
@@ -277,7 +279,7 @@ class Registry(_Model):
     categories: tuple[Category, ...]
     vendors: tuple[Vendor, ...] = ()
     translations: dict[str, LocaleTexts] = Field(default_factory=dict)
-    retired_numbers: tuple[int, ...] = ()
+    retired_numbers: tuple[StrictInt, ...] = ()
 
     _vendors_by_id: dict[str, Vendor] = PrivateAttr(default_factory=dict)
     _categories_by_id: dict[str, Category] = PrivateAttr(default_factory=dict)

@@ -419,10 +419,6 @@ def test_error_message_lists_every_problem(tmp_path: Path) -> None:
     assert f"{path}:18: vendors.0.policy_url: must be an https:// URL" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pydantic's lax mode turns the strings 'yes'/'no'/'on'/'1' into booleans (models need StrictBool)",
-)
 def test_required_as_the_string_yes_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "r.toml"
     path.write_text(toml(head=HEAD.replace("required = true", 'required = "yes"')), encoding="utf-8")
@@ -432,9 +428,6 @@ def test_required_as_the_string_yes_is_rejected(tmp_path: Path) -> None:
     assert problem.path == "categories.0.required"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="pydantic's lax mode turns the string '5' into the number 5 (models need StrictInt)"
-)
 def test_number_as_a_numeric_string_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "r.toml"
     path.write_text(toml(VENDOR.replace("number = 1", 'number = "5"')), encoding="utf-8")
@@ -549,3 +542,17 @@ def test_json_lines_of_nested_problems(tmp_path: Path) -> None:
 
     assert problem.path == "vendors.0.hosts"
     assert problem.line == line_of(text, '"hosts"')
+
+
+def test_lines_inside_multiline_strings_do_not_shift_toml_locations(tmp_path: Path) -> None:
+    path = tmp_path / "multiline.toml"
+    path.write_text(
+        'name = "x"\n[[categories]]\nid = "necessary"\ntitle = "N"\nrequired = true\n'
+        'justification = """\n[[vendors]]\nhosts = 1\n"""\n'
+        '[[vendors]]\nid = "a"\nnumber = 1\nname = "A"\ncategory = "necessary"\npolicy_url = "http://x.example.com"\n',
+        encoding="utf-8",
+    )
+
+    (problem,) = problems(path)
+
+    assert (problem.path, problem.line) == ("vendors.0.policy_url", 15)

@@ -413,11 +413,6 @@ def test_thirteen_months_is_just_under_400_days() -> None:
     assert 390 * 86400 < (duration_seconds("13mo") or 0) < 400 * 86400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry._DURATION_SECONDS['mo'] is 30*86400 + 36*360 s (30.15 days), not the 30.44 days "
-    "its comment promises; (365*86400 + 6*3600) // 12 would make twelve months a year",
-)
 def test_twelve_months_make_a_year() -> None:
     assert duration_seconds("12mo") == duration_seconds("1y")
 
