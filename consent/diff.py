@@ -102,6 +102,7 @@ def diff_registries(old: Registry, new: Registry) -> RegistryDiff:
     categories_changed = _changed(old_categories, new.categories, RELEVANT_CATEGORY_FIELDS)
     errors, warnings = _number_problems(old, new)
     reasons = tuple(_reasons(new, vendors_added, vendors_changed, categories_added, categories_changed))
+    warnings.extend(_material_changes(new, vendors_changed))
     return RegistryDiff(
         old_revision=old.revision,
         new_revision=new.revision,
@@ -193,15 +194,30 @@ def _reasons(
             continue
         if (change := item.change("category")) is not None:
             yield f"vendor {item.id!r} moved from {change.old!r} to {change.new!r}"
-        if (change := item.change("hosts")) is not None:
-            added = sorted(set(change.new) - set(change.old))
-            if added:
-                yield f"vendor {item.id!r} sends data to new hosts: {', '.join(added)}"
-        if (change := item.change("sale_share")) is not None and change.new:
-            yield f"vendor {item.id!r} now sells or shares personal data"
         if (change := item.change("number")) is not None:
             # The cookie remembers decisions by number: a renumbered vendor reads as never asked.
             yield f"vendor {item.id!r} was renumbered from {change.old} to {change.new}"
+
+
+def _material_changes(new: Registry, vendors_changed: Iterable[ItemChange]) -> Iterator[str]:
+    # The cookie re-asks only about new vendors and moved ones; a vendor whose data flows grew keeps
+    # its earlier decision unless the site gives it a new number, which is the way to ask again.
+    for item in vendors_changed:
+        vendor = new.vendor(item.id)
+        if new.is_required(vendor):
+            continue
+        if (change := item.change("hosts")) is not None:
+            added = sorted(set(change.new) - set(change.old))
+            if added:
+                yield (
+                    f"vendor {item.id!r} sends data to new hosts ({', '.join(added)}): earlier decisions "
+                    "still apply; to ask visitors again give it a new number and retire the old one"
+                )
+        if (change := item.change("sale_share")) is not None and change.new:
+            yield (
+                f"vendor {item.id!r} now sells or shares personal data: earlier decisions still apply; "
+                "to ask visitors again give it a new number and retire the old one"
+            )
 
 
 # -- renderers ----------------------------------------------------------------------------------------

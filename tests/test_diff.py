@@ -157,22 +157,12 @@ def test_removed_vendor_with_retired_number_is_clean() -> None:
             "vendor 'vendor-1' moved from 'functional' to 'marketing'",
         ),
         (
-            lambda d: vendor(d, "vendor-1")["hosts"].append("api.vendor-1.example.com"),
-            "hosts",
-            "vendor 'vendor-1' sends data to new hosts: api.vendor-1.example.com",
-        ),
-        (
-            lambda d: vendor(d, "vendor-1").update(sale_share=True),
-            "sale_share",
-            "vendor 'vendor-1' now sells or shares personal data",
-        ),
-        (
             lambda d: vendor(d, "vendor-1").update(number=100),
             "number",
             "vendor 'vendor-1' was renumbered from 1 to 100",
         ),
     ],
-    ids=["category", "hosts-added", "sale-share-on", "number"],
+    ids=["category", "number"],
 )
 def test_relevant_vendor_change_reprompts(edit: Edit, field: str, reason: str) -> None:
     diff = diff_after(edit)
@@ -391,3 +381,30 @@ def test_seed_registry_against_itself(seed_registry: Registry) -> None:
 
     assert diff.empty
     assert not diff.reprompt
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "warning"),
+    [
+        (
+            lambda d: vendor(d, "vendor-1")["hosts"].append("api.vendor-1.example.com"),
+            "hosts",
+            "vendor 'vendor-1' sends data to new hosts (api.vendor-1.example.com)",
+        ),
+        (
+            lambda d: vendor(d, "vendor-1").update(sale_share=True),
+            "sale_share",
+            "vendor 'vendor-1' now sells or shares personal data",
+        ),
+    ],
+    ids=["hosts-added", "sale-share-on"],
+)
+def test_material_change_the_cookie_keeps_warns_how_to_ask_again(edit: Edit, field: str, warning: str) -> None:
+    # The consent cookie keeps decisions about these vendors, so the diff must not promise a re-prompt.
+    diff = diff_after(edit)
+
+    (change,) = diff.vendors_changed
+    assert [c.field for c in change.changes] == [field]
+    assert not diff.reprompt
+    (message,) = [w for w in diff.warnings if w.startswith(warning)]
+    assert "give it a new number" in message
