@@ -247,6 +247,35 @@ class Vendor(_Model):
         return any(host_matches(pattern, host) for pattern in self.hosts)
 
 
+PolicyName = Literal["opt-in", "opt-out", "notice"]
+#: Strictest first: a visitor whose region's policy comes earlier than the one they decided under is asked again.
+POLICY_ORDER: tuple[PolicyName, ...] = ("opt-in", "opt-out", "notice")
+_REGION_CODE = r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$"
+
+
+class Region(_Model):
+    """Visitors from these places are under this policy (opt-in unless the registry says otherwise)."""
+
+    id: Slug
+    policy: PolicyName
+    codes: tuple[Annotated[str, Field(pattern=_REGION_CODE)], ...] = Field(
+        min_length=1, description="ISO 3166-1 countries ('DE') or ISO 3166-2 subdivisions ('US-CA')."
+    )
+    exempt_vendors: tuple[Slug, ...] = Field(
+        default=(),
+        description="Optional vendors that run unless the visitor objects, where the law exempts them "
+        "(for example UK PECR Schedule A1 first-party statistics).",
+    )
+
+
+class RegionPolicy(NamedTuple):
+    """The policy in force for one visitor."""
+
+    region: str | None  # the matching region's id, None when the default applies
+    policy: PolicyName
+    exempt_vendors: frozenset[str]
+
+
 class CategoryText(_Model):
     title: str | None = None
     description: str | None = None
@@ -280,6 +309,10 @@ class Registry(_Model):
     vendors: tuple[Vendor, ...] = ()
     translations: dict[str, LocaleTexts] = Field(default_factory=dict)
     retired_numbers: tuple[StrictInt, ...] = ()
+    default_policy: PolicyName = Field(
+        default="opt-in", description="For visitors whose region is known but matches no region below."
+    )
+    regions: tuple[Region, ...] = ()
 
     _vendors_by_id: dict[str, Vendor] = PrivateAttr(default_factory=dict)
     _categories_by_id: dict[str, Category] = PrivateAttr(default_factory=dict)
@@ -356,6 +389,18 @@ class Registry(_Model):
 
     def vendors_for_host(self, host: str) -> tuple[Vendor, ...]:
         return tuple(v for v in self.vendors if v.covers_host(host))
+
+    def policy_for(self, region_code: str | None) -> RegionPolicy:
+        """The policy for a visitor from ``region_code`` ("US-CA", "DE"); unknown means the strictest."""
+        if not region_code:
+            return RegionPolicy(None, "opt-in", frozenset())
+        code = region_code.strip().upper()
+        country = code.split("-")[0]
+        for candidate in (code, country):
+            for region in self.regions:
+                if candidate in region.codes:
+                    return RegionPolicy(region.id, region.policy, frozenset(region.exempt_vendors))
+        return RegionPolicy(None, self.default_policy, frozenset())
 
     def localized(self, locale: str) -> Registry:
         """This registry with every visible text in ``locale`` where a translation exists."""
@@ -480,6 +525,33 @@ def semantic_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
                     problems.append(
                         (f"vendors.{i}.{kind}.{j}.src", f"host {host!r} is not among {label}'s hosts")
                     )
+
+    seen_codes: dict[str, str] = {}
+    for i, region in _items(data, "regions"):
+        rid = str(region.get("id"))
+        for code in region.get("codes") or ():
+            if isinstance(code, str):
+                if code in seen_codes:
+                    problems.append(
+                        (f"regions.{i}.codes", f"{code} is already in region {seen_codes[code]!r}")
+                    )
+                seen_codes.setdefault(code, rid)
+        exempt = region.get("exempt_vendors") or ()
+        if exempt and region.get("policy") != "opt-in":
+            problems.append((f"regions.{i}.exempt_vendors", "exemptions only make sense in an opt-in region"))
+        optional = {
+            str(v.get("id"))
+            for _, v in vendors
+            if not any(c.get("id") == v.get("category") and c.get("required") is True for _, c in categories)
+        }
+        for vendor_id in exempt if isinstance(exempt, list | tuple) else ():
+            if vendor_id not in optional:
+                problems.append(
+                    (
+                        f"regions.{i}.exempt_vendors",
+                        f"{vendor_id!r} is not an optional vendor of this registry",
+                    )
+                )
 
     translations = data.get("translations")
     if isinstance(translations, Mapping):
