@@ -19,8 +19,9 @@ from .registry import Registry, Vendor
 
 #: How long a decision is honoured before the visitor is asked again.
 DEFAULT_LIFETIME = timedelta(days=182)
-#: The longest re-ask interval a site may configure (13 months, the CNIL's and others' guidance).
-MAX_LIFETIME = timedelta(days=395)
+#: The longest re-ask interval a site may configure (13 months, the CNIL's and others' guidance), in
+#: average months of 30.44 days as a registry reads ``"13mo"``. The cookie stores whole days (395).
+MAX_LIFETIME = timedelta(days=395, hours=16, minutes=30)
 
 
 class Decision(StrEnum):
@@ -193,6 +194,11 @@ class ConsentState:
         )
 
     # -- questions -----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str | None:
+        """The consent id (``consent_id``): what the visitor quotes, and what the ledger is keyed by."""
+        return self.consent_id
 
     @property
     def is_decided(self) -> bool:

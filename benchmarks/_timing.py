@@ -1,0 +1,44 @@
+"""Timing helpers shared by the benchmarks: interleaved rounds and paired ratios, never absolute targets."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping
+from time import perf_counter
+
+Samples = dict[str, list[float]]
+
+
+def interleaved(cases: Mapping[str, Callable[[], object]], *, rounds: int, number: int) -> Samples:
+    """Seconds per call of each case, one sample per round.
+
+    Every round times ``number`` calls of each case in turn (the order rotates from round to round), so
+    a burst of load on a noisy machine hits neighbouring samples alike instead of skewing one case.
+    """
+    names = list(cases)
+    samples: Samples = {name: [] for name in names}
+    for case in cases.values():  # warm caches and lazy imports outside the measurement
+        case()
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            call = cases[name]
+            start = perf_counter()
+            for _ in range(number):
+                call()
+            samples[name].append((perf_counter() - start) / number)
+    return samples
+
+
+def median(samples: Samples, name: str) -> float:
+    return statistics.median(samples[name])
+
+
+def ratio(samples: Samples, numerator: str, denominator: str) -> float:
+    """The median over rounds of the ratio between two cases timed side by side in that round."""
+    pairs = zip(samples[numerator], samples[denominator], strict=True)
+    return statistics.median(a / b for a, b in pairs)
+
+
+def micros(seconds: float) -> str:
+    return f"{seconds * 1e6:.2f} us"
