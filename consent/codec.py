@@ -226,7 +226,8 @@ class CookieCodec:
             raise ValueError("truncated planes")
         width = rest // planes
         decided_at = EPOCH + timedelta(seconds=decided)
-        expires_at = decided_at + timedelta(days=days)
+        # A site that shortens its re-ask interval shortens it for decisions already stored, too.
+        expires_at = min(decided_at + timedelta(days=days), decided_at + self.lifetime)
         current = now or datetime.now(UTC)
         cid = base64.b32encode(consent_id).decode("ascii").lower()
         if decided_at > current + CLOCK_SKEW:

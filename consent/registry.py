@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
@@ -19,9 +20,9 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationInfo,
     StrictBool,
     StrictInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -314,11 +315,7 @@ class Registry(_Model):
     )
     regions: tuple[Region, ...] = ()
 
-    _vendors_by_id: dict[str, Vendor] = PrivateAttr(default_factory=dict)
-    _categories_by_id: dict[str, Category] = PrivateAttr(default_factory=dict)
     _localized: dict[str, Registry] = PrivateAttr(default_factory=dict)
-    _identities: dict[str, VendorIdentity] = PrivateAttr(default_factory=dict)
-    _revision: str = PrivateAttr(default="")
 
     @field_validator("privacy_policy_url")
     @classmethod
@@ -333,18 +330,6 @@ class Registry(_Model):
                 raise RegistryError(Problem("<registry>", None, path, msg) for path, msg in problems)
         return self
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._vendors_by_id = {v.id: v for v in self.vendors}
-        self._categories_by_id = {c.id: c for c in self.categories}
-        self._identities = {
-            v.id: VendorIdentity(
-                v.number, category_key(v.category), self._categories_by_id[v.category].required
-            )
-            for v in self.vendors
-            if v.category in self._categories_by_id
-        }
-        self._revision = _fingerprint(self)
-
     # -- lookups --------------------------------------------------------------------------------
 
     @property
@@ -353,15 +338,32 @@ class Registry(_Model):
         seen = dict.fromkeys([self.default_locale, *self.locales, *self.translations])
         return tuple(seen)
 
-    @property
+    # Derived indexes are cached properties: they live in the instance dict, which every request
+    # reads many times, whereas pydantic's private attributes go through a slow __getattr__.
+
+    @cached_property
     def revision(self) -> str:
         """Fingerprint of what is consent-relevant; wording and order do not change it."""
-        return self._revision
+        return _fingerprint(self)
 
-    @property
+    @cached_property
     def identities(self) -> Mapping[str, VendorIdentity]:
         """Vendor id to what a stored decision about it is checked against."""
-        return self._identities
+        return {
+            v.id: VendorIdentity(
+                v.number, category_key(v.category), self._categories_by_id[v.category].required
+            )
+            for v in self.vendors
+            if v.category in self._categories_by_id
+        }
+
+    @cached_property
+    def _vendors_by_id(self) -> dict[str, Vendor]:
+        return {v.id: v for v in self.vendors}
+
+    @cached_property
+    def _categories_by_id(self) -> dict[str, Category]:
+        return {c.id: c for c in self.categories}
 
     def vendor(self, vendor_id: str) -> Vendor:
         return self._vendors_by_id[vendor_id]
@@ -442,8 +444,10 @@ def _apply_translation(registry: Registry, texts: LocaleTexts) -> Registry:
     if texts.notice is not None:
         update["notice"] = texts.notice
     copy = registry.model_copy(update=update)
-    copy.model_post_init(None)
-    copy._revision = registry.revision
+    # The copy shares the original's cached indexes: drop the ones that hold the untranslated objects.
+    for name in ("_vendors_by_id", "_categories_by_id"):
+        copy.__dict__.pop(name, None)
+    copy.__dict__["revision"] = registry.revision
     return copy
 
 

@@ -265,7 +265,8 @@ def test_expiry_is_six_months_by_default(registry: Registry, codec: CookieCodec)
     assert not codec.decode(cookie, now=NOW + timedelta(days=183)).is_decided
 
 
-def test_thirteen_month_expiry_round_trips(registry: Registry, codec: CookieCodec) -> None:
+def test_thirteen_month_expiry_round_trips(registry: Registry) -> None:
+    codec = CookieCodec(registry, "key", lifetime=THIRTEEN_MONTHS)
     cookie = codec.encode(ConsentState.accept_all(registry, now=NOW, lifetime=THIRTEEN_MONTHS))
     assert codec.decode(cookie, now=NOW + timedelta(days=390)).is_decided
     assert not codec.decode(cookie, now=NOW + timedelta(days=396)).is_decided
@@ -622,3 +623,17 @@ def test_only_the_exact_genuine_text_verifies(registry: Registry, codec: CookieC
         if codec.decode(genuine[:index] + char + genuine[index + 1 :], now=NOW).is_decided
     ]
     assert accepted == [genuine[index]]
+
+
+def test_a_shorter_configured_lifetime_applies_to_cookies_already_stored(
+    make_registry: Callable[..., Registry],
+) -> None:
+    registry = make_registry(10)
+    long_lived = CookieCodec(registry, "key", lifetime=timedelta(days=300))
+    decided = datetime(2026, 1, 1, tzinfo=UTC)
+    value = long_lived.encode(ConsentState.accept_all(registry, now=decided, lifetime=timedelta(days=300)))
+    short_lived = CookieCodec(registry, "key", lifetime=timedelta(days=30))
+
+    assert long_lived.decode(value, now=decided + timedelta(days=31)).is_decided
+    assert not short_lived.decode(value, now=decided + timedelta(days=31)).is_decided
+    assert short_lived.decode(value, now=decided + timedelta(days=29)).is_decided
