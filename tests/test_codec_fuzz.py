@@ -25,7 +25,7 @@ from itsdangerous import Signer
 
 from consent.codec import DEFAULT_SALT, EPOCH, CookieCodec
 from consent.registry import Registry
-from consent.state import ConsentState, Method, Policy, Signal
+from consent.state import MAX_LIFETIME, ConsentState, Method, Policy, Signal
 
 BATCH = 20
 #: Examples per test: 5,000 in all, times BATCH values each = 100,000 generated values decoded.
@@ -90,7 +90,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(seed_registry: Registry) -> World:
-    codec = CookieCodec(seed_registry, [b"an-older-key", KEY])
+    codec = CookieCodec(seed_registry, [b"an-older-key", KEY], lifetime=MAX_LIFETIME)
     optional = tuple(v.id for v in seed_registry.optional_vendors())
     required = tuple(v.id for v in seed_registry.vendors if seed_registry.is_required(v))
     states = [
