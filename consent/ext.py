@@ -21,19 +21,27 @@ Configuration (argument > ``app.config`` > default):
 ``CONSENT_CSP_EXTRA``           extra sources per directive, e.g. ``{"img-src": ["https://cdn.example"]}``
 ``CONSENT_CSP_REPORT_URI``      where browsers report violations
 ``CONSENT_MAX_FORM_BYTES``      largest consent form accepted (default 16384)
+``CONSENT_LEDGER_URL``          the consent ledger's database (``sqlite:///...``, ``postgresql://...``); ``None``: off
+``CONSENT_LEDGER_KEY``          the ledger's HMAC key; default derived from the cookie's key (own salt)
+``CONSENT_LEDGER_SPOOL``        where records wait while the database is down (``<instance>/consent-ledger.spool``)
+``CONSENT_LEDGER_TIMEOUT``      seconds a decision may wait for the database (default 0.5), then it is spooled
+``CONSENT_LEDGER_SUBJECT``      ``(request) -> str | None``: the site's own subject id (makes records personal data)
 =============================== ======================================================================
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import wraps
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from urllib.parse import urlsplit
 
 from blinker import Namespace
 from flask import Flask, Response, abort, current_app, g, request, url_for
@@ -48,6 +56,9 @@ from .i18n import negotiate
 from .loader import load_registry
 from .registry import Registry
 from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 EXTENSION_KEY = "consent"
 
@@ -78,7 +89,14 @@ DEFAULTS: dict[str, Any] = {
     "CONSENT_CSP_EXTRA": {},
     "CONSENT_CSP_REPORT_URI": None,
     "CONSENT_MAX_FORM_BYTES": 16 * 1024,
+    "CONSENT_LEDGER_URL": None,
+    "CONSENT_LEDGER_KEY": None,
+    "CONSENT_LEDGER_SPOOL": None,
+    "CONSENT_LEDGER_TIMEOUT": 0.5,
+    "CONSENT_LEDGER_SUBJECT": None,
 }
+log = logging.getLogger("consent.ledger")
+_ledger_lock = threading.Lock()
 
 _WIDGET = files("consent.widget")
 
@@ -99,6 +117,7 @@ class ConsentSettings:
     widget: Widget
     asset_version: str
     _codec: CookieCodec | None = field(default=None, repr=False)
+    _ledger: Any = field(default=None, repr=False)
 
     @property
     def codec(self) -> CookieCodec:
@@ -129,6 +148,34 @@ class ConsentSettings:
     def locales(self) -> tuple[str, ...]:
         return tuple(self.config["CONSENT_LOCALES"] or self.registry.all_locales)
 
+    @property
+    def ledger(self) -> Ledger | None:
+        """The consent ledger when ``CONSENT_LEDGER_URL`` is set (built on first use, connects on a decision)."""
+        if self._ledger is None and self.config["CONSENT_LEDGER_URL"]:
+            with _ledger_lock:
+                if self._ledger is None:
+                    self._ledger = self._make_ledger()
+        return cast("Ledger | None", self._ledger)
+
+    def _make_ledger(self) -> Ledger:
+        from .ledger import Ledger, derive_key
+
+        config = self.config
+        key = config["CONSENT_LEDGER_KEY"]
+        if not key:
+            secret = config["CONSENT_SECRET_KEY"] or current_app.config.get("SECRET_KEY")
+            if not secret:
+                raise RuntimeError("the consent ledger needs CONSENT_LEDGER_KEY or SECRET_KEY")
+            key = derive_key(secret)
+        spool = config["CONSENT_LEDGER_SPOOL"] or Path(current_app.instance_path) / "consent-ledger.spool"
+        return Ledger(
+            config["CONSENT_LEDGER_URL"],
+            key,
+            spool=spool,
+            timeout=float(config["CONSENT_LEDGER_TIMEOUT"]),
+            registry=self.registry,
+        )
+
 
 class Consent:
     """Cookie consent for a Flask app, driven by a vendor registry.
@@ -157,6 +204,8 @@ class Consent:
             raise ValueError("CONSENT_MAX_FORM_BYTES must be positive")
         if not 0 < int(config["CONSENT_LIFETIME"]) <= MAX_LIFETIME.days:
             raise ValueError(f"CONSENT_LIFETIME must be 1 to {MAX_LIFETIME.days} days")
+        if config["CONSENT_LEDGER_URL"]:
+            _check_ledger(config)
         registry = _resolve_registry(config["CONSENT_REGISTRY"], app)
         settings = ConsentSettings(
             registry=registry,
@@ -180,6 +229,19 @@ class Consent:
             consent_nonce=consent_nonce,
         )
         app.after_request(_after_request)
+
+
+def _check_ledger(config: Mapping[str, Any]) -> None:
+    try:
+        from .ledger import normalize_url
+    except ImportError as exc:
+        raise RuntimeError(
+            "CONSENT_LEDGER_URL is set, but the consent ledger needs SQLAlchemy: "
+            "pip install 'consent-gate[ledger]'"
+        ) from exc
+    normalize_url(config["CONSENT_LEDGER_URL"])  # no connection: just a usable URL
+    if not float(config["CONSENT_LEDGER_TIMEOUT"]) > 0:
+        raise ValueError("CONSENT_LEDGER_TIMEOUT must be a positive number of seconds")
 
 
 def _resolve_registry(value: Registry | str | Path | None, app: Flask) -> Registry:
@@ -218,6 +280,43 @@ def set_request_consent(state: ConsentState) -> None:
     """Make ``state`` this request's consent (after a decision, so the response reflects it)."""
     g._consent_state = state
     g.pop("_consent_gate", None)
+
+
+def record_decision(state: ConsentState, *, control: str, layer: str, next_url: str | None = None) -> None:
+    """Write this request's decision to the consent ledger, when one is configured.
+
+    Never raises, and waits for the database at most ``CONSENT_LEDGER_TIMEOUT``: the visitor's choice
+    stands (its cookie is set) whatever the database does, and a record it cannot take is spooled.
+    Stores the page path without its query string, the locale, the GPC signal and, through
+    ``CONSENT_LEDGER_SUBJECT``, the site's own subject id; never an IP address or a user agent.
+    """
+    settings = get_settings()
+    if not settings.config["CONSENT_LEDGER_URL"]:
+        return
+    try:
+        ledger = settings.ledger
+        assert ledger is not None
+        subject = None
+        hook = settings.config["CONSENT_LEDGER_SUBJECT"]
+        if hook is not None:
+            try:
+                value = hook(request)
+                subject = None if value is None else str(value)
+            except Exception:
+                log.exception("CONSENT_LEDGER_SUBJECT failed: the decision is recorded without a subject id")
+        gpc = request.headers.get("Sec-GPC", "").strip() == "1"
+        ledger.record_decision(
+            state,
+            control=control,
+            layer=layer,
+            locale=current_locale(),
+            path=urlsplit(next_url or request.path).path or "/",
+            signals=("gpc",) if gpc else (),
+            subject=subject,
+            policy_url=settings.config["CONSENT_POLICY_URL"],
+        )
+    except Exception:
+        log.exception("consent ledger: the decision of %s was NOT recorded", state.consent_id)
 
 
 #: The current visitor's :class:`~consent.state.ConsentState`, e.g. ``current_consent.allows("vimeo")``.

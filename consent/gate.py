@@ -108,7 +108,9 @@ def render_scripts(gate: Gate, placement: Placement, nonce: str | None = None) -
             "alt": "",
             "width": "1",
             "height": "1",
-            "style": "position:absolute;width:1px;height:1px;border:0",
+            # Not a style attribute: the Content-Security-Policy allows no inline styles. Hidden images
+            # are still fetched (it is how vendors' own <noscript> pixels are written).
+            "hidden": True,
             "data-consent-key": f"{vendor.id}:pixel:{index}",
         }
         out.append(Markup("<img{}>").format(_attributes(attrs)))

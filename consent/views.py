@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from .ext import (
@@ -22,6 +22,7 @@ from .ext import (
     consent_withdrawn,
     get_consent,
     get_settings,
+    record_decision,
     safe_next,
     set_request_consent,
     widget_context,
@@ -52,7 +53,18 @@ def create_blueprint() -> Blueprint:
     bp.add_url_rule("/", "decide", decide_view, methods=["POST"])
     bp.add_url_rule("/preferences", "preferences", preferences_view, methods=["GET"])
     bp.add_url_rule("/status", "status", status_view, methods=["GET"])
+    bp.register_error_handler(HTTPException, error_response)
     return bp
+
+
+def error_response(error: HTTPException) -> BaseResponse | HTTPException:
+    """A script that asked for JSON gets its error as JSON too; a form gets Flask's error page."""
+    if not wants_json():
+        return error
+    response = jsonify(error=error.name, description=error.description)
+    response.status_code = error.code or 400
+    response.cache_control.no_store = True
+    return response
 
 
 def wants_json() -> bool:
@@ -86,6 +98,8 @@ def parse_decision(registry: Registry, previous: ConsentState) -> tuple[ConsentS
     unknown = set(form) - FIELDS
     if unknown:
         raise BadRequest(f"Unexpected field {sorted(unknown)[0][:64]!r}.")
+    if request.files:
+        raise BadRequest("The consent form takes no files.")
     for name in SINGLE_FIELDS:
         if len(form.getlist(name)) > 1:
             raise BadRequest(f"The field {name!r} is sent more than once.")
@@ -151,6 +165,7 @@ def decide_view() -> BaseResponse:
     else:
         response = redirect(next_url, code=303)
     response.set_cookie(settings.codec.name, settings.codec.encode(state), **settings.codec.cookie_options())
+    record_decision(state, control=request.form.get("action", ""), layer=_layer, next_url=next_url)
     expire_declined_cookies(response, state)
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -164,20 +179,21 @@ def decide_view() -> BaseResponse:
 
 
 def expire_declined_cookies(response: BaseResponse, state: ConsentState) -> None:
-    """Delete the first-party cookies that declined vendors left on this site."""
-    present = list(request.cookies)
-    domain = get_settings().codec.domain
-    for vendor in state.registry.vendors:
-        if state.allows(vendor.id):
+    """Delete the first-party cookies that declined vendors left on this site.
+
+    Each cookie is expired once, and only when no vendor that may still run declares it (``_ga`` is
+    declared by two Analytics properties: granting one keeps it).
+    """
+    declared = [(v.id, c) for v in state.registry.vendors for c in v.cookies if c.party == "first"]
+    codec = get_settings().codec
+    for name in request.cookies:
+        if name == codec.name:
             continue
-        for cookie in vendor.cookies:
-            if cookie.party != "first":
-                continue
-            for name in present:
-                if cookie.matches(name):
-                    response.delete_cookie(name, path="/")
-                    if domain:
-                        response.delete_cookie(name, path="/", domain=domain)
+        owners = {vendor_id for vendor_id, cookie in declared if cookie.matches(name)}
+        if owners and not any(state.allows(vendor_id) for vendor_id in owners):
+            response.delete_cookie(name, path="/")
+            if codec.domain:
+                response.delete_cookie(name, path="/", domain=codec.domain)
 
 
 def preferences_view() -> Response | str:

@@ -19,7 +19,12 @@ CATEGORY_IDS = ("necessary", "functional", "statistics", "marketing")
 def registry_data(vendor_count: int, *, first_number: int = 1) -> dict[str, Any]:
     """Raw data for a registry of ``vendor_count`` vendors spread over the four usual categories."""
     categories = [
-        {"id": "necessary", "title": "Necessary", "required": True, "justification": "Keeps the site secure."},
+        {
+            "id": "necessary",
+            "title": "Necessary",
+            "required": True,
+            "justification": "Keeps the site secure.",
+        },
         {"id": "functional", "title": "Features", "order": 1},
         {"id": "statistics", "title": "Statistics", "order": 2},
         {"id": "marketing", "title": "Marketing", "order": 3},
@@ -54,3 +59,19 @@ def make_registry() -> Callable[..., Registry]:
         return Registry.model_validate(registry_data(vendor_count, **kwargs))
 
     return make
+
+
+# -- Flask: the example site ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app() -> Any:
+    """The example site (``examples/reviews``) in testing mode."""
+    from flask_helpers import example_app
+
+    return example_app()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
