@@ -13,7 +13,7 @@ const focusables = (root) => $$("a[href],button:not([disabled]),input:not([disab
 
 function dialog() { return doc.querySelector("[data-consent-dialog]"); }
 
-async function openPanel(url) {
+async function openPanel(url, from) {
   const box = dialog();
   if (!box || typeof box.showModal !== "function") { location.href = url; return; }
   const u = new URL(url, location.href);
@@ -21,7 +21,7 @@ async function openPanel(url) {
   const res = await fetch(u, { credentials: "same-origin", headers: { Accept: "text/html" } });
   if (!res.ok) { location.href = url; return; }
   box.querySelector("[data-consent-dialog-content]").innerHTML = await res.text();
-  opener = doc.activeElement;
+  opener = from || doc.activeElement;
   box.showModal();
   const first = focusables(box).find((el) => !el.matches("[data-consent-close]"));
   if (first) first.focus();
@@ -66,9 +66,11 @@ async function submit(event) {
   if (!form) return;
   event.preventDefault();
   const data = new FormData(form, event.submitter || undefined);
+  // Not form.action: the buttons named "action" shadow that property.
+  const url = new URL(form.getAttribute("action") || "", location.href);
   let res;
   try {
-    res = await fetch(form.action, {
+    res = await fetch(url, {
       method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
@@ -84,7 +86,8 @@ async function submit(event) {
     return;
   }
   const state = await res.json();
-  for (const banner of $$("[data-consent-banner]")) banner.hidden = true;
+  // A click-to-load grant answers no purpose: the banner stays until the visitor chooses.
+  if (!state.needs_prompt) for (const banner of $$("[data-consent-banner]")) banner.hidden = true;
   closePanel();
   if (state.consent_mode && typeof window.gtag === "function") window.gtag("consent", "update", state.consent_mode);
   doc.dispatchEvent(new CustomEvent("consent:change", { detail: state }));
@@ -96,7 +99,7 @@ doc.addEventListener("submit", submit);
 doc.addEventListener("change", (e) => { if (e.target.matches("input[type=checkbox]")) syncBoxes(e.target); });
 doc.addEventListener("click", (e) => {
   const link = e.target.closest("[data-consent-open]");
-  if (link) { e.preventDefault(); openPanel(link.href); return; }
+  if (link) { e.preventDefault(); openPanel(link.href, link); return; }
   if (e.target.closest("[data-consent-close]")) closePanel();
 });
 doc.addEventListener("keydown", (e) => {

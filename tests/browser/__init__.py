@@ -1,0 +1,1 @@
+"""Browser tests: the example site driven in Debian's Chromium through Playwright."""

@@ -1,0 +1,121 @@
+"""Browser fixtures: the example site on a live server, Debian's Chromium, and a visitor per context.
+
+Every request that leaves the site is answered with a stub and recorded (see ``support.Traffic``), so
+nothing reaches the internet and a test can assert which hosts a page tried to contact.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from werkzeug.serving import make_server
+
+from .support import ARTIFACTS, ROOT, ErrorLog, LiveServer, Traffic, Visit
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[LiveServer]:
+    """The example site, one fresh app per test module (consent lives in cookies: contexts keep tests apart)."""
+    if str(ROOT) not in sys.path:  # the example site is a folder of the repository, not an installed package
+        sys.path.insert(0, str(ROOT))
+    from examples.reviews.app import create_app
+
+    app = create_app({"TESTING": True})
+    logger = logging.getLogger("werkzeug")
+    errors = ErrorLog()
+    logger.addHandler(errors)  # with a handler attached, werkzeug adds no stderr handler of its own
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", errors.messages)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        logger.removeHandler(errors)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one for the whole session (`playwright install` cannot download browsers here)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium, install it with "
+            "`apt-get install chromium` (`playwright install` is not used)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots go (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def javascript() -> bool:
+    """Whether the visitor's browser runs JavaScript; tests parametrize it to cover both."""
+    return True
+
+
+@pytest.fixture
+def browse(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., Visit]]:
+    """A factory of visitors, each in a new context; every context is closed after the test."""
+    contexts: list[BrowserContext] = []
+    errors_before = len(live_server.errors)
+
+    def new_visit(*, javascript: bool = True, **options: Any) -> Visit:
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context = browser.new_context(
+            base_url=live_server.url,
+            java_script_enabled=javascript,
+            locale="en-US",
+            reduced_motion="reduce",
+            **options,
+        )
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        traffic = Traffic(live_server.url)
+        context.route("**/*", traffic.route)
+        context.on("request", traffic.started)
+        context.on("requestfinished", traffic.ended)
+        context.on("requestfailed", traffic.ended)
+        return Visit(context, context.new_page(), traffic, javascript)
+
+    yield new_visit
+    for context in contexts:
+        context.close()
+    errors = live_server.errors[errors_before:]
+    assert not errors, "the site failed on a request:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def visit(browse: Callable[..., Visit], javascript: bool) -> Visit:
+    """A first-time visitor, with JavaScript unless the test parametrizes ``javascript``."""
+    return browse(javascript=javascript)
