@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from .gate import embed_slot, render_iframe
 from .i18n import text_direction, translations
-from .registry import Cookie, Registry
+from .registry import Cookie, Embed, Registry
 from .state import ConsentState, Signal
 
 POSITIONS = ("bar", "modal", "corner")
@@ -175,25 +175,30 @@ class Widget:
         **params: object,
     ) -> Markup:
         """The embed itself when its vendor is allowed, else a click-to-load placeholder."""
-        registry = ctx.registry
-        vendor = registry.vendor(vendor_id)
-        embed = vendor.embed(name)
-        if embed is None:
-            raise KeyError(f"vendor {vendor_id!r} declares no embed named {name!r}")
-        slot = embed_slot(vendor_id, embed, params)
         if ctx.state.allows(vendor_id):
-            inner = render_iframe(embed, params, title)
-        else:
-            localized = registry.localized(ctx.locale)
-            inner = self.render(
-                "consent/placeholder.html",
-                ctx,
-                vendor=localized.vendor(vendor_id),
-                category=localized.category(vendor.category),
-            )
-        return Markup(
-            '<div class="consent-embed" data-consent-slot="{}" data-consent-vendor="{}">{}</div>'
-        ).format(slot, vendor_id, inner)
+            return self.iframe(ctx.registry, vendor_id, name, title, **params)
+        registry = ctx.registry
+        embed = _find_embed(registry, vendor_id, name)
+        localized = registry.localized(ctx.locale)
+        inner = self.render(
+            "consent/placeholder.html",
+            ctx,
+            vendor=localized.vendor(vendor_id),
+            category=localized.category(registry.vendor(vendor_id).category),
+        )
+        return _slot(embed_slot(vendor_id, embed, params), vendor_id, inner)
+
+    def iframe(
+        self,
+        registry: Registry,
+        vendor_id: str,
+        name: str | None = None,
+        title: str | None = None,
+        **params: object,
+    ) -> Markup:
+        """The vendor's iframe, in the slot its placeholder would take (for an allowed vendor)."""
+        embed = _find_embed(registry, vendor_id, name)
+        return _slot(embed_slot(vendor_id, embed, params), vendor_id, render_iframe(embed, params, title))
 
     def _cached(self, key: tuple[Any, ...], render: Callable[[], Markup]) -> Markup:
         hit = self._cache.get(key)
@@ -205,3 +210,16 @@ class Widget:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return value
+
+
+def _find_embed(registry: Registry, vendor_id: str, name: str | None) -> Embed:
+    embed = registry.vendor(vendor_id).embed(name)
+    if embed is None:
+        raise KeyError(f"vendor {vendor_id!r} declares no embed named {name!r}")
+    return embed
+
+
+def _slot(slot: str, vendor_id: str, inner: Markup) -> Markup:
+    return Markup(
+        '<div class="consent-embed" data-consent-slot="{}" data-consent-vendor="{}">{}</div>'
+    ).format(slot, vendor_id, inner)

@@ -35,13 +35,13 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import wraps
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from blinker import Namespace
 from flask import Flask, Response, abort, current_app, g, request, url_for
@@ -61,6 +61,8 @@ if TYPE_CHECKING:
     from .ledger import Ledger
 
 EXTENSION_KEY = "consent"
+#: Stands for the response's nonce in cached script markup (a nonce is never shared between responses).
+NONCE_SLOT = "\x00consent-nonce\x00"
 
 _signals = Namespace()
 #: The visitor decided for the first time. Sent with ``state`` and ``previous``.
@@ -117,6 +119,8 @@ class ConsentSettings:
     widget: Widget
     asset_version: str
     _codec: CookieCodec | None = field(default=None, repr=False)
+    urls: dict[str, Any] = field(default_factory=dict, repr=False)
+    scripts_cache: dict[tuple[str, frozenset[str]], Markup] = field(default_factory=dict, repr=False)
     _ledger: Any = field(default=None, repr=False)
 
     @property
@@ -344,15 +348,22 @@ def _nonce_if_csp() -> str | None:
 
 
 def current_locale() -> str:
+    """The visitor's locale, negotiated once per request."""
+    locale: str | None = g.get("_consent_locale")
+    if locale is not None:
+        return locale
     settings = get_settings()
     chosen = settings.config["CONSENT_LOCALE"]
     if callable(chosen):
-        return str(chosen(request))
-    if chosen:
-        return str(chosen)
-    g._consent_varies_language = True
-    preferred = [lang for lang, _ in request.accept_languages]
-    return negotiate(preferred, settings.locales, settings.registry.default_locale)
+        locale = str(chosen(request))
+    elif chosen:
+        locale = str(chosen)
+    else:
+        g._consent_varies_language = True
+        preferred = [lang for lang, _ in request.accept_languages]
+        locale = negotiate(preferred, settings.locales, settings.registry.default_locale)
+    g._consent_locale = locale
+    return locale
 
 
 def safe_next(value: str | None) -> str:
@@ -368,27 +379,61 @@ def current_path() -> str:
     return safe_next(request.full_path.rstrip("?") if request.query_string else request.path)
 
 
+_QUERY_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query value
+
+
+@dataclass(frozen=True)
+class _Urls:
+    """The blueprint's URLs for one script root, built once (``url_for`` is slow on every page)."""
+
+    action: str
+    preferences: str
+    stylesheet: str
+    script: str
+
+
+def _urls() -> _Urls:
+    settings = get_settings()
+    root = request.script_root
+    urls = settings.urls.get(root)
+    if urls is None:
+        version = settings.asset_version
+        urls = _Urls(
+            action=url_for("consent.decide"),
+            preferences=url_for("consent.preferences"),
+            stylesheet=url_for("consent.static", filename="consent.css", v=version),
+            script=url_for("consent.static", filename="consent.js", v=version),
+        )
+        settings.urls[root] = urls
+    return urls
+
+
 def widget_context(state: ConsentState | None = None, next_url: str | None = None) -> WidgetContext:
+    """What the widget templates need for this request (built once per request for the current page)."""
+    if state is None and next_url is None:
+        cached: WidgetContext | None = g.get("_consent_widget_context")
+        if cached is not None and cached.state is get_consent():
+            return cached
     settings = get_settings()
     config = settings.config
+    urls = _urls()
     target = safe_next(next_url) if next_url is not None else current_path()
-    return WidgetContext(
+    ctx = WidgetContext(
         registry=settings.registry,
         state=state or get_consent(),
         locale=current_locale(),
-        action_url=url_for("consent.decide"),
-        preferences_url=url_for("consent.preferences", next=target),
-        stylesheet_url=_static_url("consent.css"),
+        action_url=urls.action,
+        preferences_url=f"{urls.preferences}?{urlencode({'next': target}, safe=_QUERY_SAFE)}",
+        stylesheet_url=urls.stylesheet,
         policy_url=config["CONSENT_POLICY_URL"],
         next=target,
         csrf_field=_csrf_field(),
         position=config["CONSENT_POSITION"],
         floating=bool(config["CONSENT_FLOATING_BUTTON"]),
     )
-
-
-def _static_url(filename: str) -> str:
-    return url_for("consent.static", filename=filename, v=get_settings().asset_version)
+    if state is None and next_url is None:
+        g._consent_widget_context = ctx
+    return ctx
 
 
 def _csrf_field() -> Markup:
@@ -405,23 +450,37 @@ def _csrf_field() -> Markup:
 
 def consent_head() -> Markup:
     """For ``<head>``: the widget's stylesheet (and the Consent Mode default when configured)."""
-    return Markup('<link rel="stylesheet" href="{}">').format(_static_url("consent.css"))
+    return Markup('<link rel="stylesheet" href="{}">').format(_urls().stylesheet)
 
 
 def consent_scripts(placement: str = "body") -> Markup:
     """The scripts and pixels of approved vendors only, each with the CSP nonce."""
     if placement not in ("head", "body"):
         raise ValueError("placement is 'head' or 'body'")
-    return render_scripts(get_gate(), placement, _nonce_if_csp())  # type: ignore[arg-type]
+    settings = get_settings()
+    gate = get_gate()
+    # Many visitors share the same choices: render each set of allowed vendors once, nonce added after.
+    key = (placement, gate.allowed_ids)
+    markup = settings.scripts_cache.get(key)
+    if markup is None:
+        markup = render_scripts(gate, placement, NONCE_SLOT)  # type: ignore[arg-type]
+        if len(settings.scripts_cache) >= 512:
+            settings.scripts_cache.clear()
+        settings.scripts_cache[key] = markup
+    nonce = _nonce_if_csp()
+    # str() first: Markup.replace would escape the replacement's quotes.
+    attribute = f' nonce="{nonce}"' if nonce is not None else ""
+    return Markup(str(markup).replace(f' nonce="{NONCE_SLOT}"', attribute))
 
 
 def consent_banner() -> Markup:
     """The first layer when the visitor must be asked, the preferences dialog, and the widget script."""
     settings = get_settings()
+    csp = bool(settings.config["CONSENT_CSP"])
     script = Markup('<script type="module" src="{}" data-consent-script{}{}></script>').format(
-        _static_url("consent.js"),
-        Markup(' nonce="{}"').format(consent_nonce()) if settings.config["CONSENT_CSP"] else "",
-        Markup(" data-consent-reload") if settings.config["CONSENT_CSP"] else "",
+        _urls().script,
+        Markup(' nonce="{}"').format(consent_nonce()) if csp else "",
+        Markup(" data-consent-reload") if csp else "",
     )
     return settings.widget.banner(widget_context()) + script
 
@@ -430,8 +489,6 @@ def consent_settings_link(floating: bool | None = None) -> Markup:
     """The persistent "Cookie settings" link that reopens the preferences."""
     ctx = widget_context()
     if floating is not None:
-        from dataclasses import replace
-
         ctx = replace(ctx, floating=floating)
     return get_settings().widget.settings_link(ctx)
 
@@ -440,11 +497,16 @@ def consent_embed(
     vendor_id: str, name: str | None = None, title: str | None = None, **params: object
 ) -> Markup:
     """The vendor's iframe when approved, else a click-to-load placeholder that grants just it."""
-    return get_settings().widget.embed(widget_context(), vendor_id, name, title, **params)
+    widget = get_settings().widget
+    if get_consent().allows(vendor_id):
+        return widget.iframe(get_settings().registry, vendor_id, name, title, **params)
+    return widget.embed(widget_context(), vendor_id, name, title, **params)
 
 
 def consent_placeholder(vendor_id: str) -> Markup:
     """A click-to-load placeholder for a script-based vendor (login button, captcha...), until allowed."""
+    if get_consent().allows(vendor_id):
+        return Markup("")
     return get_settings().widget.placeholder(widget_context(), vendor_id)
 
 
