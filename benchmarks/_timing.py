@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Mapping
-from time import perf_counter
+from time import process_time
 
 Samples = dict[str, list[float]]
 
@@ -13,7 +13,8 @@ def interleaved(cases: Mapping[str, Callable[[], object]], *, rounds: int, numbe
     """Seconds per call of each case, one sample per round.
 
     Every round times ``number`` calls of each case in turn (the order rotates from round to round), so
-    a burst of load on a noisy machine hits neighbouring samples alike instead of skewing one case.
+    a burst of load on a noisy machine hits neighbouring samples alike instead of skewing one case. The
+    clock is this process's CPU time: time spent waiting while other programs run does not count.
     """
     names = list(cases)
     samples: Samples = {name: [] for name in names}
@@ -23,10 +24,10 @@ def interleaved(cases: Mapping[str, Callable[[], object]], *, rounds: int, numbe
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             call = cases[name]
-            start = perf_counter()
+            start = process_time()
             for _ in range(number):
                 call()
-            samples[name].append((perf_counter() - start) / number)
+            samples[name].append((process_time() - start) / number)
     return samples
 
 

@@ -82,11 +82,13 @@ class Widget:
         self._cache: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
         self._cache_size = cache_size
 
-    def _variables(self, ctx: WidgetContext) -> dict[str, Any]:
+    def _variables(self, ctx: WidgetContext, template: str) -> dict[str, Any]:
         catalog = translations(ctx.locale)
         registry = ctx.registry.localized(ctx.locale)
         state = ctx.state if ctx.state.registry is ctx.registry else ctx.state.rebind(ctx.registry)
-        new_vendors = tuple(registry.vendor(v.id) for v in state.new_vendors())
+        # Only the banner and the panel mark what is new; working it out costs a pass over every vendor.
+        news = template in ("consent/banner.html", "consent/panel.html", "consent/preferences.html")
+        new_vendors = tuple(registry.vendor(v.id) for v in state.new_vendors()) if news else ()
 
         def gettext(message: str, **kwargs: Any) -> str:
             text = catalog.gettext(message)
@@ -119,13 +121,11 @@ class Widget:
         }
 
     def render(self, template: str, ctx: WidgetContext, **extra: Any) -> Markup:
-        return Markup(self.env.get_template(template).render(self._variables(ctx) | extra))
+        return Markup(self.env.get_template(template).render(self._variables(ctx, template) | extra))
 
     def banner(self, ctx: WidgetContext) -> Markup:
         """The first layer when the visitor must be asked, plus the (empty) dialog for the second."""
-        dialog = self._cached(
-            ("dialog", ctx.locale, ctx.registry.revision), lambda: self.render("consent/dialog.html", ctx)
-        )
+        dialog = self.dialog(ctx.registry, ctx.locale, lambda: ctx)
         if not ctx.state.needs_prompt(ctx.registry):
             return dialog
         if ctx.state.is_decided:  # lists what is new for this visitor: not shared between visitors
@@ -142,7 +142,13 @@ class Widget:
             ctx.preferences_url,
             frozenset(ctx.state.signals),
         )
-        return self._cached(key, lambda: self.render("consent/banner.html", ctx)) + dialog
+        return self.cached(key, lambda: self.render("consent/banner.html", ctx)) + dialog
+
+    def dialog(self, registry: Registry, locale: str, context: Callable[[], WidgetContext]) -> Markup:
+        """The empty dialog the script fills with the panel: the same for everyone in one language."""
+        return self.cached(
+            ("dialog", locale, registry.revision), lambda: self.render("consent/dialog.html", context())
+        )
 
     def panel(self, ctx: WidgetContext) -> Markup:
         return self.render("consent/panel.html", ctx)
@@ -157,14 +163,7 @@ class Widget:
         """A click-to-load placeholder that grants just this vendor (empty once it is allowed)."""
         if ctx.state.allows(vendor_id):
             return Markup("")
-        localized = ctx.registry.localized(ctx.locale)
-        vendor = localized.vendor(vendor_id)
-        inner = self.render(
-            "consent/placeholder.html", ctx, vendor=vendor, category=localized.category(vendor.category)
-        )
-        return Markup(
-            '<div class="consent-embed" data-consent-slot="placeholder-{}" data-consent-vendor="{}">{}</div>'
-        ).format(vendor_id, vendor_id, inner)
+        return self._placeholder(ctx, vendor_id, f"placeholder-{vendor_id}")
 
     def embed(
         self,
@@ -177,16 +176,22 @@ class Widget:
         """The embed itself when its vendor is allowed, else a click-to-load placeholder."""
         if ctx.state.allows(vendor_id):
             return self.iframe(ctx.registry, vendor_id, name, title, **params)
-        registry = ctx.registry
-        embed = _find_embed(registry, vendor_id, name)
-        localized = registry.localized(ctx.locale)
-        inner = self.render(
-            "consent/placeholder.html",
-            ctx,
-            vendor=localized.vendor(vendor_id),
-            category=localized.category(registry.vendor(vendor_id).category),
-        )
-        return _slot(embed_slot(vendor_id, embed, params), vendor_id, inner)
+        embed = _find_embed(ctx.registry, vendor_id, name)
+        return self._placeholder(ctx, vendor_id, embed_slot(vendor_id, embed, params))
+
+    def _placeholder(self, ctx: WidgetContext, vendor_id: str, slot: str) -> Markup:
+        def render() -> Markup:
+            localized = ctx.registry.localized(ctx.locale)
+            vendor = localized.vendor(vendor_id)
+            inner = self.render(
+                "consent/placeholder.html", ctx, vendor=vendor, category=localized.category(vendor.category)
+            )
+            return _slot(slot, vendor_id, inner)
+
+        if ctx.csrf_field:  # a per-visitor token: nothing to share
+            return render()
+        # Otherwise the same for every visitor who has not allowed the vendor.
+        return self.cached(("placeholder", slot, ctx.locale, ctx.next, ctx.action_url), render)
 
     def iframe(
         self,
@@ -197,10 +202,23 @@ class Widget:
         **params: object,
     ) -> Markup:
         """The vendor's iframe, in the slot its placeholder would take (for an allowed vendor)."""
-        embed = _find_embed(registry, vendor_id, name)
-        return _slot(embed_slot(vendor_id, embed, params), vendor_id, render_iframe(embed, params, title))
+        key = (
+            "iframe",
+            id(registry),
+            vendor_id,
+            name,
+            title,
+            tuple(sorted((k, str(v)) for k, v in params.items())),
+        )
 
-    def _cached(self, key: tuple[Any, ...], render: Callable[[], Markup]) -> Markup:
+        def render() -> Markup:
+            embed = _find_embed(registry, vendor_id, name)
+            return _slot(embed_slot(vendor_id, embed, params), vendor_id, render_iframe(embed, params, title))
+
+        return self.cached(key, render)
+
+    def cached(self, key: tuple[Any, ...], render: Callable[[], Markup]) -> Markup:
+        """``render()``, remembered under ``key`` (a bounded cache, least recently used out first)."""
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)

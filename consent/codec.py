@@ -19,6 +19,7 @@ import logging
 import struct
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, Signer
@@ -97,6 +98,12 @@ def _b64encode(data: bytes) -> bytes:
 
 def _b64decode(data: bytes) -> bytes:
     return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
+
+
+@lru_cache(maxsize=4096)
+def _format_id(raw: bytes) -> str:
+    # Cached: a returning visitor's every page view would otherwise re-encode the same id.
+    return base64.b32encode(raw).decode("ascii").lower()
 
 
 class CookieCodec:
@@ -229,7 +236,7 @@ class CookieCodec:
         # A site that shortens its re-ask interval shortens it for decisions already stored, too.
         expires_at = min(decided_at + timedelta(days=days), decided_at + self.lifetime)
         current = now or datetime.now(UTC)
-        cid = base64.b32encode(consent_id).decode("ascii").lower()
+        cid = _format_id(consent_id)
         if decided_at > current + CLOCK_SKEW:
             raise ValueError("decision dated in the future")
         if current >= expires_at:

@@ -37,11 +37,11 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import wraps
+from functools import cached_property, wraps
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from blinker import Namespace
 from flask import Flask, Response, abort, current_app, g, request, url_for
@@ -120,7 +120,9 @@ class ConsentSettings:
     asset_version: str
     _codec: CookieCodec | None = field(default=None, repr=False)
     urls: dict[str, Any] = field(default_factory=dict, repr=False)
-    scripts_cache: dict[tuple[str, frozenset[str]], Markup] = field(default_factory=dict, repr=False)
+    scripts_cache: dict[tuple[str, frozenset[str], bool], Markup] = field(default_factory=dict, repr=False)
+    gate_cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    negotiated: dict[str, str] = field(default_factory=dict, repr=False)
     _ledger: Any = field(default=None, repr=False)
 
     @property
@@ -223,7 +225,7 @@ class Consent:
 
         app.register_blueprint(create_blueprint(), url_prefix=config["CONSENT_URL_PREFIX"])
         app.jinja_env.globals.update(
-            consent=current_consent,
+            consent=_TemplateConsent(),
             consent_head=consent_head,
             consent_scripts=consent_scripts,
             consent_banner=consent_banner,
@@ -269,21 +271,48 @@ def get_settings() -> ConsentSettings:
         raise RuntimeError("Consent is not initialised on this app: call Consent(app) or init_app") from None
 
 
+class _PerRequest:
+    """What one request has worked out about consent, kept on ``g`` so that it is worked out once."""
+
+    __slots__ = ("context", "gate", "locale", "nonce", "state", "varies", "varies_language")
+
+    def __init__(self) -> None:
+        self.state: ConsentState | None = None
+        self.gate: Gate | None = None
+        self.context: WidgetContext | None = None
+        self.locale: str | None = None
+        self.nonce: str | None = None
+        self.varies = False  # the response depends on the consent cookie
+        self.varies_language = False  # ... and on Accept-Language
+
+
+def _per_request() -> _PerRequest:
+    # One LocalProxy resolution, then plain attribute reads: helpers run many times on every page.
+    store = g._get_current_object().__dict__
+    data: _PerRequest | None = store.get("_consent")
+    if data is None:
+        data = store["_consent"] = _PerRequest()
+    return data
+
+
 def get_consent() -> ConsentState:
     """This request's consent, read from the cookie once and cached on ``g``."""
-    g._consent_varies = True
-    state: ConsentState | None = g.get("_consent_state")
+    data = _per_request()
+    state = data.state
     if state is None:
         settings = get_settings()
-        state = settings.codec.decode(request.cookies.get(settings.codec.name))
-        g._consent_state = state
+        state = data.state = settings.codec.decode(request.cookies.get(settings.codec.name))
+        data.varies = True
     return state
 
 
 def set_request_consent(state: ConsentState) -> None:
     """Make ``state`` this request's consent (after a decision, so the response reflects it)."""
-    g._consent_state = state
-    g.pop("_consent_gate", None)
+    data = _per_request()
+    data.state = state
+    data.varies = True
+    data.gate = None
+    data.context = None
 
 
 def record_decision(state: ConsentState, *, control: str, layer: str, next_url: str | None = None) -> None:
@@ -327,20 +356,35 @@ def record_decision(state: ConsentState, *, control: str, layer: str, next_url: 
 current_consent: ConsentState = cast(ConsentState, LocalProxy(get_consent))
 
 
+class _TemplateConsent:
+    """``consent`` in templates: the current visitor's state, with a fast path for ``allows``."""
+
+    __slots__ = ()
+
+    def allows(self, vendor_id: str) -> bool:
+        return get_consent().allows(vendor_id)
+
+    def allows_category(self, category_id: str) -> bool:
+        return get_consent().allows_category(category_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_consent(), name)
+
+
 def get_gate() -> Gate:
-    gate: Gate | None = g.get("_consent_gate")
-    if gate is None:
-        gate = decide(get_settings().registry, get_consent())
-        g._consent_gate = gate
-    return gate
+    data = _per_request()
+    if data.gate is None:
+        settings = get_settings()
+        data.gate = decide(settings.registry, get_consent(), settings.gate_cache)
+    return data.gate
 
 
 def consent_nonce() -> str:
     """This response's CSP nonce (use it on the site's own inline scripts when ``CONSENT_CSP`` is on)."""
-    nonce: str | None = g.get("_consent_nonce")
-    if nonce is None:
-        nonce = g._consent_nonce = new_nonce()
-    return nonce
+    data = _per_request()
+    if data.nonce is None:
+        data.nonce = new_nonce()
+    return data.nonce
 
 
 def _nonce_if_csp() -> str | None:
@@ -349,9 +393,9 @@ def _nonce_if_csp() -> str | None:
 
 def current_locale() -> str:
     """The visitor's locale, negotiated once per request."""
-    locale: str | None = g.get("_consent_locale")
-    if locale is not None:
-        return locale
+    data = _per_request()
+    if data.locale is not None:
+        return data.locale
     settings = get_settings()
     chosen = settings.config["CONSENT_LOCALE"]
     if callable(chosen):
@@ -359,10 +403,17 @@ def current_locale() -> str:
     elif chosen:
         locale = str(chosen)
     else:
-        g._consent_varies_language = True
-        preferred = [lang for lang, _ in request.accept_languages]
-        locale = negotiate(preferred, settings.locales, settings.registry.default_locale)
-    g._consent_locale = locale
+        data.varies_language = True
+        header = request.headers.get("Accept-Language", "")
+        known = settings.negotiated.get(header)
+        if known is None:
+            preferred = [lang for lang, _ in request.accept_languages]
+            known = negotiate(preferred, settings.locales, settings.registry.default_locale)
+            if len(settings.negotiated) >= 1024:
+                settings.negotiated.clear()
+            settings.negotiated[header] = known
+        locale = known
+    data.locale = locale
     return locale
 
 
@@ -382,7 +433,7 @@ def current_path() -> str:
 _QUERY_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query value
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Urls:
     """The blueprint's URLs for one script root, built once (``url_for`` is slow on every page)."""
 
@@ -390,6 +441,14 @@ class _Urls:
     preferences: str
     stylesheet: str
     script: str
+
+    @cached_property
+    def head(self) -> Markup:
+        return Markup('<link rel="stylesheet" href="{}">').format(self.stylesheet)
+
+    @cached_property
+    def script_tag(self) -> Markup:
+        return Markup('<script type="module" src="{}" data-consent-script></script>').format(self.script)
 
 
 def _urls() -> _Urls:
@@ -410,10 +469,9 @@ def _urls() -> _Urls:
 
 def widget_context(state: ConsentState | None = None, next_url: str | None = None) -> WidgetContext:
     """What the widget templates need for this request (built once per request for the current page)."""
-    if state is None and next_url is None:
-        cached: WidgetContext | None = g.get("_consent_widget_context")
-        if cached is not None and cached.state is get_consent():
-            return cached
+    data = _per_request()
+    if state is None and next_url is None and data.context is not None:
+        return data.context
     settings = get_settings()
     config = settings.config
     urls = _urls()
@@ -423,7 +481,7 @@ def widget_context(state: ConsentState | None = None, next_url: str | None = Non
         state=state or get_consent(),
         locale=current_locale(),
         action_url=urls.action,
-        preferences_url=f"{urls.preferences}?{urlencode({'next': target}, safe=_QUERY_SAFE)}",
+        preferences_url=f"{urls.preferences}?next={quote(target, safe=_QUERY_SAFE)}",
         stylesheet_url=urls.stylesheet,
         policy_url=config["CONSENT_POLICY_URL"],
         next=target,
@@ -432,7 +490,7 @@ def widget_context(state: ConsentState | None = None, next_url: str | None = Non
         floating=bool(config["CONSENT_FLOATING_BUTTON"]),
     )
     if state is None and next_url is None:
-        g._consent_widget_context = ctx
+        data.context = ctx
     return ctx
 
 
@@ -450,7 +508,7 @@ def _csrf_field() -> Markup:
 
 def consent_head() -> Markup:
     """For ``<head>``: the widget's stylesheet (and the Consent Mode default when configured)."""
-    return Markup('<link rel="stylesheet" href="{}">').format(_urls().stylesheet)
+    return _urls().head
 
 
 def consent_scripts(placement: str = "body") -> Markup:
@@ -460,37 +518,44 @@ def consent_scripts(placement: str = "body") -> Markup:
     settings = get_settings()
     gate = get_gate()
     # Many visitors share the same choices: render each set of allowed vendors once, nonce added after.
-    key = (placement, gate.allowed_ids)
+    nonce = _nonce_if_csp()
+    key = (placement, gate.allowed_ids, nonce is None)
     markup = settings.scripts_cache.get(key)
     if markup is None:
-        markup = render_scripts(gate, placement, NONCE_SLOT)  # type: ignore[arg-type]
+        markup = render_scripts(gate, placement, None if nonce is None else NONCE_SLOT)  # type: ignore[arg-type]
         if len(settings.scripts_cache) >= 512:
             settings.scripts_cache.clear()
         settings.scripts_cache[key] = markup
-    nonce = _nonce_if_csp()
+    if nonce is None:
+        return markup
     # str() first: Markup.replace would escape the replacement's quotes.
-    attribute = f' nonce="{nonce}"' if nonce is not None else ""
-    return Markup(str(markup).replace(f' nonce="{NONCE_SLOT}"', attribute))
+    return Markup(str(markup).replace(f' nonce="{NONCE_SLOT}"', f' nonce="{nonce}"'))
 
 
 def consent_banner() -> Markup:
     """The first layer when the visitor must be asked, the preferences dialog, and the widget script."""
     settings = get_settings()
-    csp = bool(settings.config["CONSENT_CSP"])
-    script = Markup('<script type="module" src="{}" data-consent-script{}{}></script>').format(
-        _urls().script,
-        Markup(' nonce="{}"').format(consent_nonce()) if csp else "",
-        Markup(" data-consent-reload") if csp else "",
-    )
+    if settings.config["CONSENT_CSP"]:
+        script = Markup(
+            '<script type="module" src="{}" nonce="{}" data-consent-script data-consent-reload></script>'
+        ).format(_urls().script, consent_nonce())
+    else:
+        script = _urls().script_tag
+    state = get_consent()
+    if not state.needs_prompt(settings.registry):  # the common case: no context needed, all cached
+        return settings.widget.dialog(settings.registry, current_locale(), widget_context) + script
     return settings.widget.banner(widget_context()) + script
 
 
 def consent_settings_link(floating: bool | None = None) -> Markup:
     """The persistent "Cookie settings" link that reopens the preferences."""
-    ctx = widget_context()
-    if floating is not None:
-        ctx = replace(ctx, floating=floating)
-    return get_settings().widget.settings_link(ctx)
+    settings = get_settings()
+    show_floating = bool(settings.config["CONSENT_FLOATING_BUTTON"]) if floating is None else floating
+    # The same for everyone on this page in this language: look it up before building a context.
+    key = ("settings", current_locale(), current_path(), show_floating)
+    return settings.widget.cached(
+        key, lambda: settings.widget.settings_link(replace(widget_context(), floating=show_floating))
+    )
 
 
 def consent_embed(
@@ -545,21 +610,26 @@ def consent_required(vendor_or_category: str) -> Callable[[Callable[P, R]], Call
 
 
 def _after_request(response: Response) -> Response:
-    if not g.get("_consent_varies"):
+    data: _PerRequest | None = g._get_current_object().__dict__.get("_consent")
+    if data is None or not data.varies:
         return response
+    headers = response.headers
     # Output that depends on consent must never be served to someone else from a shared cache.
-    response.vary.add("Cookie")
-    if g.get("_consent_varies_language"):
-        response.vary.add("Accept-Language")
-    cache = response.cache_control
-    if not cache.no_store:
-        cache.public = False
-        cache.private = True
+    varies = ["Cookie", "Accept-Language"] if data.varies_language else ["Cookie"]
+    if "Vary" in headers:
+        response.vary.update(varies)
+    else:
+        headers["Vary"] = ", ".join(varies)
+    if "Cache-Control" not in headers:
+        headers["Cache-Control"] = "private"
+    elif not response.cache_control.no_store:
+        response.cache_control.public = False
+        response.cache_control.private = True
     settings = get_settings()
     mode = settings.config["CONSENT_CSP"]
     if mode and response.mimetype == "text/html":
         header = "Content-Security-Policy-Report-Only" if mode == "report-only" else "Content-Security-Policy"
-        response.headers[header] = build_policy(
+        headers[header] = build_policy(
             get_gate(),
             consent_nonce(),
             settings.config["CONSENT_CSP_EXTRA"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import cached_property
 from string import Formatter
@@ -28,14 +28,8 @@ class Gate:
 
     registry: Registry
     state: ConsentState
-
-    @cached_property
-    def allowed(self) -> tuple[Vendor, ...]:
-        return self.state.granted_vendors()
-
-    @cached_property
-    def allowed_ids(self) -> frozenset[str]:
-        return frozenset(v.id for v in self.allowed)
+    allowed: tuple[Vendor, ...]
+    allowed_ids: frozenset[str]
 
     @property
     def blocked(self) -> tuple[Vendor, ...]:
@@ -66,11 +60,28 @@ class Gate:
         return tuple(dict.fromkeys(h for v in self.allowed for h in v.hosts))
 
 
-def decide(registry: Registry, state: ConsentState) -> Gate:
-    """What the page may contain for a visitor in ``state``."""
+def decide(
+    registry: Registry,
+    state: ConsentState,
+    cache: MutableMapping[Hashable, tuple[tuple[Vendor, ...], frozenset[str]]] | None = None,
+) -> Gate:
+    """What the page may contain for a visitor in ``state``.
+
+    ``cache`` (any mapping the caller keeps per registry) remembers the answer for each distinct set of
+    choices, which many visitors share.
+    """
     if state.registry is not registry:
         state = state.rebind(registry)
-    return Gate(registry, state)
+    key = state.choice_key
+    answer = cache.get(key) if cache is not None else None
+    if answer is None:
+        allowed = state.granted_vendors()
+        answer = (allowed, frozenset(v.id for v in allowed))
+        if cache is not None:
+            if len(cache) >= 1024:
+                cache.clear()
+            cache[key] = answer
+    return Gate(registry, state, *answer)
 
 
 # -- markup -----------------------------------------------------------------------------------------

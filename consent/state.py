@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -56,11 +56,6 @@ class Signal(StrEnum):
 def new_consent_id() -> str:
     """A random, meaningless identifier for one visitor's consent (never personal data)."""
     return base64.b32encode(secrets.token_bytes(10)).decode().lower()
-
-
-def _bit(plane: bytes, index: int) -> int:
-    byte = index >> 3
-    return (plane[byte] >> (index & 7)) & 1 if byte < len(plane) else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +188,18 @@ class ConsentState:
             code_planes=tuple(bytes(p) for p in planes),
         )
 
+    @property
+    def choice_key(self) -> Hashable:
+        """Everything :meth:`allows` depends on besides the registry: equal keys, equal answers."""
+        return (
+            self.decided_at is not None,
+            self.table,
+            self.granted_plane,
+            self.code_planes,
+            self.policy,
+            self.signals,
+        )
+
     # -- questions -----------------------------------------------------------------------------
 
     @property
@@ -214,12 +221,17 @@ class ConsentState:
         if self.decided_at is None:
             return Decision.UNASKED
         index = identity.number - 1
+        byte, mask = index >> 3, 1 << (index & 7)
         code = 0
-        for p, plane in enumerate(self.code_planes):
-            code |= _bit(plane, index) << p
+        bit = 1
+        for plane in self.code_planes:  # inlined bit reads: this runs on every allows() of every page
+            if byte < len(plane) and plane[byte] & mask:
+                code |= bit
+            bit <<= 1
         if code == 0 or code > len(self.table) or self.table[code - 1][0] != identity.category_key:
             return Decision.UNASKED
-        return Decision.GRANTED if _bit(self.granted_plane, index) else Decision.DENIED
+        granted = self.granted_plane
+        return Decision.GRANTED if byte < len(granted) and granted[byte] & mask else Decision.DENIED
 
     def allows(self, vendor_id: str) -> bool:
         """Whether this vendor may run: required, or explicitly granted under its current category."""

@@ -1,0 +1,204 @@
+"""Page-level benchmarks on the example site (issues: banner render time, gate overhead, widget weight).
+
+Run with ``python -m benchmarks.bench_pages`` (or ``make bench`` for every benchmark). Each target is a
+ratio of two timings taken in the same run, interleaved, median of several rounds: this machine is
+shared and noisy, so no absolute time is ever compared.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from markupsafe import Markup
+
+from benchmarks._timing import interleaved, median, ratio
+from examples.reviews.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = "/movie-review-her"
+ORIGIN = {"Origin": "http://localhost"}
+
+
+def consent_cookie(app: Flask, action: str) -> dict[str, str]:
+    """Headers carrying the consent cookie a visitor gets for ``action``.
+
+    The benchmarks send cookies as a plain header from clients without a cookie jar: the test client's
+    jar costs more per request than the extension does, and would blur the comparison.
+    """
+    client = app.test_client()
+    response = client.post("/consent/", data={"action": action, "next": "/"}, headers=ORIGIN)
+    assert response.status_code == 303, response.status_code
+    cookie = client.get_cookie(app.extensions["consent"].codec.name)
+    assert cookie is not None
+    headers = {"Cookie": f"{cookie.key}={cookie.value}", "Accept-Language": "en"}
+    assert app.test_client(use_cookies=False).get("/consent/status", headers=headers).get_json()["decided"]
+    return headers
+
+
+HELPERS = (
+    "consent_head",
+    "consent_scripts",
+    "consent_banner",
+    "consent_settings_link",
+    "consent_embed",
+    "consent_placeholder",
+)
+
+
+def inline_baseline(app: Flask, headers: dict[str, str]) -> Flask:
+    """The same site without the extension: each helper replaced by the markup it produced, inline."""
+    captured: dict[tuple[Any, ...], Markup] = {}
+    allowed: dict[str, bool] = {}
+    env = app.jinja_env
+    originals = {name: env.globals[name] for name in HELPERS}
+    proxy = env.globals["consent"]
+
+    def recorder(name: str) -> Callable[..., Markup]:
+        def call(*args: Any, **kwargs: Any) -> Markup:
+            out: Markup = originals[name](*args, **kwargs)
+            captured[(name, args, tuple(sorted(kwargs.items())))] = out
+            allowed.update({v.id: proxy.allows(v.id) for v in proxy.registry.vendors})
+            return out
+
+        return call
+
+    env.globals.update({name: recorder(name) for name in HELPERS})
+    try:
+        app.test_client(use_cookies=False).get(ARTICLE, headers=headers)
+    finally:
+        env.globals.update(originals)
+
+    class Inline:
+        def allows(self, vendor_id: str) -> bool:
+            return allowed[vendor_id]
+
+    def replay(name: str) -> Callable[..., Markup]:
+        return lambda *args, **kwargs: captured[(name, args, tuple(sorted(kwargs.items())))]
+
+    baseline = Flask("examples.reviews.app", root_path=str(ROOT / "examples" / "reviews"))
+    baseline.config.update(app.config)
+    baseline.jinja_env.globals.update({name: replay(name) for name in HELPERS}, consent=Inline())
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("consent.") and rule.endpoint != "static":
+            baseline.add_url_rule(
+                rule.rule, rule.endpoint, app.view_functions[rule.endpoint], methods=rule.methods
+            )
+    baseline.template_context_processors[None].extend(app.template_context_processors[None])
+    return baseline
+
+
+def widget_weight() -> dict[str, int]:
+    app = create_app({"TESTING": True})
+    client = app.test_client()
+    with app.test_request_context(ARTICLE):
+        from consent.ext import consent_banner
+
+        banner_html = str(consent_banner())
+    panel_html = client.get("/consent/preferences?fragment=1&next=/").get_data(as_text=True)
+    css = (ROOT / "widget" / "static" / "consent.css").read_bytes()
+    js = (ROOT / "widget" / "static" / "consent.js").read_bytes()
+
+    def gz(data: bytes) -> int:
+        return len(gzip.compress(data, 9))
+
+    sizes = {
+        "banner HTML": gz(banner_html.encode()),
+        "preferences panel HTML (fetched on demand)": gz(panel_html.encode()),
+        "consent.css": gz(css),
+        "consent.js": gz(js),
+    }
+    sizes["total (banner + panel + CSS + JS)"] = sum(sizes.values())
+    return sizes
+
+
+def peer_weights() -> dict[str, int]:
+    modules = ROOT / "node_modules"
+    peers = {
+        "vanilla-cookieconsent (umd.js + css)": [
+            modules / "vanilla-cookieconsent" / "dist" / "cookieconsent.umd.js",
+            modules / "vanilla-cookieconsent" / "dist" / "cookieconsent.css",
+        ],
+        "klaro (klaro.js, CSS inside)": [modules / "klaro" / "dist" / "klaro.js"],
+    }
+    out = {}
+    for name, paths in peers.items():
+        if all(p.exists() for p in paths):
+            out[name] = sum(len(gzip.compress(p.read_bytes(), 9)) for p in paths)
+    return out
+
+
+def main(rounds: int = 21, number: int = 100) -> int:
+    failures = 0
+
+    def report(label: str, value: float, target: float) -> None:
+        nonlocal failures
+        ok = value <= target
+        failures += not ok
+        print(f"  {label:<62} {value:6.3f}x  (target <= {target}x)  {'PASS' if ok else 'FAIL'}")
+
+    app = create_app({"TESTING": True})
+    client = app.test_client(use_cookies=False)
+    first = {"Accept-Language": "en"}
+    rejected = consent_cookie(app, "reject_all")
+    accepted = consent_cookie(app, "accept_all")
+
+    print("Render time of the example article (in-process, median of interleaved rounds)")
+    samples = interleaved(
+        {
+            "first visit": lambda: client.get(ARTICLE, headers=first),
+            "decided visit": lambda: client.get(ARTICLE, headers=rejected),
+        },
+        rounds=rounds,
+        number=number,
+    )
+    for name in samples:
+        print(f"  {name:<30} {median(samples, name) * 1e6:8.1f} µs")
+    report(
+        "first visit (banner) / decided visit (no banner)",
+        ratio(samples, "first visit", "decided visit"),
+        1.3,
+    )
+
+    baseline = inline_baseline(app, accepted)
+    inline = baseline.test_client(use_cookies=False)
+    gated_html = client.get(ARTICLE, headers=accepted).get_data(as_text=True)
+    inline_html = inline.get(ARTICLE, headers=accepted).get_data(as_text=True)
+    if gated_html != inline_html or gated_html.count("<script") < 20:
+        print("  the inline baseline does not render the same page", file=sys.stderr)
+        return 2
+    samples = interleaved(
+        {
+            "gated (accepted all)": lambda: client.get(ARTICLE, headers=accepted),
+            "inline, no extension": lambda: inline.get(ARTICLE, headers=accepted),
+        },
+        rounds=rounds,
+        number=number,
+    )
+    for name in samples:
+        print(f"  {name:<30} {median(samples, name) * 1e6:8.1f} µs")
+    report(
+        "decided visitor, gated / same page inline without extension",
+        ratio(samples, "gated (accepted all)", "inline, no extension"),
+        1.15,
+    )
+
+    print("Widget weight for the seed registry (gzip -9 bytes)")
+    sizes = widget_weight()
+    for name, size in sizes.items():
+        print(f"  {name:<50} {size:7,d} B")
+    for name, size in peer_weights().items():
+        print(f"  {name:<50} {size:7,d} B  (for comparison)")
+    total = sizes["total (banner + panel + CSS + JS)"]
+    ok = total <= 10 * 1024
+    failures += not ok
+    print(f"  {'total within 10 KB':<50} {'PASS' if ok else 'FAIL'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

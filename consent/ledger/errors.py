@@ -1,0 +1,16 @@
+"""The ledger's errors, under the package's one root :class:`~consent.errors.ConsentError`."""
+
+from __future__ import annotations
+
+from ..errors import ConsentError
+
+
+class LedgerError(ConsentError):
+    """The ledger cannot do what was asked (no key, a bad URL, a missing driver...)."""
+
+
+class SchemaError(LedgerError):
+    """The database has no ledger schema, or an older one: run ``consent ledger init``."""
+
+
+__all__ = ["LedgerError", "SchemaError"]

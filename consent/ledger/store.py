@@ -1,0 +1,931 @@
+"""The ledger: an append-only, HMAC-chained record of consent decisions in SQLite or PostgreSQL.
+
+Writing never holds up a visitor for more than ``timeout`` seconds. :meth:`Ledger.record` hands the
+record to the ledger's writer thread (which commits whatever is queued in one transaction) and waits
+at most ``timeout``; if the database is down, locked, slow or has no schema, the record goes to the
+local :class:`~consent.ledger.spool.Spool` instead (fsynced), and for ``retry_after`` seconds further
+records go straight there. After the next successful write the writer replays the spool, between
+serving new records. A record is acknowledged once it is committed or fsynced in the spool; records
+are idempotent by record id, so a record that reaches both is stored once.
+
+Appends are serialised (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT ... FOR UPDATE`` on the chain
+row), so the chain has one order across every process that writes to the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import logging
+import math
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import quote
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import QueuePool
+
+from ..registry import Registry
+from ..state import ConsentState, Method, Policy, Signal
+from . import schema
+from .errors import LedgerError, SchemaError
+from .notice import NoticeBook, load_notice
+from .records import Record, as_key, build_record, chain_mac, tag
+from .spool import Batch, DrainResult, Spool
+
+log = logging.getLogger("consent.ledger")
+
+#: Longest a visitor's decision waits for the database before its record is spooled (seconds).
+DEFAULT_TIMEOUT = 0.5
+#: After a failure, records go straight to the spool for this long before the database is tried again.
+DEFAULT_RETRY_AFTER = 1.0
+#: Records committed per transaction at most (queued decisions, or a replayed chunk).
+MAX_BATCH = 200
+
+
+class Receipt(NamedTuple):
+    """Where an acknowledged record is: ``"database"`` (committed) or ``"spool"`` (fsynced locally)."""
+
+    record: Record
+    stored_in: str
+
+
+@dataclass(frozen=True)
+class Break:
+    """One problem :meth:`Ledger.verify` found, named by record id (and place in the chain)."""
+
+    record_id: str | None
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"record {self.record_id or '?'}" + (f" (seq {self.seq})" if self.seq is not None else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    problems: tuple[Break, ...]
+    head_seq: int
+    head_mac: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Stats:
+    """Decisions per day by method, and category answers per day (each record counts once)."""
+
+    methods: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    categories: dict[date, dict[str, Counter[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Counter))
+    )
+
+    @property
+    def total(self) -> int:
+        return sum(sum(c.values()) for c in self.methods.values())
+
+
+# -- engines ------------------------------------------------------------------------------------------
+
+
+def normalize_url(url: str | URL) -> URL:
+    """The SQLAlchemy URL for ``url``: ``sqlite:///file`` or ``postgresql://...`` (driver psycopg 3)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise LedgerError(f"not a database URL: {url!s}") from exc
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            raise LedgerError(
+                "a SQLite ledger needs a file: sqlite:///relative/path or sqlite:////absolute/path"
+            )
+        unknown = set(parsed.query) - {"synchronous"}
+        if unknown:
+            raise LedgerError(f"unknown SQLite ledger option {sorted(unknown)[0]!r} (only 'synchronous')")
+        if _sqlite_sync(parsed) not in SQLITE_SYNC:
+            raise LedgerError("synchronous is 'normal' or 'full'")
+        return parsed
+    raise LedgerError(f"the ledger runs on SQLite or PostgreSQL, not {backend!r}")
+
+
+#: SQLite's ``synchronous`` settings the ledger accepts, from its URL: ``sqlite:///file?synchronous=full``.
+#: ``normal`` (the default, and the usual setting for WAL): a commit survives the process being killed,
+#: but the last commits may be lost if the machine loses power. ``full``: every commit is fsynced.
+SQLITE_SYNC = ("normal", "full")
+
+
+def _sqlite_sync(url: URL) -> str:
+    value = url.query.get("synchronous", "normal")
+    return (value if isinstance(value, str) else value[-1]).lower()
+
+
+def make_engine(url: str | URL, *, timeout: float | None, create: bool = False) -> Engine:
+    """An engine with the ledger's timeouts; no connection is made until one is needed.
+
+    ``timeout`` bounds lock waits (SQLite busy timeout; PostgreSQL ``lock_timeout``) and, on PostgreSQL,
+    statements (4x) and connecting (``connect_timeout``, at least libpq's 2 seconds). ``None`` means
+    maintenance: long waits are fine. A SQLite file is only created when ``create`` is true.
+    """
+    parsed = normalize_url(url)
+    pool_timeout = timeout if timeout is not None else 30.0
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "").expanduser().absolute()
+        busy = timeout if timeout is not None else 30.0
+        sync = _sqlite_sync(parsed).upper()
+
+        def connect() -> sqlite3.Connection:
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            target = f"file:{quote(str(path))}" + ("" if create else "?mode=rw")
+            conn = sqlite3.connect(
+                target, uri=True, timeout=busy, isolation_level=None, check_same_thread=False
+            )
+            if create:  # only `init` creates: WAL lets readers (history, export) run beside the writer
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={sync}")
+            return conn
+
+        engine = create_engine(
+            "sqlite+pysqlite://",
+            creator=connect,
+            poolclass=QueuePool,
+            pool_size=4,
+            max_overflow=4,
+            pool_timeout=pool_timeout,
+        )
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # Writers take the write lock up front, so two appends never both read the same chain head.
+            write = conn.get_execution_options().get("ledger_write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if timeout is not None:
+        millis = max(1, int(timeout * 1000))
+        connect_args = {
+            "connect_timeout": max(2, math.ceil(timeout)),
+            "options": f"-c lock_timeout={millis} -c statement_timeout={4 * millis}",
+        }
+    try:
+        return create_engine(
+            parsed,
+            connect_args=connect_args,
+            pool_size=4,
+            max_overflow=4,
+            pool_timeout=pool_timeout,
+            pool_recycle=3600,
+        )
+    except ModuleNotFoundError as exc:
+        raise LedgerError(f"PostgreSQL needs psycopg 3: pip install 'consent-gate[ledger]' ({exc})") from exc
+
+
+# Statements of the write path, built once: building a statement costs more than running it on SQLite.
+_HEAD_LOCKED = select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW).with_for_update()
+_SET_HEAD = (
+    update(schema.chain)
+    .where(schema.chain.c.id == schema.CHAIN_ROW)
+    .values(
+        head_seq=bindparam("new_seq"),
+        head_id=bindparam("new_id"),
+        head_mac=bindparam("new_mac"),
+        head_tag=bindparam("new_tag"),
+    )
+)
+_INSERT_RECORDS = insert(schema.records)
+_INSERT_NOTICES = insert(schema.notices)
+_EXISTING = select(schema.records.c.record_id).where(
+    schema.records.c.record_id.in_(bindparam("ids", expanding=True))
+)
+_KNOWN_NOTICES = select(schema.notices.c.hash).where(
+    schema.notices.c.hash.in_(bindparam("hashes", expanding=True))
+)
+#: How long a notice known to be in the database is not looked up again (seconds).
+NOTICE_MEMORY = 300.0
+
+
+def _naive(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("ledger times must be timezone-aware")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# -- the writer thread -------------------------------------------------------------------------------
+
+
+class _Pending:
+    __slots__ = ("abandoned", "done", "notice", "ok", "record")
+
+    def __init__(self, record: Record, notice: bytes | None) -> None:
+        self.record = record
+        self.notice = notice
+        self.done = threading.Event()
+        self.ok = False
+        self.abandoned = False
+
+
+class _Writer:
+    """One thread per ledger and process that commits queued records in batches, then replays."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="consent-ledger-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, pending: _Pending) -> None:
+        self.queue.put(pending)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout)
+
+    def _take(self, first: _Pending) -> list[_Pending]:
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self.stopping = True
+                break
+            batch.append(item)
+        return batch
+
+    def _run(self) -> None:
+        while not self.stopping:
+            item = self.queue.get()
+            if item is None:
+                break
+            if (
+                self._serve(self._take(item))
+                and self.ledger.spool is not None
+                and self.ledger.spool.pending()
+            ):
+                self.ledger._drain_from_writer(self.serve_queued)
+
+    def serve_queued(self) -> None:
+        """Commit whatever visitors queued meanwhile (called between replayed chunks)."""
+        while not self.stopping:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:
+                self.stopping = True
+                return
+            self._serve(self._take(item))
+
+    def _serve(self, batch: list[_Pending]) -> bool:
+        live = [p for p in batch if not p.abandoned]  # an abandoned record is already in the spool
+        if not live:
+            return True
+        try:
+            self.ledger._append([(p.record, p.notice) for p in live], fresh=True)
+            ok = True
+        except Exception as exc:
+            self.ledger._failed(exc)
+            ok = False
+        for pending in live:
+            pending.ok = ok
+            pending.done.set()
+        return ok
+
+
+# -- the ledger ---------------------------------------------------------------------------------------
+
+
+class Ledger:
+    """The consent ledger in the database at ``url``.
+
+    ``key`` (the HMAC chain key) is needed to write, verify and prune, not to read. ``spool`` is the
+    directory records wait in while the database cannot take them; without one, a failed write raises.
+    ``registry`` is what :meth:`state_at` reads decisions against by default. Creating a ledger makes
+    no connection; the schema is created by :meth:`init` (``consent ledger init``) and nothing else.
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        key: str | bytes | None = None,
+        *,
+        spool: str | os.PathLike[str] | Spool | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        registry: Registry | None = None,
+        retry_after: float = DEFAULT_RETRY_AFTER,
+    ) -> None:
+        self.url = normalize_url(url)
+        self.key = as_key(key) if key is not None else None
+        self.spool = spool if isinstance(spool, Spool) or spool is None else Spool(spool)
+        self.timeout = timeout
+        self.registry = registry
+        self.retry_after = retry_after
+        self.engine = make_engine(self.url, timeout=timeout)
+        self.notices = NoticeBook()
+        self._writer_lock = threading.Lock()
+        self._writer: _Writer | None = None
+        self._pid = os.getpid()
+        self._down_until = 0.0
+        self._down = False
+        self._schema_ok = False
+        self._notice_cache: dict[str, dict[str, Any]] = {}
+        self._known_notices: dict[str, float] = {}  # notice hash -> until when it need not be looked up
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        """Stop the writer thread (after what it has queued) and close every connection."""
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.stop()
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_key(self) -> bytes:
+        if self.key is None:
+            raise LedgerError("the ledger key is needed for this (set CONSENT_LEDGER_KEY)")
+        return self.key
+
+    # -- schema -------------------------------------------------------------------------------------------
+
+    def init(self) -> tuple[int, int]:
+        """Create or upgrade the schema (idempotent); returns the versions ``(before, after)``."""
+        engine = make_engine(self.url, timeout=None, create=True)
+        try:
+            with engine.connect() as conn:
+                conn.execution_options(ledger_write=True)
+                with conn.begin():
+                    result = schema.upgrade(conn)
+        finally:
+            engine.dispose()
+        self._schema_ok = False
+        return result
+
+    def _sqlite_path(self) -> Path:
+        return Path(self.url.database or "").expanduser().absolute()
+
+    def schema_version(self) -> int:
+        """The applied schema version; 0 for a database (or SQLite file) without the ledger."""
+        if self.dialect == "sqlite" and not self._sqlite_path().exists():
+            return 0
+        with self._reading() as conn:
+            return schema.current_version(conn)
+
+    # -- writing ------------------------------------------------------------------------------------------
+
+    def record_decision(
+        self,
+        state: ConsentState,
+        *,
+        control: str,
+        layer: str,
+        locale: str,
+        path: str | None = None,
+        signals: Sequence[str] = (),
+        subject: str | None = None,
+        policy_url: str | None = None,
+        now: datetime | None = None,
+    ) -> Receipt:
+        """Record the decision that produced ``state``, with the notice shown in ``locale``."""
+        digest, body = self.notices.get(state.registry, locale, policy_url)
+        record = build_record(
+            state,
+            notice=digest,
+            control=control,
+            layer=layer,
+            locale=locale,
+            path=path,
+            signals=signals,
+            subject=subject,
+            now=now,
+        )
+        return Receipt(record, self.record(record, body))
+
+    def record(self, record: Record, notice: bytes | None = None) -> str:
+        """Store ``record`` within ``timeout`` seconds: ``"database"`` or ``"spool"`` once acknowledged.
+
+        ``notice`` is the notice's canonical JSON (stored once per hash). Raises :class:`LedgerError`
+        only when neither the database nor the spool could keep the record.
+        """
+        self._require_key()
+        if self._pid != os.getpid():
+            self._after_fork()
+        if time.monotonic() >= self._down_until:
+            pending = _Pending(record, notice)
+            self._get_writer().submit(pending)
+            if pending.done.wait(self.timeout) and pending.ok:
+                return "database"
+            pending.abandoned = True
+            if not pending.done.is_set():
+                self._failed(TimeoutError(f"the database took longer than {self.timeout}s"))
+        if self.spool is None:
+            raise LedgerError(
+                f"record {record.record_id} was not stored: the database failed and no spool is set"
+            )
+        try:
+            self.spool.append(record, notice)
+        except OSError as exc:
+            raise LedgerError(f"record {record.record_id} was not stored: the spool failed: {exc}") from exc
+        return "spool"
+
+    def _get_writer(self) -> _Writer:
+        writer = self._writer
+        if writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = _Writer(self)
+                writer = self._writer
+        return writer
+
+    def _after_fork(self) -> None:
+        # A forked worker shares neither the parent's thread nor its connections.
+        self._pid = os.getpid()
+        self._writer = None
+        self._writer_lock = threading.Lock()
+        self.engine.dispose(close=False)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._down_until = time.monotonic() + self.retry_after
+        self._schema_ok = False
+        if not self._down:
+            self._down = True
+            hint = " (run 'consent ledger init')" if isinstance(exc, SchemaError) else ""
+            log.warning("consent ledger: the database failed, records go to the spool%s: %s", hint, exc)
+
+    def _recovered(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("consent ledger: the database is back; replaying the spool")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(ledger_write=True)
+            with conn.begin():
+                yield conn
+
+    def _lock_head(self, conn: Connection, key: bytes) -> Any:
+        """The chain row, locked for this transaction, after checking its MAC under ``key``."""
+        head = conn.execute(_HEAD_LOCKED).one()
+        if head.head_seq or head.head_tag is not None:
+            expected = tag(key, "head", head.head_seq, head.head_id, head.head_mac)
+            if not hmac.compare_digest(expected, head.head_tag or ""):
+                raise LedgerError(
+                    "the chain head does not verify under this ledger key: a different key, or an "
+                    "altered ledger (run 'consent ledger verify'); nothing is appended"
+                )
+        return head
+
+    def _append(self, items: Batch, *, fresh: bool = False) -> int:
+        """Append the records not yet present, in one transaction; returns how many were new.
+
+        ``fresh`` records were never submitted before (a visitor's decision just made), so the lookup
+        of ids already stored is skipped; the unique record id still refuses a duplicate.
+        """
+        key = self._require_key()
+        if not self._schema_ok and self.dialect == "sqlite" and not self._sqlite_path().exists():
+            raise SchemaError(f"{self._sqlite_path()} does not exist: run 'consent ledger init'")
+        now = time.monotonic()
+        with self._writing() as conn:
+            if not self._schema_ok:
+                schema.check_version(conn)
+            head = self._lock_head(conn, key)
+            existing: set[str] = set()
+            if not fresh:
+                existing = set(conn.scalars(_EXISTING, {"ids": [r.record_id for r, _ in items]}))
+            wanted = {
+                r.notice: body
+                for r, body in items
+                if body is not None and self._known_notices.get(r.notice, 0.0) < now
+            }
+            if wanted:
+                missing = set(wanted) - set(conn.scalars(_KNOWN_NOTICES, {"hashes": list(wanted)}))
+                fresh_notices = []
+                for digest in sorted(missing):
+                    body = wanted[digest]
+                    if hashlib.sha256(body).hexdigest() != digest:
+                        log.error("consent ledger: notice %s does not match its hash; not stored", digest)
+                        continue
+                    fresh_notices.append(
+                        {"hash": digest, "body": body.decode(), "created_at": schema.utcnow()}
+                    )
+                if fresh_notices:
+                    conn.execute(_INSERT_NOTICES, fresh_notices)
+            seq, prev_id, prev_mac = head.head_seq, head.head_id, head.head_mac
+            rows = []
+            for record, _ in items:
+                if record.record_id in existing:
+                    continue
+                existing.add(record.record_id)
+                seq += 1
+                body = record.canonical()
+                mac = chain_mac(key, seq, prev_id, prev_mac, body)
+                rows.append(
+                    {
+                        "seq": seq,
+                        "record_id": record.record_id,
+                        "consent_id": record.consent_id,
+                        "recorded_at": _naive(record.recorded_at),
+                        "method": record.method,
+                        "notice": record.notice,
+                        "body": body.decode(),
+                        "prev_id": prev_id,
+                        "prev_mac": prev_mac,
+                        "mac": mac,
+                    }
+                )
+                prev_id, prev_mac = record.record_id, mac
+            if rows:
+                conn.execute(_INSERT_RECORDS, rows)
+                conn.execute(
+                    _SET_HEAD,
+                    {
+                        "new_seq": seq,
+                        "new_id": prev_id,
+                        "new_mac": prev_mac,
+                        "new_tag": tag(key, "head", seq, prev_id, prev_mac),
+                    },
+                )
+        for digest in wanted:
+            self._known_notices[digest] = now + NOTICE_MEMORY
+        self._schema_ok = True
+        self._recovered()
+        return len(rows)
+
+    # -- the spool ----------------------------------------------------------------------------------------
+
+    def replay(self, *, blocking: bool = True) -> DrainResult:
+        """Write every spooled record to the database (idempotent); raises if the database fails."""
+        if self.spool is None:
+            raise LedgerError("this ledger has no spool to replay")
+        self._require_key()
+        return self.spool.drain(self._append_batch, blocking=blocking, chunk=MAX_BATCH)
+
+    def _append_batch(self, batch: Batch) -> None:
+        self._append(batch)
+
+    def _drain_from_writer(self, between: Any) -> None:
+        assert self.spool is not None
+        try:
+            result = self.spool.drain(self._append_batch, blocking=False, chunk=MAX_BATCH, between=between)
+        except Exception as exc:
+            self._failed(exc)
+            return
+        if result.read:
+            log.info("consent ledger: replayed %d spooled records", result.read)
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _reading(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            if snapshot and self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                if self.dialect == "postgresql":
+                    conn.execute(text("SET LOCAL statement_timeout = 0"))
+                yield conn
+
+    def _rows(self, conn: Connection, statement: Any) -> Iterator[Any]:
+        if self.dialect == "postgresql":
+            conn = conn.execution_options(stream_results=True, yield_per=500)
+        yield from conn.execute(statement)
+
+    def get(self, record_id: str) -> Record | None:
+        """One record by its id (from the database, else from the spool)."""
+        r = schema.records
+        with self._reading() as conn:
+            row = conn.execute(select(r.c.seq, r.c.body, r.c.mac).where(r.c.record_id == record_id)).first()
+        if row is not None:
+            return Record.from_body(row.body, seq=row.seq, mac=row.mac)
+        if self.spool is not None:
+            return next((x for x in self.spool.records() if x.record_id == record_id), None)
+        return None
+
+    def history(self, consent_id: str) -> list[Record]:
+        """Every decision of ``consent_id``, oldest first, including any still waiting in the spool."""
+        r = schema.records
+        with self._reading() as conn:
+            rows = conn.execute(
+                select(r.c.seq, r.c.body, r.c.mac)
+                .where(r.c.consent_id == consent_id)
+                .order_by(r.c.recorded_at, r.c.seq)
+            ).all()
+        found = [Record.from_body(row.body, seq=row.seq, mac=row.mac) for row in rows]
+        if self.spool is not None and self.spool.pending():
+            known = {x.record_id for x in found}
+            for record in self.spool.records():
+                if record.consent_id == consent_id and record.record_id not in known:
+                    known.add(record.record_id)
+                    found.append(record)
+            found.sort(key=lambda x: (x.recorded_at, x.seq if x.seq is not None else math.inf))
+        return found
+
+    def notice(self, digest: str) -> dict[str, Any] | None:
+        """The notice document with this hash (from the database, else from the spool)."""
+        cached = self._notice_cache.get(digest)
+        if cached is not None:
+            return cached
+        with self._reading() as conn:
+            body = conn.scalar(select(schema.notices.c.body).where(schema.notices.c.hash == digest))
+        if body is None and self.spool is not None:
+            raw = self.spool.notice(digest)
+            body = raw.decode() if raw is not None else None
+        if body is None:
+            return None
+        document = load_notice(body)
+        self._notice_cache[digest] = document
+        return document
+
+    def state_at(self, consent_id: str, when: datetime, registry: Registry | None = None) -> ConsentState:
+        """What ``consent_id`` allowed at ``when``: the :class:`ConsentState` its cookie held then.
+
+        Read against ``registry`` (default: the ledger's), with the cookie's rules: a vendor that has
+        since moved to another purpose reads as not asked, an expired decision as undecided.
+        """
+        registry = registry or self.registry
+        if registry is None:
+            raise LedgerError("state_at needs a registry: pass one, or create the Ledger with registry=")
+        when = _aware(when)
+        record = None
+        for candidate in self.history(consent_id):
+            if candidate.recorded_at <= when:
+                record = candidate
+        if record is None:
+            return ConsentState(registry)
+        return self.state_of(record, registry, when=when)
+
+    def state_of(self, record: Record, registry: Registry, *, when: datetime | None = None) -> ConsentState:
+        """The :class:`ConsentState` a record's cookie held (undecided once it expired at ``when``)."""
+        if record.decided_at is None or record.expires_at is None:
+            return ConsentState(registry, consent_id=record.consent_id)
+        if when is not None and when >= record.expires_at:
+            return ConsentState(registry, consent_id=record.consent_id)
+        notice = self.notice(record.notice) or {}
+        shown_under = {v["id"]: v["category"] for v in notice.get("vendors", [])}
+        vendors: dict[str, bool] = {}
+        for vendor_id, decision in record.vendors.items():
+            vendor = registry.get_vendor(vendor_id)
+            if vendor is None or decision == "unasked" or registry.is_required(vendor):
+                continue
+            if shown_under.get(vendor_id, vendor.category) != vendor.category:
+                continue  # moved to another purpose since: the cookie reads it as not asked
+            vendors[vendor_id] = decision == "granted"
+        categories: dict[str, bool] = {}
+        for category_id, decision in record.categories.items():
+            category = registry.get_category(category_id)
+            if category is None or category.required or decision == "unasked":
+                continue
+            categories[category_id] = decision == "granted"
+        signals = [Signal(s) for s in record.signals if s in Signal._value2member_map_]
+        state = ConsentState(registry, consent_id=record.consent_id).with_choices(
+            vendors,
+            categories,
+            method=Method(record.method),
+            now=record.decided_at,
+            lifetime=max(record.expires_at - record.decided_at, timedelta(days=1)),
+            signals=signals,
+            policy=Policy(record.policy),
+        )
+        return dataclasses.replace(
+            state, decided_at=record.decided_at, expires_at=record.expires_at, revision=record.revision[:8]
+        )
+
+    def export(self, since: datetime | None = None) -> Iterator[Record]:
+        """Every record in chain order (those recorded at or after ``since``, if given)."""
+        r = schema.records
+        statement = select(r.c.seq, r.c.body, r.c.mac).order_by(r.c.seq)
+        if since is not None:
+            statement = statement.where(r.c.recorded_at >= _naive(_aware(since)))
+        with self._reading(snapshot=True) as conn:
+            for row in self._rows(conn, statement):
+                yield Record.from_body(row.body, seq=row.seq, mac=row.mac)
+
+    def count(self) -> int:
+        with self._reading() as conn:
+            return int(conn.scalar(select(func.count()).select_from(schema.records)) or 0)
+
+    def stats(self, since: datetime | None = None) -> Stats:
+        """Decisions per day (UTC) by method, and answers per day by optional category.
+
+        Each record counts once: a visitor who changes their mind counts again. Required categories,
+        which are never a choice, are left out.
+        """
+        stats = Stats()
+        required: dict[str, frozenset[str]] = {}
+        for record in self.export(since):
+            day = record.recorded_at.date()
+            stats.methods[day][record.method] += 1
+            skip = required.get(record.notice)
+            if skip is None:
+                document = self.notice(record.notice) or {}
+                skip = frozenset(c["id"] for c in document.get("categories", []) if c.get("required"))
+                required[record.notice] = skip
+            for category_id, decision in record.categories.items():
+                if decision != "unasked" and category_id not in skip:
+                    stats.categories[day][category_id][decision] += 1
+        return stats
+
+    # -- checking and pruning -----------------------------------------------------------------------------
+
+    def verify(self) -> Verification:
+        """Check every record's MAC and link, the chain's head and base, and every notice's hash."""
+        key = self._require_key()
+        problems: list[Break] = []
+        r, n = schema.records, schema.notices
+        checked = 0
+        with self._reading(snapshot=True) as conn:
+            head = conn.execute(select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW)).one()
+            if head.base_seq and not hmac.compare_digest(
+                tag(key, "base", head.base_seq, head.base_id, head.base_mac), head.base_tag or ""
+            ):
+                problems.append(Break(head.base_id, head.base_seq, "the pruning point was altered"))
+            if (head.head_seq or head.head_tag is not None) and not hmac.compare_digest(
+                tag(key, "head", head.head_seq, head.head_id, head.head_mac), head.head_tag or ""
+            ):
+                problems.append(Break(head.head_id, head.head_seq, "the chain head was altered"))
+            known_notices: dict[str, bool] = {}
+            for row in self._rows(conn, select(n.c.hash, n.c.body)):
+                good = hashlib.sha256(row.body.encode()).hexdigest() == row.hash
+                known_notices[row.hash] = good
+                if not good:
+                    problems.append(Break(None, None, f"notice {row.hash} was altered"))
+            prev_seq, prev_id, prev_mac = head.base_seq, head.base_id, head.base_mac
+            for row in self._rows(conn, select(r).order_by(r.c.seq)):
+                checked += 1
+                if row.seq != prev_seq + 1 or row.prev_id != prev_id:
+                    if row.prev_id is not None and row.prev_id != prev_id:
+                        missing = row.seq - prev_seq - 1
+                        gap = f"seq {prev_seq + 1}" + (f" to {row.seq - 1}" if missing > 1 else "")
+                        problems.append(
+                            Break(
+                                row.prev_id,
+                                row.seq - 1,
+                                f"missing: deleted from the ledger ({gap}; record {row.record_id} chains to it)",
+                            )
+                        )
+                    else:
+                        problems.append(
+                            Break(
+                                row.record_id,
+                                row.seq,
+                                f"out of place: expected seq {prev_seq + 1} after {prev_id}",
+                            )
+                        )
+                elif row.prev_mac != prev_mac:
+                    problems.append(
+                        Break(row.record_id, row.seq, "its link to the previous record was altered")
+                    )
+                expected = chain_mac(key, row.seq, row.prev_id, row.prev_mac, row.body.encode())
+                if not hmac.compare_digest(expected, row.mac):
+                    problems.append(
+                        Break(row.record_id, row.seq, "altered: its MAC does not match its content")
+                    )
+                else:
+                    try:
+                        content = Record.from_body(row.body)
+                        columns_match = (
+                            content.record_id == row.record_id
+                            and content.consent_id == row.consent_id
+                            and content.method == row.method
+                            and content.notice == row.notice
+                            and _naive(content.recorded_at) == row.recorded_at
+                        )
+                    except (ValueError, KeyError, TypeError):
+                        columns_match = False
+                    if not columns_match:
+                        problems.append(
+                            Break(row.record_id, row.seq, "altered: its columns disagree with its content")
+                        )
+                    elif row.notice not in known_notices:
+                        problems.append(Break(row.record_id, row.seq, f"its notice {row.notice} is missing"))
+                prev_seq, prev_id, prev_mac = row.seq, row.record_id, row.mac
+            if head.head_seq != prev_seq or head.head_id != prev_id:
+                if head.head_seq > prev_seq:
+                    problems.append(
+                        Break(
+                            head.head_id,
+                            head.head_seq,
+                            f"missing: the chain ends at seq {prev_seq} but its head names seq {head.head_seq} "
+                            "(the last records were deleted)",
+                        )
+                    )
+                else:
+                    problems.append(
+                        Break(prev_id, prev_seq, "the chain head does not point at the last record")
+                    )
+        return Verification(checked, tuple(problems), head.head_seq, head.head_mac)
+
+    def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:
+        """Delete the oldest records, those recorded more than ``older_than`` ago; returns how many.
+
+        Only a prefix of the chain goes (up to the first younger record), and the new start is sealed
+        with a MAC, so ``verify`` still checks everything that remains. Notices no record points to any
+        more go too.
+        """
+        if older_than <= timedelta(0):
+            raise LedgerError("prune needs a positive age")
+        key = self._require_key()
+        cutoff = _naive(_aware(now or datetime.now(UTC)) - older_than)
+        r = schema.records
+        with self._writing() as conn:
+            schema.check_version(conn)
+            head = self._lock_head(conn, key)
+            first_young = conn.scalar(select(func.min(r.c.seq)).where(r.c.recorded_at >= cutoff))
+            last = first_young - 1 if first_young is not None else head.head_seq
+            if last <= head.base_seq:
+                return 0
+            row = conn.execute(select(r.c.record_id, r.c.mac).where(r.c.seq == last)).one()
+            deleted = conn.execute(delete(r).where(r.c.seq <= last)).rowcount
+            conn.execute(
+                update(schema.chain)
+                .where(schema.chain.c.id == schema.CHAIN_ROW)
+                .values(
+                    base_seq=last,
+                    base_id=row.record_id,
+                    base_mac=row.mac,
+                    base_tag=tag(key, "base", last, row.record_id, row.mac),
+                )
+            )
+            used = select(r.c.notice).distinct()
+            conn.execute(
+                delete(schema.notices).where(
+                    schema.notices.c.hash.not_in(used), schema.notices.c.created_at < cutoff
+                )
+            )
+        return int(deleted)
+
+
+def open_ledger(
+    url: str,
+    key: str | bytes | None = None,
+    *,
+    spool: str | os.PathLike[str] | None = None,
+    registry: Registry | None = None,
+) -> Ledger:
+    """A ledger for jobs and scripts: no time limits (``timeout=None``)."""
+    return Ledger(url, key, spool=spool, timeout=None, registry=registry)
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Break",
+    "Ledger",
+    "Receipt",
+    "Stats",
+    "Verification",
+    "make_engine",
+    "normalize_url",
+    "open_ledger",
+]
