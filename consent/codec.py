@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, Signer
+from itsdangerous.encoding import want_bytes
 
 from .registry import Registry
 from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Decision, Method, Policy, Signal
@@ -100,6 +101,21 @@ def _b64decode(data: bytes) -> bytes:
     return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
 
 
+class _KeyCachingSigner(Signer):
+    """itsdangerous' Signer, deriving each key once instead of for every cookie it reads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived: dict[bytes, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        derived = self._derived.get(key)
+        if derived is None:
+            derived = self._derived[key] = super().derive_key(key)
+        return derived
+
+
 @lru_cache(maxsize=4096)
 def _format_id(raw: bytes) -> str:
     # Cached: a returning visitor's every page view would otherwise re-encode the same id.
@@ -134,7 +150,7 @@ class CookieCodec:
         if not timedelta(0) < lifetime <= MAX_LIFETIME:
             raise ValueError("the consent lifetime must be between 1 day and 13 months")
         self.registry = registry
-        self.signer = Signer(keys, salt=salt, digest_method=hashlib.sha1)
+        self.signer = _KeyCachingSigner(keys, salt=salt, digest_method=hashlib.sha1)
         self.secure = secure
         self.domain = domain
         self.name = cookie_name(name, secure=secure, domain=domain)

@@ -265,6 +265,11 @@ def _resolve_registry(value: Registry | str | Path | None, app: Flask) -> Regist
 
 
 def get_settings() -> ConsentSettings:
+    """This app's consent settings (looked up once per request or app context)."""
+    return _per_request().settings
+
+
+def _app_settings() -> ConsentSettings:
     try:
         return cast(ConsentSettings, current_app.extensions[EXTENSION_KEY])
     except KeyError:
@@ -274,9 +279,10 @@ def get_settings() -> ConsentSettings:
 class _PerRequest:
     """What one request has worked out about consent, kept on ``g`` so that it is worked out once."""
 
-    __slots__ = ("context", "gate", "locale", "nonce", "state", "varies", "varies_language")
+    __slots__ = ("context", "gate", "locale", "nonce", "settings", "state", "varies", "varies_language")
 
-    def __init__(self) -> None:
+    def __init__(self, settings: ConsentSettings) -> None:
+        self.settings = settings
         self.state: ConsentState | None = None
         self.gate: Gate | None = None
         self.context: WidgetContext | None = None
@@ -291,7 +297,7 @@ def _per_request() -> _PerRequest:
     store = g._get_current_object().__dict__
     data: _PerRequest | None = store.get("_consent")
     if data is None:
-        data = store["_consent"] = _PerRequest()
+        data = store["_consent"] = _PerRequest(_app_settings())
     return data
 
 

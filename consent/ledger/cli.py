@@ -363,6 +363,9 @@ def _replay(args: argparse.Namespace) -> int:
     if not args.spool:
         sys.stderr.write("consent ledger: no spool: pass --spool or set CONSENT_LEDGER_SPOOL\n")
         return EXIT_ERROR
+    if not os.path.isdir(args.spool):
+        sys.stderr.write(f"consent ledger: there is no spool directory {args.spool}\n")
+        return EXIT_ERROR
 
     def run(ledger: Ledger) -> int:
         result = ledger.replay()

@@ -170,14 +170,15 @@ class Spool:
                 yield Record.from_content(json.loads(line)), line
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 if reject:
-                    self._reject(line, f"unreadable spool line ({exc})")
+                    self.reject(line, f"unreadable spool line ({exc})")
                 yield None, line
         if tail.strip() and reject:
             # A write torn by a crash: it was never acknowledged (append had not returned).
-            self._reject(tail, "torn last line")
+            self.reject(tail, "torn last line")
             yield None, tail
 
-    def _reject(self, line: bytes, why: str) -> None:
+    def reject(self, line: bytes, why: str) -> None:
+        """Set ``line`` aside in ``rejected.jsonl`` (fsynced), saying why in the log."""
         log.warning("consent ledger spool %s: %s, kept in %s", self.directory, why, REJECTED)
         fd = os.open(self.directory / REJECTED, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:

@@ -47,7 +47,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DataError, IntegrityError
 from sqlalchemy.pool import QueuePool
 
 from ..registry import Registry
@@ -613,7 +613,17 @@ class Ledger:
         return self.spool.drain(self._append_batch, blocking=blocking, chunk=MAX_BATCH)
 
     def _append_batch(self, batch: Batch) -> None:
-        self._append(batch)
+        try:
+            self._append(batch)
+        except (DataError, IntegrityError):
+            # The database refuses the data itself, not the moment: store the records one by one and
+            # set aside those it still refuses, so that one bad line never holds up the rest.
+            assert self.spool is not None
+            for item in batch:
+                try:
+                    self._append([item])
+                except (DataError, IntegrityError) as exc:
+                    self.spool.reject(item[0].canonical(), f"refused by the database ({exc.orig})")
 
     def _drain_from_writer(self, between: Any) -> None:
         assert self.spool is not None
