@@ -16,8 +16,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The example's consent ledger: $CONSENT_LEDGER_URL, else SQLite in its instance folder.
+LEDGER_URL ?= $(or $(CONSENT_LEDGER_URL),sqlite:///$(CURDIR)/examples/reviews/instance/ledger.sqlite3)
+
 example: $(STAMP)
-	$(BIN)/flask --app examples.reviews.app:create_app run --host 127.0.0.1 --port 5000
+	$(BIN)/consent ledger init --url "$(LEDGER_URL)"
+	CONSENT_LEDGER_URL="$(LEDGER_URL)" $(BIN)/flask --app examples.reviews.app:create_app run --host 127.0.0.1 --port 5000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -95,7 +95,7 @@ def test_the_wheel_declares_the_console_script(wheel: Path, names: set[str]) -> 
 def test_the_wheel_metadata(wheel: Path, names: set[str]) -> None:
     metadata = dist_info_file(wheel, names, "METADATA")
     assert "Name: consent-gate" in metadata
-    assert "Requires-Dist: flask>=3.0" in metadata
+    assert "Requires-Dist: flask>=3.1" in metadata
     assert "Provides-Extra: yaml" in metadata
 
 

@@ -86,12 +86,19 @@ SEED_COMMENTS = (
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(HERE / "instance"))
+    testing = bool((config or {}).get("TESTING"))
     app.config.update(
         SECRET_KEY=os.environ.get("REVIEWS_SECRET_KEY", "dev-only-secret-change-me"),
         CONSENT_REGISTRY=HERE / "vendors.toml",
         # The development server speaks plain http; production keeps the default (Secure, __Host- prefix).
         CONSENT_COOKIE_SECURE=os.environ.get("REVIEWS_SECURE_COOKIE", "0") == "1",
         CONSENT_FLOATING_BUTTON=True,
+        # The consent ledger (proof of consent): `make example` runs `consent ledger init` for this URL
+        # first. Tests get no ledger unless they pass CONSENT_LEDGER_URL themselves.
+        CONSENT_LEDGER_URL=None
+        if testing
+        else os.environ.get("CONSENT_LEDGER_URL", f"sqlite:///{HERE / 'instance' / 'ledger.sqlite3'}"),
+        CONSENT_LEDGER_KEY=os.environ.get("CONSENT_LEDGER_KEY"),
     )
     app.config.update(config or {})
     Consent(app)
