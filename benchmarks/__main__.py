@@ -1,0 +1,29 @@
+"""Every benchmark in one run: ``python -m benchmarks`` (what ``make bench`` calls).
+
+Each prints its ratios against a baseline measured in the same run and PASS/FAIL per target; the exit
+status is non-zero when any target fails.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import bench_codec, bench_ledger, bench_pages
+
+
+def main() -> int:
+    failed = []
+    for name, run in (
+        ("cookie store", lambda: bench_codec.main([])),
+        ("pages and widget", bench_pages.main),
+        ("consent ledger", bench_ledger.main),
+    ):
+        print(f"\n=== {name} ===", flush=True)
+        if run() != 0:
+            failed.append(name)
+    print(f"\n{'all targets met' if not failed else 'targets missed in: ' + ', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
