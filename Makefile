@@ -36,7 +36,7 @@ bench: $(STAMP) node_modules/.installed
 
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F widget/translations/babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --omit-header -o widget/translations/messages.pot .
-	$(BIN)/pybabel update -i widget/translations/messages.pot -d widget/translations --no-location
+	$(BIN)/pybabel update -i widget/translations/messages.pot -d widget/translations --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d widget/translations
 
 clean:

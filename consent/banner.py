@@ -18,9 +18,15 @@ from markupsafe import Markup
 from .gate import embed_slot, render_iframe
 from .i18n import text_direction, translations
 from .registry import Cookie, Embed, Registry
-from .state import ConsentState, Signal
+from .state import ConsentState, Policy
 
 POSITIONS = ("bar", "modal", "corner")
+#: What a visitor who must be asked sees first, by the policy of their region.
+FIRST_LAYERS = {
+    Policy.OPT_IN: "consent/banner.html",  # Accept all / Reject all / Customize
+    Policy.OPT_OUT: "consent/optout_notice.html",  # a notice and a one-step opt-out of sale and sharing
+    Policy.NOTICE: "consent/notice.html",  # a notice, with the preferences one click away
+}
 
 
 def make_environment(site_loader: BaseLoader | None = None) -> Environment:
@@ -45,6 +51,12 @@ class WidgetContext:
     csrf_field: Markup = field(default_factory=Markup)
     position: str = "bar"
     floating: bool = False
+    gpc: bool = False  # the request carries a Global Privacy Control signal
+
+    @property
+    def policy(self) -> Policy:
+        """The policy of the visitor's region now."""
+        return self.state.current_policy or self.state.policy
 
     def with_state(self, state: ConsentState) -> WidgetContext:
         return replace(self, state=state)
@@ -87,7 +99,7 @@ class Widget:
         registry = ctx.registry.localized(ctx.locale)
         state = ctx.state if ctx.state.registry is ctx.registry else ctx.state.rebind(ctx.registry)
         # Only the banner and the panel mark what is new; working it out costs a pass over every vendor.
-        news = template in ("consent/banner.html", "consent/panel.html", "consent/preferences.html")
+        news = template in (*FIRST_LAYERS.values(), "consent/panel.html", "consent/preferences.html")
         new_vendors = tuple(registry.vendor(v.id) for v in state.new_vendors()) if news else ()
 
         def gettext(message: str, **kwargs: Any) -> str:
@@ -117,7 +129,8 @@ class Widget:
             "floating": ctx.floating,
             "new_vendors": new_vendors,
             "new_vendor_ids": frozenset(v.id for v in new_vendors),
-            "gpc": Signal.GPC in state.signals,
+            "gpc": ctx.gpc,
+            "policy": ctx.policy.value,
         }
 
     def render(self, template: str, ctx: WidgetContext, **extra: Any) -> Markup:
@@ -128,10 +141,12 @@ class Widget:
         dialog = self.dialog(ctx.registry, ctx.locale, lambda: ctx)
         if not ctx.state.needs_prompt(ctx.registry):
             return dialog
+        template = FIRST_LAYERS[ctx.policy]
         if ctx.state.is_decided:  # lists what is new for this visitor: not shared between visitors
-            return self.render("consent/banner.html", ctx) + dialog
+            return self.render(template, ctx) + dialog
         key = (
-            "banner",
+            template,
+            ctx.gpc,
             ctx.locale,
             ctx.registry.revision,
             ctx.next,
@@ -142,7 +157,7 @@ class Widget:
             ctx.preferences_url,
             frozenset(ctx.state.signals),
         )
-        return self.cached(key, lambda: self.render("consent/banner.html", ctx)) + dialog
+        return self.cached(key, lambda: self.render(template, ctx)) + dialog
 
     def dialog(self, registry: Registry, locale: str, context: Callable[[], WidgetContext]) -> Markup:
         """The empty dialog the script fills with the panel: the same for everyone in one language."""

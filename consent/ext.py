@@ -21,6 +21,14 @@ Configuration (argument > ``app.config`` > default):
 ``CONSENT_CSP_EXTRA``           extra sources per directive, e.g. ``{"img-src": ["https://cdn.example"]}``
 ``CONSENT_CSP_REPORT_URI``      where browsers report violations
 ``CONSENT_MAX_FORM_BYTES``      largest consent form accepted (default 16384)
+``CONSENT_REGION_HEADER``       a request header the site's CDN or proxy sets to the visitor's region
+                                ("DE", "US-CA"); trusted only when configured (default ``None``)
+``CONSENT_SUBDIVISION_HEADER``  a second header with the subdivision ("CA"), joined to the first
+``CONSENT_REGION_RESOLVER``     a callable ``(request) -> str | None`` instead (e.g. a GeoIP lookup)
+``CONSENT_CONSENT_MODE``        emit Google Consent Mode v2 defaults; default: when the registry maps any
+``CONSENT_CONSENT_MODE_WAIT``   ``wait_for_update`` in milliseconds for the Consent Mode default
+``CONSENT_GPC_JSON``            serve ``/.well-known/gpc.json`` (default ``True``)
+``CONSENT_GPC_UPDATED``         its ``lastUpdate`` date (``"2026-11-25"``), optional
 ``CONSENT_LEDGER_URL``          the consent ledger's database (``sqlite:///...``, ``postgresql://...``); ``None``: off
 ``CONSENT_LEDGER_KEY``          the ledger's HMAC key; default derived from the cookie's key (own salt)
 ``CONSENT_LEDGER_SPOOL``        where records wait while the database is down (``<instance>/consent-ledger.spool``)
@@ -44,18 +52,20 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
 from blinker import Namespace
-from flask import Flask, Response, abort, current_app, g, request, url_for
+from flask import Flask, Response, abort, current_app, g, jsonify, request, url_for
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
 from .banner import Widget, WidgetContext
 from .codec import MAX_COOKIE_AGE, CookieCodec
+from .consent_mode import consent_mode_values, registry_uses_consent_mode, render_consent_mode_default
 from .csp import build_policy, new_nonce
 from .gate import Gate, decide, render_scripts
 from .i18n import negotiate
 from .loader import load_registry
-from .registry import Registry
-from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState
+from .regions import default_vendors, policy_of
+from .registry import RegionPolicy, Registry
+from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Signal
 
 if TYPE_CHECKING:
     from .ledger import Ledger
@@ -91,6 +101,13 @@ DEFAULTS: dict[str, Any] = {
     "CONSENT_CSP_EXTRA": {},
     "CONSENT_CSP_REPORT_URI": None,
     "CONSENT_MAX_FORM_BYTES": 16 * 1024,
+    "CONSENT_REGION_HEADER": None,
+    "CONSENT_SUBDIVISION_HEADER": None,
+    "CONSENT_REGION_RESOLVER": None,
+    "CONSENT_CONSENT_MODE": None,
+    "CONSENT_CONSENT_MODE_WAIT": None,
+    "CONSENT_GPC_JSON": True,
+    "CONSENT_GPC_UPDATED": None,
     "CONSENT_LEDGER_URL": None,
     "CONSENT_LEDGER_KEY": None,
     "CONSENT_LEDGER_SPOOL": None,
@@ -149,6 +166,12 @@ class ConsentSettings:
             lifetime=timedelta(days=int(config["CONSENT_LIFETIME"])),
             max_age=timedelta(days=int(config["CONSENT_COOKIE_MAX_AGE"])),
         )
+
+    @cached_property
+    def consent_mode(self) -> bool:
+        """Whether pages emit Google Consent Mode: as configured, else when the registry maps any type."""
+        configured = self.config["CONSENT_CONSENT_MODE"]
+        return bool(configured) if configured is not None else registry_uses_consent_mode(self.registry)
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -235,6 +258,8 @@ class Consent:
             consent_nonce=consent_nonce,
         )
         app.after_request(_after_request)
+        if config["CONSENT_GPC_JSON"]:
+            app.add_url_rule("/.well-known/gpc.json", "consent_gpc", _gpc_json)
 
 
 def _check_ledger(config: Mapping[str, Any]) -> None:
@@ -279,7 +304,18 @@ def _app_settings() -> ConsentSettings:
 class _PerRequest:
     """What one request has worked out about consent, kept on ``g`` so that it is worked out once."""
 
-    __slots__ = ("context", "gate", "locale", "nonce", "settings", "state", "varies", "varies_language")
+    __slots__ = (
+        "context",
+        "gate",
+        "gpc",
+        "locale",
+        "nonce",
+        "region",
+        "settings",
+        "state",
+        "varies",
+        "varies_language",
+    )
 
     def __init__(self, settings: ConsentSettings) -> None:
         self.settings = settings
@@ -288,7 +324,9 @@ class _PerRequest:
         self.context: WidgetContext | None = None
         self.locale: str | None = None
         self.nonce: str | None = None
-        self.varies = False  # the response depends on the consent cookie
+        self.varies = False  # the response depends on the consent cookie (and Sec-GPC, the region)
+        self.gpc = False
+        self.region: RegionPolicy | None = None
         self.varies_language = False  # ... and on Accept-Language
 
 
@@ -307,9 +345,41 @@ def get_consent() -> ConsentState:
     state = data.state
     if state is None:
         settings = get_settings()
-        state = data.state = settings.codec.decode(request.cookies.get(settings.codec.name))
+        stored = settings.codec.decode(request.cookies.get(settings.codec.name))
+        region = current_region()
+        state = data.state = stored.in_region(
+            policy_of(region), default_vendors(settings.registry, region, data.gpc)
+        )
         data.varies = True
     return state
+
+
+def current_region() -> RegionPolicy:
+    """The policy for this visitor's region, and whether their browser sent Global Privacy Control."""
+    data = _per_request()
+    if data.region is None:
+        settings = get_settings()
+        config = settings.config
+        data.gpc = (
+            request.headers.get("Sec-GPC", "").strip() == "1"
+        )  # exactly "1"; anything else is no signal
+        code: str | None = None
+        resolver = config["CONSENT_REGION_RESOLVER"]
+        if resolver is not None:
+            code = resolver(request)
+        elif config["CONSENT_REGION_HEADER"]:  # visitors can send any header: trusted only when configured
+            code = request.headers.get(config["CONSENT_REGION_HEADER"]) or None
+            subdivision = config["CONSENT_SUBDIVISION_HEADER"]
+            if code and subdivision and request.headers.get(subdivision):
+                code = f"{code}-{request.headers[subdivision]}"
+        data.region = settings.registry.policy_for(code)
+    return data.region
+
+
+def request_signals() -> frozenset[Signal]:
+    """The privacy signals this request carries."""
+    current_region()
+    return frozenset({Signal.GPC}) if _per_request().gpc else frozenset()
 
 
 def set_request_consent(state: ConsentState) -> None:
@@ -381,7 +451,9 @@ def get_gate() -> Gate:
     data = _per_request()
     if data.gate is None:
         settings = get_settings()
-        data.gate = decide(settings.registry, get_consent(), settings.gate_cache)
+        data.gate = decide(
+            settings.registry, get_consent(), settings.gate_cache, consent_mode=settings.consent_mode
+        )
     return data.gate
 
 
@@ -494,6 +566,7 @@ def widget_context(state: ConsentState | None = None, next_url: str | None = Non
         csrf_field=_csrf_field(),
         position=config["CONSENT_POSITION"],
         floating=bool(config["CONSENT_FLOATING_BUTTON"]),
+        gpc=Signal.GPC in request_signals(),
     )
     if state is None and next_url is None:
         data.context = ctx
@@ -513,8 +586,31 @@ def _csrf_field() -> Markup:
 
 
 def consent_head() -> Markup:
-    """For ``<head>``: the widget's stylesheet (and the Consent Mode default when configured)."""
-    return _urls().head
+    """For ``<head>``: the widget's stylesheet and, when configured, the Consent Mode default.
+
+    The default comes from the visitor's stored choices, so a returning visitor never starts as denied;
+    put this before any Google tag.
+    """
+    settings = get_settings()
+    if not settings.consent_mode:
+        return _urls().head
+    values = consent_mode_values(settings.registry, get_consent())
+    script = render_consent_mode_default(
+        values, _nonce_if_csp(), settings.config["CONSENT_CONSENT_MODE_WAIT"]
+    )
+    return _urls().head + script
+
+
+def _gpc_json() -> Response:
+    """``/.well-known/gpc.json``: this site honours Global Privacy Control."""
+    body: dict[str, Any] = {"gpc": True}
+    updated = get_settings().config["CONSENT_GPC_UPDATED"]
+    if updated:
+        body["lastUpdate"] = str(updated)
+    response = jsonify(body)
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 def consent_scripts(placement: str = "body") -> Markup:
@@ -558,7 +654,8 @@ def consent_settings_link(floating: bool | None = None) -> Markup:
     settings = get_settings()
     show_floating = bool(settings.config["CONSENT_FLOATING_BUTTON"]) if floating is None else floating
     # The same for everyone on this page in this language: look it up before building a context.
-    key = ("settings", current_locale(), current_path(), show_floating)
+    state = get_consent()
+    key = ("settings", current_locale(), current_path(), show_floating, state.current_policy or state.policy)
     return settings.widget.cached(
         key, lambda: settings.widget.settings_link(replace(widget_context(), floating=show_floating))
     )
@@ -621,7 +718,14 @@ def _after_request(response: Response) -> Response:
         return response
     headers = response.headers
     # Output that depends on consent must never be served to someone else from a shared cache.
-    varies = ["Cookie", "Accept-Language"] if data.varies_language else ["Cookie"]
+    varies = ["Cookie", "Sec-GPC"]
+    if data.varies_language:
+        varies.append("Accept-Language")
+    region_header = data.settings.config["CONSENT_REGION_HEADER"]
+    if region_header and data.settings.config["CONSENT_REGION_RESOLVER"] is None:
+        varies.append(region_header)
+        if data.settings.config["CONSENT_SUBDIVISION_HEADER"]:
+            varies.append(data.settings.config["CONSENT_SUBDIVISION_HEADER"])
     if "Vary" in headers:
         response.vary.update(varies)
     else:

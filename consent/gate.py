@@ -30,6 +30,9 @@ class Gate:
     state: ConsentState
     allowed: tuple[Vendor, ...]
     allowed_ids: frozenset[str]
+    #: Vendors whose tags the page contains: the allowed ones, plus Consent Mode "advanced" vendors,
+    #: whose tags load before consent with every storage type denied (only when Consent Mode is on).
+    loaded: tuple[Vendor, ...]
 
     @property
     def blocked(self) -> tuple[Vendor, ...]:
@@ -41,7 +44,7 @@ class Gate:
     def scripts(self, placement: Placement | None = None) -> tuple[tuple[Vendor, int, Script], ...]:
         return tuple(
             (vendor, i, script)
-            for vendor in self.allowed
+            for vendor in self.loaded
             for i, script in enumerate(vendor.scripts)
             if placement is None or script.placement == placement
         )
@@ -57,18 +60,21 @@ class Gate:
     @cached_property
     def hosts(self) -> tuple[str, ...]:
         """Every host an allowed vendor loads from or sends to, for the Content-Security-Policy."""
-        return tuple(dict.fromkeys(h for v in self.allowed for h in v.hosts))
+        return tuple(dict.fromkeys(h for v in self.loaded for h in v.hosts))
 
 
 def decide(
     registry: Registry,
     state: ConsentState,
-    cache: MutableMapping[Hashable, tuple[tuple[Vendor, ...], frozenset[str]]] | None = None,
+    cache: MutableMapping[Hashable, tuple[tuple[Vendor, ...], frozenset[str], tuple[Vendor, ...]]]
+    | None = None,
+    *,
+    consent_mode: bool = False,
 ) -> Gate:
     """What the page may contain for a visitor in ``state``.
 
     ``cache`` (any mapping the caller keeps per registry) remembers the answer for each distinct set of
-    choices, which many visitors share.
+    choices, which many visitors share (keep one cache per ``consent_mode`` setting).
     """
     if state.registry is not registry:
         state = state.rebind(registry)
@@ -76,7 +82,11 @@ def decide(
     answer = cache.get(key) if cache is not None else None
     if answer is None:
         allowed = state.granted_vendors()
-        answer = (allowed, frozenset(v.id for v in allowed))
+        ids = frozenset(v.id for v in allowed)
+        advanced = tuple(
+            v for v in registry.vendors if consent_mode and v.consent_mode_advanced and v.id not in ids
+        )
+        answer = (allowed, ids, allowed + advanced)
         if cache is not None:
             if len(cache) >= 1024:
                 cache.clear()

@@ -223,6 +223,11 @@ class Vendor(_Model):
     )
     tcf_id: StrictInt | None = Field(default=None, ge=1)
     consent_mode: tuple[ConsentModeType, ...] = ()
+    consent_mode_advanced: StrictBool = Field(
+        default=False,
+        description="Google Consent Mode 'advanced': the vendor's scripts load before consent, with every "
+        "storage type denied, and send cookieless pings. Off ('basic') unless set.",
+    )
     sale_share: StrictBool = Field(default=False, description="Sells or shares personal data (US laws).")
 
     @field_validator("policy_url")

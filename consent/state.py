@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -39,6 +39,8 @@ class Method(StrEnum):
     WITHDRAW = "withdraw"
     SIGNAL = "signal"
     EMBED = "embed"  # a click-to-load placeholder granted one vendor
+    OPT_OUT = "opt_out"  # "Do not sell or share" in an opt-out region
+    ACKNOWLEDGE = "acknowledge"  # a notice (opt-out or notice-only region) was seen and dismissed
 
 
 class Policy(StrEnum):
@@ -47,6 +49,9 @@ class Policy(StrEnum):
     OPT_IN = "opt-in"
     OPT_OUT = "opt-out"
     NOTICE = "notice"
+
+
+_STRICTNESS = {Policy.OPT_IN: 0, Policy.OPT_OUT: 1, Policy.NOTICE: 2}
 
 
 class Signal(StrEnum):
@@ -78,6 +83,12 @@ class ConsentState:
     table: tuple[tuple[int, Decision], ...] = ()
     granted_plane: bytes = b""
     code_planes: tuple[bytes, ...] = field(default=())
+    # Not stored in the cookie, but set per request from the visitor's region (see ``in_region``):
+    #: optional vendors that may run while the visitor has not decided about them (opt-out and
+    #: notice-only regions, and per-region exemptions such as UK PECR first-party statistics).
+    defaults: frozenset[str] = frozenset()
+    #: the policy in force where the visitor is now (``None``: the one they decided under).
+    current_policy: Policy | None = None
 
     # -- construction --------------------------------------------------------------------------
 
@@ -188,6 +199,19 @@ class ConsentState:
             code_planes=tuple(bytes(p) for p in planes),
         )
 
+    def in_region(self, policy: Policy, defaults: Iterable[str] = ()) -> ConsentState:
+        """This state read where ``policy`` applies, with ``defaults`` running until the visitor decides.
+
+        An undecided visitor is under the current policy; a decided one keeps the policy they decided
+        under, and is asked again (:meth:`needs_prompt`) when the current one is stricter.
+        """
+        return replace(
+            self,
+            policy=self.policy if self.is_decided else policy,
+            current_policy=policy,
+            defaults=frozenset(defaults),
+        )
+
     @property
     def choice_key(self) -> Hashable:
         """Everything :meth:`allows` depends on besides the registry: equal keys, equal answers."""
@@ -198,6 +222,7 @@ class ConsentState:
             self.code_planes,
             self.policy,
             self.signals,
+            self.defaults,
         )
 
     # -- questions -----------------------------------------------------------------------------
@@ -234,8 +259,10 @@ class ConsentState:
         return Decision.GRANTED if byte < len(granted) and granted[byte] & mask else Decision.DENIED
 
     def allows(self, vendor_id: str) -> bool:
-        """Whether this vendor may run: required, or explicitly granted under its current category."""
-        return self.vendor_decision(vendor_id) is Decision.GRANTED
+        """Whether this vendor may run: required, explicitly granted under its current category, or
+        not yet decided about where the visitor's region lets it run until they object."""
+        decision = self.vendor_decision(vendor_id)
+        return decision is Decision.GRANTED or (decision is Decision.UNASKED and vendor_id in self.defaults)
 
     def category_decision(self, category_id: str) -> Decision:
         category = self.registry.get_category(category_id)
@@ -277,27 +304,25 @@ class ConsentState:
             return self.rebind(registry).needs_prompt()
         if self.decided_at is None:
             return True
+        if self.stricter_policy_applies:
+            return True
+        if self.policy is not Policy.OPT_IN:
+            return False  # outside opt-in regions a notice, once dismissed or answered, is enough
         if self.revision == registry.revision[:8] and all(d is not Decision.UNASKED for _, d in self.table):
             return False  # nothing consent-relevant changed and every purpose was answered
         if any(self.category_decision(c.id) is Decision.UNASKED for c in registry.categories):
             return True
         return bool(self.unasked_vendors())
 
+    @property
+    def stricter_policy_applies(self) -> bool:
+        """Whether the visitor is now where a stricter policy applies than the one they decided under."""
+        current = self.current_policy
+        return current is not None and _STRICTNESS[current] < _STRICTNESS[self.policy]
+
     def rebind(self, registry: Registry) -> ConsentState:
         """The same stored decisions read against another registry."""
-        return ConsentState(
-            registry,
-            self.consent_id,
-            self.decided_at,
-            self.expires_at,
-            self.revision,
-            self.method,
-            self.policy,
-            self.signals,
-            self.table,
-            self.granted_plane,
-            self.code_planes,
-        )
+        return replace(self, registry=registry)
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready summary (what the status endpoint and the ``consent:change`` event carry)."""
@@ -309,6 +334,7 @@ class ConsentState:
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "method": self.method.value if self.method else None,
             "policy": self.policy.value,
+            "current_policy": (self.current_policy or self.policy).value,
             "signals": sorted(s.value for s in self.signals),
             "revision": self.registry.revision,
             "categories": {c.id: self.category_decision(c.id).value for c in self.registry.categories},

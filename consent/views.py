@@ -16,19 +16,23 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from .consent_mode import consent_mode_values
 from .ext import (
     consent_changed,
     consent_given,
     consent_withdrawn,
+    current_region,
     get_consent,
     get_settings,
     record_decision,
+    request_signals,
     safe_next,
     set_request_consent,
     widget_context,
 )
+from .regions import default_vendors, policy_of
 from .registry import Registry
-from .state import ConsentState, Method
+from .state import ConsentState, Method, Signal
 
 ACTIONS = {
     "accept_all": Method.ACCEPT_ALL,
@@ -36,6 +40,8 @@ ACTIONS = {
     "custom": Method.CUSTOM,
     "withdraw": Method.WITHDRAW,
     "grant": Method.EMBED,
+    "opt_out": Method.OPT_OUT,
+    "acknowledge": Method.ACKNOWLEDGE,
 }
 FIELDS = {"action", "category", "vendor", "next", "layer", "csrf_token"}
 SINGLE_FIELDS = {"action", "next", "layer", "csrf_token"}
@@ -114,18 +120,30 @@ def parse_decision(registry: Registry, previous: ConsentState) -> tuple[ConsentS
     optional_vendors = {v.id for v in registry.optional_vendors()}
     categories = _ids(form.getlist("category"), optional_categories, "category")
     vendors = _ids(form.getlist("vendor"), optional_vendors, "vendor")
-    lifetime = get_settings().codec.lifetime
+    # Every decision records the policy of the visitor's region and the privacy signals they sent.
+    region = current_region()
+    policy = policy_of(region)
+    signals = request_signals()
+    context: dict[str, Any] = {
+        "lifetime": get_settings().codec.lifetime,
+        "policy": policy,
+        "signals": signals,
+    }
     if method is Method.ACCEPT_ALL:
-        state = ConsentState.accept_all(registry, lifetime=lifetime)
-        state = _keep_id(state, previous)
+        state = _keep_id(ConsentState.accept_all(registry, **context), previous)
     elif method is Method.REJECT_ALL:
-        state = _keep_id(ConsentState.reject_all(registry, lifetime=lifetime), previous)
+        state = _keep_id(ConsentState.reject_all(registry, **context), previous)
     elif method is Method.WITHDRAW:
-        state = previous.withdrawn(lifetime=lifetime)
+        state = previous.withdrawn(**context)
     elif method is Method.EMBED:
         if len(vendors) != 1 or categories:
             raise BadRequest("A click-to-load grant names exactly one vendor.")
-        state = previous.with_choices({vendors[0]: True}, method=method, lifetime=lifetime)
+        state = previous.with_choices({vendors[0]: True}, method=method, **context)
+    elif method is Method.OPT_OUT:  # one step: everything that sells or shares data stops
+        sellers = {v.id: False for v in registry.optional_vendors() if v.sale_share}
+        state = previous.with_choices(sellers, method=method, **context)
+    elif method is Method.ACKNOWLEDGE:
+        state = previous.with_choices({}, method=method, **context)
     else:
         chosen = set(categories)
         granted = set(vendors) | {v.id for v in registry.optional_vendors() if v.category in chosen}
@@ -134,9 +152,10 @@ def parse_decision(registry: Registry, previous: ConsentState) -> tuple[ConsentS
             {v: v in granted for v in optional_vendors},
             {c: c in chosen for c in optional_categories},
             method=method,
-            lifetime=lifetime,
+            **context,
         )
-    return state, safe_next(form.get("next")), layer
+    gpc = Signal.GPC in signals
+    return state.in_region(policy, default_vendors(registry, region, gpc)), safe_next(form.get("next")), layer
 
 
 def _keep_id(state: ConsentState, previous: ConsentState) -> ConsentState:
@@ -160,6 +179,8 @@ def decide_view() -> BaseResponse:
         was_allowed = {v.id for v in previous.granted_vendors()}
         now_allowed = {v.id for v in state.granted_vendors()}
         body: dict[str, Any] = state.as_dict() | {"reload": bool(was_allowed - now_allowed)}
+        if settings.consent_mode:  # consent.js pushes gtag('consent', 'update', ...) with these
+            body["consent_mode"] = consent_mode_values(settings.registry, state)
         response = jsonify(body)
         response.cache_control.no_store = True
     else:

@@ -182,9 +182,12 @@ def test_every_script_carries_the_policy_nonce(csp_app: Flask, csp_client: Flask
 
 def test_the_widget_script_carries_the_nonce_for_an_undecided_visitor(csp_client: FlaskClient) -> None:
     response = csp_client.get(PAGE)
-    (script,) = find(html_of(response), "script")
-    assert script.attrs["nonce"] == nonce_of(policy_of(response))
-    assert "data-consent-reload" in script.attrs
+    consent_mode, widget = find(html_of(response), "script")
+    nonce = nonce_of(policy_of(response))
+    assert widget.attrs["nonce"] == nonce
+    assert "data-consent-reload" in widget.attrs
+    assert consent_mode.attrs["data-consent-mode"] == "default"
+    assert consent_mode.attrs["nonce"] == nonce
 
 
 def test_the_style_nonce_is_the_script_nonce(csp_client: FlaskClient) -> None:

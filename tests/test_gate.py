@@ -277,8 +277,10 @@ def test_the_page_contains_only_approved_scripts(
 def test_the_page_of_an_undecided_visitor_has_no_vendor_tags(client: FlaskClient) -> None:
     html = html_of(client.get(PAGE))
     assert keys_of(html) == []
-    scripts = [s.attrs.get("src") or "" for s in find(html, "script")]
-    assert all(src.startswith("/consent/static/") for src in scripts)
+    scripts = list(find(html, "script"))
+    # The widget's own module, and the Consent Mode default (an inline script that loads nothing).
+    assert all((s.attrs.get("src") or "").startswith("/consent/static/") for s in scripts if "src" in s.attrs)
+    assert [s.attrs.get("data-consent-mode") for s in scripts if "src" not in s.attrs] == ["default"]
 
 
 def test_the_page_scripts_carry_the_nonce_when_csp_is_on() -> None:

@@ -521,6 +521,7 @@ def test_as_dict_of_a_custom_state(reg40: Registry) -> None:
         "expires_at": (NOW.replace(microsecond=0) + DEFAULT_LIFETIME).isoformat(),
         "method": "custom",
         "policy": "opt-in",
+        "current_policy": "opt-in",
         "signals": ["gpc"],
         "revision": reg40.revision,
         "categories": {
