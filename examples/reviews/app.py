@@ -99,6 +99,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if testing
         else os.environ.get("CONSENT_LEDGER_URL", f"sqlite:///{HERE / 'instance' / 'ledger.sqlite3'}"),
         CONSENT_LEDGER_KEY=os.environ.get("CONSENT_LEDGER_KEY"),
+        # Regional policies: the visitor's region comes from a header the site's CDN sets (for example
+        # Cloudflare's CF-IPCountry). Never trust it unless the proxy in front sets it: by default there
+        # is none, every visitor counts as "unknown region", which is the strictest policy (opt-in).
+        CONSENT_REGION_HEADER=os.environ.get("REVIEWS_REGION_HEADER") or None,
+        CONSENT_SUBDIVISION_HEADER=os.environ.get("REVIEWS_SUBDIVISION_HEADER") or None,
+        CONSENT_GPC_UPDATED="2026-11-25",
+        # One consent for www. and blog. of the same site: set REVIEWS_COOKIE_DOMAIN=example.com.
+        CONSENT_COOKIE_DOMAIN=os.environ.get("REVIEWS_COOKIE_DOMAIN") or None,
     )
     app.config.update(config or {})
     Consent(app)
