@@ -399,7 +399,9 @@ def test_seed_registry_against_itself(seed_registry: Registry) -> None:
     ],
     ids=["hosts-added", "sale-share-on"],
 )
-def test_material_change_the_cookie_keeps_warns_how_to_ask_again(edit: Edit, field: str, warning: str) -> None:
+def test_material_change_the_cookie_keeps_warns_how_to_ask_again(
+    edit: Edit, field: str, warning: str
+) -> None:
     # The consent cookie keeps decisions about these vendors, so the diff must not promise a re-prompt.
     diff = diff_after(edit)
 
