@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import logging
 import struct
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, Signer
 from itsdangerous.encoding import want_bytes
+from itsdangerous.signer import HMACAlgorithm
 
 from .registry import Registry
 from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Decision, Method, Policy, Signal
@@ -101,10 +103,18 @@ def _b64decode(data: bytes) -> bytes:
     return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
 
 
+class _OneShotHMAC(HMACAlgorithm):
+    """The same HMAC-SHA1 as itsdangerous' default, computed by ``hmac.digest`` in one C call."""
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, "sha1")
+
+
 class _KeyCachingSigner(Signer):
     """itsdangerous' Signer, deriving each key once instead of for every cookie it reads."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("algorithm", _OneShotHMAC(hashlib.sha1))
         super().__init__(*args, **kwargs)
         self._derived: dict[bytes, bytes] = {}
 

@@ -137,7 +137,8 @@ class ConsentSettings:
     asset_version: str
     _codec: CookieCodec | None = field(default=None, repr=False)
     urls: dict[str, Any] = field(default_factory=dict, repr=False)
-    scripts_cache: dict[tuple[str, frozenset[str], bool], Markup] = field(default_factory=dict, repr=False)
+    scripts_cache: dict[tuple[Any, ...], Markup] = field(default_factory=dict, repr=False)
+    consent_mode_cache: dict[Any, dict[str, str]] = field(default_factory=dict, repr=False)
     gate_cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     negotiated: dict[str, str] = field(default_factory=dict, repr=False)
     _ledger: Any = field(default=None, repr=False)
@@ -166,6 +167,12 @@ class ConsentSettings:
             lifetime=timedelta(days=int(config["CONSENT_LIFETIME"])),
             max_age=timedelta(days=int(config["CONSENT_COOKIE_MAX_AGE"])),
         )
+
+    def remember_script(self, key: tuple[Any, ...], markup: Markup) -> None:
+        # Bounded: distinct sets of choices are few in practice, but visitors choose freely.
+        if len(self.scripts_cache) >= 1024:
+            self.scripts_cache.clear()
+        self.scripts_cache[key] = markup
 
     @cached_property
     def consent_mode(self) -> bool:
@@ -577,7 +584,7 @@ def _csrf_field() -> Markup:
     # With flask-wtf's CSRFProtect on the app, its token rides along; the view also checks Origin.
     if "csrf" not in current_app.extensions:
         return Markup("")
-    from flask_wtf.csrf import generate_csrf  # type: ignore[import-not-found, unused-ignore]
+    from flask_wtf.csrf import generate_csrf  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
 
@@ -594,11 +601,30 @@ def consent_head() -> Markup:
     settings = get_settings()
     if not settings.consent_mode:
         return _urls().head
-    values = consent_mode_values(settings.registry, get_consent())
-    script = render_consent_mode_default(
-        values, _nonce_if_csp(), settings.config["CONSENT_CONSENT_MODE_WAIT"]
-    )
-    return _urls().head + script
+    nonce = _nonce_if_csp()
+    # The same choices give the same default: render it once per set of choices, nonce added after.
+    key = ("consent-mode", get_consent().choice_key, nonce is None)
+    markup = settings.scripts_cache.get(key)
+    if markup is None:
+        values = current_consent_mode()
+        wait = settings.config["CONSENT_CONSENT_MODE_WAIT"]
+        markup = render_consent_mode_default(values, None if nonce is None else NONCE_SLOT, wait)
+        settings.remember_script(key, markup)
+    return _urls().head + _with_nonce(markup, nonce)
+
+
+def current_consent_mode() -> dict[str, str]:
+    """This visitor's Google Consent Mode values (cached per set of choices)."""
+    settings = get_settings()
+    state = get_consent()
+    key = state.choice_key
+    values: dict[str, str] | None = settings.consent_mode_cache.get(key)
+    if values is None:
+        values = consent_mode_values(settings.registry, state)
+        if len(settings.consent_mode_cache) >= 1024:
+            settings.consent_mode_cache.clear()
+        settings.consent_mode_cache[key] = values
+    return dict(values)
 
 
 def _gpc_json() -> Response:
@@ -621,13 +647,15 @@ def consent_scripts(placement: str = "body") -> Markup:
     gate = get_gate()
     # Many visitors share the same choices: render each set of allowed vendors once, nonce added after.
     nonce = _nonce_if_csp()
-    key = (placement, gate.allowed_ids, nonce is None)
+    key = (placement, gate.allowed_ids, nonce is None)  # with the app's Consent Mode setting, fixes `loaded`
     markup = settings.scripts_cache.get(key)
     if markup is None:
         markup = render_scripts(gate, placement, None if nonce is None else NONCE_SLOT)  # type: ignore[arg-type]
-        if len(settings.scripts_cache) >= 512:
-            settings.scripts_cache.clear()
-        settings.scripts_cache[key] = markup
+        settings.remember_script(key, markup)
+    return _with_nonce(markup, nonce)
+
+
+def _with_nonce(markup: Markup, nonce: str | None) -> Markup:
     if nonce is None:
         return markup
     # str() first: Markup.replace would escape the replacement's quotes.

@@ -257,6 +257,10 @@ PolicyName = Literal["opt-in", "opt-out", "notice"]
 #: Strictest first: a visitor whose region's policy comes earlier than the one they decided under is asked again.
 POLICY_ORDER: tuple[PolicyName, ...] = ("opt-in", "opt-out", "notice")
 _REGION_CODE = r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$"
+_REGION_CODE_RE = re.compile(_REGION_CODE)
+#: What CDNs and GeoIP databases send when they do not know the country (Cloudflare "XX", ISO "ZZ"):
+#: unknown, like a malformed value ("T1" for Tor, "US,CA", blanks), hence the strictest policy.
+UNKNOWN_REGION_CODES = frozenset({"XX", "ZZ"})
 
 
 class Region(_Model):
@@ -399,10 +403,10 @@ class Registry(_Model):
 
     def policy_for(self, region_code: str | None) -> RegionPolicy:
         """The policy for a visitor from ``region_code`` ("US-CA", "DE"); unknown means the strictest."""
-        if not region_code:
-            return RegionPolicy(None, "opt-in", frozenset())
-        code = region_code.strip().upper()
+        code = (region_code or "").strip().upper()
         country = code.split("-")[0]
+        if not _REGION_CODE_RE.match(code) or country in UNKNOWN_REGION_CODES:
+            return RegionPolicy(None, "opt-in", frozenset())
         for candidate in (code, country):
             for region in self.regions:
                 if candidate in region.codes:

@@ -205,11 +205,21 @@ class ConsentState:
         An undecided visitor is under the current policy; a decided one keeps the policy they decided
         under, and is asked again (:meth:`needs_prompt`) when the current one is stricter.
         """
-        return replace(
-            self,
-            policy=self.policy if self.is_decided else policy,
-            current_policy=policy,
-            defaults=frozenset(defaults),
+        # Spelled out rather than dataclasses.replace: this runs on every request.
+        return ConsentState(
+            self.registry,
+            self.consent_id,
+            self.decided_at,
+            self.expires_at,
+            self.revision,
+            self.method,
+            self.policy if self.decided_at is not None else policy,
+            self.signals,
+            self.table,
+            self.granted_plane,
+            self.code_planes,
+            defaults if isinstance(defaults, frozenset) else frozenset(defaults),
+            policy,
         )
 
     @property
