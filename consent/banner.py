@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from .consent_mode import purpose_allowed
 from .gate import embed_slot, render_iframe
 from .i18n import text_direction, translations
 from .registry import Cookie, Embed, Registry
@@ -131,6 +132,9 @@ class Widget:
             "new_vendor_ids": frozenset(v.id for v in new_vendors),
             "gpc": ctx.gpc,
             "policy": ctx.policy.value,
+            # A purpose's toggle is on when it is granted, or not asked yet while the visitor's region
+            # runs every one of its vendors (opt-out and notice-only regions): it shows what runs.
+            "purpose_on": lambda category_id: purpose_allowed(registry, state, category_id),
         }
 
     def render(self, template: str, ctx: WidgetContext, **extra: Any) -> Markup:

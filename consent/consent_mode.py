@@ -24,7 +24,7 @@ def consent_mode_values(registry: Registry, state: ConsentState) -> dict[str, st
     """``{"ad_storage": "denied", ...}`` for every Consent Mode type, from what ``state`` allows."""
     granted: set[ConsentModeType] = set()
     for category in registry.categories:
-        if _purpose_allowed(registry, state, category.id):
+        if purpose_allowed(registry, state, category.id):
             granted.update(category.consent_mode)
     for vendor in registry.vendors:
         if vendor.consent_mode and state.allows(vendor.id):
@@ -32,7 +32,8 @@ def consent_mode_values(registry: Registry, state: ConsentState) -> dict[str, st
     return {t.value: "granted" if t in granted else "denied" for t in ConsentModeType}
 
 
-def _purpose_allowed(registry: Registry, state: ConsentState, category_id: str) -> bool:
+def purpose_allowed(registry: Registry, state: ConsentState, category_id: str) -> bool:
+    """Whether a purpose is on: granted, or not asked yet while the region lets all its vendors run."""
     decision = state.category_decision(category_id)
     if decision is not Decision.UNASKED:
         return decision is Decision.GRANTED

@@ -44,7 +44,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property, wraps
 from importlib.resources import files
 from pathlib import Path
@@ -139,6 +139,8 @@ class ConsentSettings:
     urls: dict[str, Any] = field(default_factory=dict, repr=False)
     scripts_cache: dict[tuple[Any, ...], Markup] = field(default_factory=dict, repr=False)
     consent_mode_cache: dict[Any, dict[str, str]] = field(default_factory=dict, repr=False)
+    verified: dict[str, ConsentState] = field(default_factory=dict, repr=False)
+    _defaults: dict[tuple[RegionPolicy, bool], frozenset[str]] = field(default_factory=dict, repr=False)
     gate_cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     negotiated: dict[str, str] = field(default_factory=dict, repr=False)
     _ledger: Any = field(default=None, repr=False)
@@ -167,6 +169,34 @@ class ConsentSettings:
             lifetime=timedelta(days=int(config["CONSENT_LIFETIME"])),
             max_age=timedelta(days=int(config["CONSENT_COOKIE_MAX_AGE"])),
         )
+
+    def read_cookie(self, value: str | None) -> ConsentState:
+        """The state a consent cookie holds, verifying each distinct cookie once per process.
+
+        A returning visitor sends the same cookie with every page: its signature was checked the first
+        time, so later requests only re-check its expiry. Only authentic, decided cookies are kept.
+        """
+        if value:
+            known = self.verified.get(value)
+            if known is not None and known.expires_at is not None and datetime.now(UTC) < known.expires_at:
+                return known
+        state = self.codec.decode(value)
+        if value and state.is_decided:
+            if len(self.verified) >= 4096:
+                self.verified.clear()
+            self.verified[value] = state
+        return state
+
+    def defaults_for(self, region: RegionPolicy, gpc: bool) -> frozenset[str]:
+        key = (region, gpc)
+        found = self._defaults.get(key)
+        if found is None:
+            found = self._defaults[key] = default_vendors(self.registry, region, gpc)
+        return found
+
+    @cached_property
+    def unknown_region(self) -> RegionPolicy:
+        return self.registry.policy_for(None)
 
     def remember_script(self, key: tuple[Any, ...], markup: Markup) -> None:
         # Bounded: distinct sets of choices are few in practice, but visitors choose freely.
@@ -352,11 +382,9 @@ def get_consent() -> ConsentState:
     state = data.state
     if state is None:
         settings = get_settings()
-        stored = settings.codec.decode(request.cookies.get(settings.codec.name))
+        stored = settings.read_cookie(request.cookies.get(settings.codec.name))
         region = current_region()
-        state = data.state = stored.in_region(
-            policy_of(region), default_vendors(settings.registry, region, data.gpc)
-        )
+        state = data.state = stored.in_region(policy_of(region), settings.defaults_for(region, data.gpc))
         data.varies = True
     return state
 
@@ -372,6 +400,9 @@ def current_region() -> RegionPolicy:
         )  # exactly "1"; anything else is no signal
         code: str | None = None
         resolver = config["CONSENT_REGION_RESOLVER"]
+        if resolver is None and not config["CONSENT_REGION_HEADER"]:
+            data.region = settings.unknown_region  # no trusted source: every visitor is "unknown"
+            return data.region
         if resolver is not None:
             code = resolver(request)
         elif config["CONSENT_REGION_HEADER"]:  # visitors can send any header: trusted only when configured
@@ -445,7 +476,7 @@ class _TemplateConsent:
     __slots__ = ()
 
     def allows(self, vendor_id: str) -> bool:
-        return get_consent().allows(vendor_id)
+        return vendor_id in get_gate().allowed_ids  # the same answer, worked out once per set of choices
 
     def allows_category(self, category_id: str) -> bool:
         return get_consent().allows_category(category_id)
@@ -603,14 +634,15 @@ def consent_head() -> Markup:
         return _urls().head
     nonce = _nonce_if_csp()
     # The same choices give the same default: render it once per set of choices, nonce added after.
-    key = ("consent-mode", get_consent().choice_key, nonce is None)
+    key = ("head", request.script_root, get_consent().choice_key, nonce is None)
     markup = settings.scripts_cache.get(key)
     if markup is None:
         values = current_consent_mode()
         wait = settings.config["CONSENT_CONSENT_MODE_WAIT"]
-        markup = render_consent_mode_default(values, None if nonce is None else NONCE_SLOT, wait)
+        default = render_consent_mode_default(values, None if nonce is None else NONCE_SLOT, wait)
+        markup = _urls().head + default
         settings.remember_script(key, markup)
-    return _urls().head + _with_nonce(markup, nonce)
+    return _with_nonce(markup, nonce)
 
 
 def current_consent_mode() -> dict[str, str]:
@@ -673,7 +705,13 @@ def consent_banner() -> Markup:
         script = _urls().script_tag
     state = get_consent()
     if not state.needs_prompt(settings.registry):  # the common case: no context needed, all cached
-        return settings.widget.dialog(settings.registry, current_locale(), widget_context) + script
+        locale = current_locale()
+        if settings.config["CONSENT_CSP"]:
+            return settings.widget.dialog(settings.registry, locale, widget_context) + script
+        return settings.widget.cached(
+            ("dialog+script", locale, request.script_root),
+            lambda: settings.widget.dialog(settings.registry, locale, widget_context) + script,
+        )
     return settings.widget.banner(widget_context()) + script
 
 
@@ -693,15 +731,15 @@ def consent_embed(
     vendor_id: str, name: str | None = None, title: str | None = None, **params: object
 ) -> Markup:
     """The vendor's iframe when approved, else a click-to-load placeholder that grants just it."""
-    widget = get_settings().widget
-    if get_consent().allows(vendor_id):
-        return widget.iframe(get_settings().registry, vendor_id, name, title, **params)
-    return widget.embed(widget_context(), vendor_id, name, title, **params)
+    settings = get_settings()
+    if vendor_id in get_gate().allowed_ids:
+        return settings.widget.iframe(settings.registry, vendor_id, name, title, **params)
+    return settings.widget.embed(widget_context(), vendor_id, name, title, **params)
 
 
 def consent_placeholder(vendor_id: str) -> Markup:
     """A click-to-load placeholder for a script-based vendor (login button, captcha...), until allowed."""
-    if get_consent().allows(vendor_id):
+    if vendor_id in get_gate().allowed_ids:
         return Markup("")
     return get_settings().widget.placeholder(widget_context(), vendor_id)
 

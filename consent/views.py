@@ -32,7 +32,7 @@ from .ext import (
 )
 from .regions import default_vendors, policy_of
 from .registry import Registry
-from .state import ConsentState, Method, Signal
+from .state import ConsentState, Decision, Method, Policy, Signal
 
 ACTIONS = {
     "accept_all": Method.ACCEPT_ALL,
@@ -155,6 +155,17 @@ def parse_decision(registry: Registry, previous: ConsentState) -> tuple[ConsentS
             **context,
         )
     gpc = Signal.GPC in signals
+    if gpc and policy is not Policy.OPT_IN:
+        # Global Privacy Control is an opt-out of sale and sharing: a decision taken with it keeps that
+        # opt-out (what the notice promised) unless the visitor opted in to a vendor explicitly, so it
+        # holds on a later visit that does not send the signal.
+        unasked = {
+            v.id: False
+            for v in registry.optional_vendors()
+            if v.sale_share and state.vendor_decision(v.id) is Decision.UNASKED
+        }
+        if unasked:
+            state = state.with_choices(unasked, method=method, **context)
     return state.in_region(policy, default_vendors(registry, region, gpc)), safe_next(form.get("next")), layer
 
 

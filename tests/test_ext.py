@@ -539,3 +539,56 @@ def test_decision_redirect_is_private(client: Any, app: Flask) -> None:
     assert response.status_code == 303
     assert response.cache_control.private
     assert consent_from(response, app) is not None
+
+
+def test_a_verified_cookie_is_remembered_but_its_expiry_is_still_checked() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from consent.state import ConsentState
+    from flask_helpers import example_app
+
+    app = example_app()
+    settings = app.extensions["consent"]
+    with app.app_context():
+        codec = settings.codec
+        decided = datetime.now(UTC) - timedelta(days=10)
+        fresh = codec.encode(ConsentState.accept_all(settings.registry, now=decided))
+        assert settings.read_cookie(fresh).is_decided
+        assert fresh in settings.verified
+
+        stale = codec.encode(
+            ConsentState.accept_all(settings.registry, now=datetime.now(UTC) - timedelta(days=200))
+        )
+        assert not settings.read_cookie(stale).is_decided
+        assert stale not in settings.verified
+
+        # A remembered state whose re-ask date has passed since is not served from memory.
+        remembered = settings.verified[fresh]
+        settings.verified[fresh] = ConsentState(
+            remembered.registry,
+            remembered.consent_id,
+            remembered.decided_at,
+            datetime.now(UTC) - timedelta(seconds=1),
+            remembered.revision,
+            remembered.method,
+            remembered.policy,
+            remembered.signals,
+            remembered.table,
+            remembered.granted_plane,
+            remembered.code_planes,
+        )
+        assert settings.read_cookie(fresh).is_decided  # decoded again from the cookie, which is current
+        assert settings.verified[fresh].expires_at > datetime.now(UTC)
+
+
+def test_a_tampered_cookie_is_never_remembered() -> None:
+    from consent.state import ConsentState
+    from flask_helpers import example_app
+
+    app = example_app()
+    settings = app.extensions["consent"]
+    with app.app_context():
+        genuine = settings.codec.encode(ConsentState.accept_all(settings.registry))
+        forged = genuine[:-3] + ("AAA" if not genuine.endswith("AAA") else "BBB")
+        assert not settings.read_cookie(forged).is_decided
+        assert forged not in settings.verified
