@@ -544,8 +544,9 @@ def test_decision_redirect_is_private(client: Any, app: Flask) -> None:
 def test_a_verified_cookie_is_remembered_but_its_expiry_is_still_checked() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from consent.state import ConsentState
     from flask_helpers import example_app
+
+    from consent.state import ConsentState
 
     app = example_app()
     settings = app.extensions["consent"]
@@ -582,8 +583,9 @@ def test_a_verified_cookie_is_remembered_but_its_expiry_is_still_checked() -> No
 
 
 def test_a_tampered_cookie_is_never_remembered() -> None:
-    from consent.state import ConsentState
     from flask_helpers import example_app
+
+    from consent.state import ConsentState
 
     app = example_app()
     settings = app.extensions["consent"]
