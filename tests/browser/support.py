@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, Request, Route, expect
+from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -46,6 +50,33 @@ class ErrorLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.ERROR:
             self.messages.append(record.getMessage())
+
+
+@contextmanager
+def serve_example(config: Mapping[str, Any] | None = None) -> Iterator[LiveServer]:
+    """The example site, with ``config`` on top of the testing defaults, on a live server on loopback.
+
+    The server answers any ``Host`` (a test may reach it under other names, such as subdomains mapped to
+    127.0.0.1 by the browser); what it logs at ERROR level lands in ``LiveServer.errors``.
+    """
+    if str(ROOT) not in sys.path:  # the example site is a folder of the repository, not an installed package
+        sys.path.insert(0, str(ROOT))
+    from examples.reviews.app import create_app
+
+    app = create_app({"TESTING": True, **(config or {})})
+    logger = logging.getLogger("werkzeug")
+    errors = ErrorLog()
+    logger.addHandler(errors)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", errors.messages)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        logger.removeHandler(errors)
 
 
 @dataclass(repr=False)

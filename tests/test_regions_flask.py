@@ -1,0 +1,871 @@
+"""Regions, Global Privacy Control, Consent Mode and a cookie shared by subdomains, through the test client."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask, Request
+from flask.testing import FlaskClient
+from flask_helpers import (
+    JSON,
+    PAGE,
+    codec_of,
+    consent_from,
+    example_app,
+    find,
+    html_of,
+    post,
+    set_cookies,
+    state_of,
+    synthetic_app,
+)
+from werkzeug.test import TestResponse
+
+from consent.consent_mode import consent_mode_values
+from consent.regions import default_vendors, policy_of
+from consent.registry import ConsentModeType, Registry
+from consent.state import ConsentState, Decision, Method, Policy, Signal
+
+REGION = "X-Region"
+TYPES = {t.value for t in ConsentModeType}
+ADS = {"ad_storage", "ad_user_data", "ad_personalization"}
+GPC = {"Sec-GPC": "1"}
+
+
+@pytest.fixture
+def app() -> Flask:
+    """The example site behind a proxy that sets the visitor's region in ``X-Region``."""
+    return example_app(CONSENT_REGION_HEADER=REGION)
+
+
+def at(code: str | None, *, gpc: bool = False, **more: str) -> dict[str, str]:
+    """Request headers of a visitor from ``code`` (``None``: the proxy sent no region)."""
+    headers = {REGION: code} if code is not None else {}
+    return headers | (GPC if gpc else {}) | more
+
+
+def optional(registry: Registry) -> set[str]:
+    return {v.id for v in registry.optional_vendors()}
+
+
+def sellers(registry: Registry) -> set[str]:
+    return {v.id for v in registry.vendors if v.sale_share}
+
+
+def sourced(registry: Registry) -> set[str]:
+    """Vendors whose presence shows in the page as a script or pixel tag."""
+    return {v.id for v in registry.vendors if v.scripts or v.pixels}
+
+
+def loaded(html: str) -> set[str]:
+    """Vendors whose scripts or pixels the page contains."""
+    return {key.split(":")[0] for key in re.findall(r'data-consent-key="([^"]+)"', html)}
+
+
+def first_layer(html: str) -> str | None:
+    """Which first layer the page shows: "opt-in" (the banner), "opt-out", "notice", or None."""
+    sections = list(find(html, "section", id="consent-banner"))
+    if not sections:
+        return None
+    (section,) = sections
+    (title,) = find(section.outer_html, "h2")
+    actions = frozenset(str(b.attrs["value"]) for b in find(section.outer_html, "button", name="action"))
+    kinds = {
+        ("This website uses cookies", frozenset({"accept_all", "reject_all"})): "opt-in",
+        ("This website uses cookies", frozenset({"acknowledge"})): "notice",
+        ("Your privacy choices", frozenset({"opt_out", "acknowledge"})): "opt-out",
+        ("Your privacy choices", frozenset({"acknowledge"})): "opt-out",  # with GPC: already opted out
+    }
+    return kinds[(title.inner_text, actions)]
+
+
+def honours_gpc(html: str) -> bool:
+    return "data-consent-gpc-honoured" in html
+
+
+def consent_mode_default(html: str) -> tuple[int, dict[str, Any]]:
+    """Where the page's Consent Mode default script starts, and its settings."""
+    (script,) = find(html, "script", data_consent_mode="default")
+    match = re.search(r"gtag\('consent','default',(\{.*?\})\);", script.outer_html)
+    assert match is not None
+    settings: dict[str, Any] = json.loads(match.group(1))
+    return script.start, settings
+
+
+def first_google_tag(html: str) -> int:
+    """Where the first Google tag (the gtag.js loader or a ``gtag('config')``) starts."""
+    starts = [
+        s.start
+        for s in find(html, "script")
+        if "googletagmanager.com" in (s.attrs.get("src") or "") or "gtag('config'" in s.outer_html
+    ]
+    assert starts, "no Google tag on the page"
+    return min(starts)
+
+
+def granted(values: dict[str, str]) -> set[str]:
+    return {t for t, v in values.items() if v == "granted"}
+
+
+def vary_of(response: TestResponse) -> set[str]:
+    return {v.strip().lower() for v in response.headers.get("Vary", "").split(",") if v.strip()}
+
+
+def decide(client: FlaskClient, app: Flask, headers: dict[str, str], **form: Any) -> ConsentState:
+    response = post(client, form, headers=headers)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    state = consent_from(response, app)
+    assert state is not None
+    return state
+
+
+# -- where the region comes from ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {REGION: "US-CA"},
+        {"CF-IPCountry": "US", "CF-Region-Code": "CA"},
+        {"CloudFront-Viewer-Country": "US", "CloudFront-Viewer-Country-Region": "CA"},
+        {REGION: "US-CA", "Sec-GPC": "1"},
+    ],
+)
+def test_a_region_header_is_ignored_unless_configured(
+    headers: dict[str, str], seed_registry: Registry
+) -> None:
+    client = example_app().test_client()  # no CONSENT_REGION_HEADER
+
+    response = client.get(PAGE, headers=headers)
+
+    html = html_of(response)
+    assert first_layer(html) == "opt-in"
+    assert loaded(html) == set()
+    assert client.get("/consent/status", headers=headers).json["current_policy"] == "opt-in"  # type: ignore[index]
+    assert not vary_of(response) & {h.lower() for h in headers if h != "Sec-GPC"}
+
+
+@pytest.mark.parametrize(
+    ("code", "layer", "policy"),
+    [
+        ("DE", "opt-in", "opt-in"),
+        ("CH", "opt-in", "opt-in"),
+        ("GB", "opt-in", "opt-in"),
+        ("US-CA", "opt-out", "opt-out"),
+        ("us-tx", "opt-out", "opt-out"),
+        ("US-NY", "opt-in", "opt-in"),  # known, listed nowhere: the registry's default_policy
+        ("US", "opt-in", "opt-in"),
+        ("ZZ", "opt-in", "opt-in"),
+        ("XX", "opt-in", "opt-in"),
+        ("", "opt-in", "opt-in"),
+        (None, "opt-in", "opt-in"),
+        ("US-CA, US-TX", "opt-in", "opt-in"),
+    ],
+)
+def test_a_configured_region_header_is_trusted(
+    code: str | None, layer: str, policy: str, client: FlaskClient, seed_registry: Registry
+) -> None:
+    html = html_of(client.get(PAGE, headers=at(code)))
+
+    assert first_layer(html) == layer
+    expected = optional(seed_registry) & sourced(seed_registry) if policy == "opt-out" else set()
+    assert loaded(html) == expected
+    assert client.get("/consent/status", headers=at(code)).json["current_policy"] == policy  # type: ignore[index]
+
+
+def test_the_uk_exemption_runs_the_first_party_pixel_before_consent(client: FlaskClient) -> None:
+    pixel = 'class="traffic-pixel"'
+    uk = html_of(client.get(PAGE, headers=at("GB")))
+    assert first_layer(uk) == "opt-in"  # still asked: the visitor may object
+    assert pixel in uk
+    assert pixel not in html_of(client.get(PAGE, headers=at("DE")))
+
+    decide(client, client.application, at("GB"), action="reject_all")
+    assert pixel not in html_of(client.get(PAGE, headers=at("GB")))
+
+
+@pytest.mark.parametrize(
+    ("headers", "policy"),
+    [
+        ({"X-Country": "US", "X-Subdivision": "CA"}, "opt-out"),
+        ({"X-Country": "us", "X-Subdivision": "va"}, "opt-out"),
+        ({"X-Country": "US", "X-Subdivision": "NY"}, "opt-in"),
+        ({"X-Country": "US"}, "opt-in"),
+        ({"X-Subdivision": "CA"}, "opt-in"),  # a subdivision of nowhere
+        ({"X-Country": "DE", "X-Subdivision": "BY"}, "opt-in"),
+    ],
+)
+def test_the_subdivision_header_is_joined_to_the_country(headers: dict[str, str], policy: str) -> None:
+    app = example_app(CONSENT_REGION_HEADER="X-Country", CONSENT_SUBDIVISION_HEADER="X-Subdivision")
+    client = app.test_client()
+
+    response = client.get(PAGE, headers=headers)
+
+    assert first_layer(html_of(response)) == policy
+    assert {"x-country", "x-subdivision"} <= vary_of(response)
+
+
+def geoip(table: dict[str, str | None]) -> Callable[[Request], str | None]:
+    """A stand-in for a GeoIP lookup: the region of the visitor's address."""
+    return lambda request: table.get(request.remote_addr or "")
+
+
+@pytest.mark.parametrize(
+    ("address", "policy"),
+    [
+        ("203.0.113.5", "opt-out"),
+        ("198.51.100.7", "opt-in"),
+        ("192.0.2.1", "opt-in"),
+        ("192.0.2.99", "opt-in"),
+    ],
+)
+def test_a_resolver_callable_decides_the_region(address: str, policy: str) -> None:
+    resolver = geoip({"203.0.113.5": "US-CA", "198.51.100.7": "FR", "192.0.2.1": None})
+    # The resolver wins over a configured header: it is what the site chose.
+    app = example_app(CONSENT_REGION_RESOLVER=resolver, CONSENT_REGION_HEADER=REGION)
+    client = app.test_client()
+
+    response = client.get(PAGE, headers=at("JP"), environ_base={"REMOTE_ADDR": address})
+
+    assert first_layer(html_of(response)) == policy
+    # A cache cannot key on an address lookup: the page is private, and the header is no key of it.
+    assert response.cache_control.private
+    assert REGION.lower() not in vary_of(response)
+
+
+# -- Global Privacy Control --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "honoured"),
+    [
+        ("1", True),
+        # Whitespace around a field value is not part of it (RFC 9110, section 5.5): servers strip it.
+        ("1 ", True),
+        (" 1", True),
+        ("0", False),
+        ("true", False),
+        ("1,1", False),
+        ("01", False),
+        ("1.0", False),
+        ("yes", False),
+        ("", False),
+        ("1;q=1", False),
+    ],
+)
+def test_gpc_is_exactly_1(value: str, honoured: bool, client: FlaskClient, seed_registry: Registry) -> None:
+    headers = at("US-CA") | {"Sec-GPC": value}
+
+    html = html_of(client.get(PAGE, headers=headers))
+
+    assert honours_gpc(html) is honoured
+    assert bool(loaded(html) & sellers(seed_registry)) is not honoured
+    state = decide(client, client.application, headers, action="acknowledge")
+    assert state.signals == ({Signal.GPC} if honoured else set())
+
+
+@pytest.mark.parametrize("code", ["DE", "GB", None])
+def test_gpc_in_an_opt_in_region_grants_nothing_and_the_banner_notes_it(
+    code: str | None, client: FlaskClient
+) -> None:
+    without = html_of(client.get(PAGE, headers=at(code)))
+    with_gpc = html_of(client.get(PAGE, headers=at(code, gpc=True)))
+
+    assert first_layer(with_gpc) == first_layer(without) == "opt-in"
+    assert loaded(with_gpc) == loaded(without) == set()
+    assert "Global Privacy Control" in with_gpc
+    assert "Global Privacy Control" not in without
+
+
+def test_gpc_in_an_opt_out_region_is_the_opt_out(client: FlaskClient, seed_registry: Registry) -> None:
+    html = html_of(client.get(PAGE, headers=at("US-CA", gpc=True)))
+
+    assert first_layer(html) == "opt-out"
+    assert honours_gpc(html)
+    assert loaded(html) == (optional(seed_registry) - sellers(seed_registry)) & sourced(seed_registry)
+    # No button to opt out again: the signal already did.
+    assert 'value="opt_out"' not in next(find(html, "section", id="consent-banner")).outer_html
+    status = client.get("/consent/status", headers=at("US-CA", gpc=True)).json
+    assert status is not None and not status["decided"]
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "reject_all", "accept_all", "opt_out"])
+@pytest.mark.parametrize("code", ["US-CA", "DE"])
+def test_gpc_is_recorded_in_the_stored_state(action: str, code: str, client: FlaskClient) -> None:
+    with_signal = decide(client, client.application, at(code, gpc=True), action=action)
+    without = decide(client, client.application, at(code), action=action)
+
+    assert with_signal.signals == {Signal.GPC}
+    assert without.signals == frozenset()
+    assert (
+        with_signal.policy
+        is without.policy
+        is Policy(client.application.extensions["consent"].registry.policy_for(code).policy)
+    )
+
+
+def test_an_explicit_opt_in_after_gpc_grants_and_is_recorded_as_such(
+    client: FlaskClient, app: Flask, seed_registry: Registry
+) -> None:
+    headers = at("US-CA", gpc=True)
+    assert not loaded(html_of(client.get(PAGE, headers=headers))) & sellers(seed_registry)
+
+    state = decide(client, app, headers, action="accept_all")
+
+    assert state.method is Method.ACCEPT_ALL
+    assert state.signals == {Signal.GPC}
+    assert state.policy is Policy.OPT_OUT
+    assert all(state.vendor_decision(v) is Decision.GRANTED for v in sellers(seed_registry))
+    html = html_of(client.get(PAGE, headers=headers))
+    assert sellers(seed_registry) & sourced(seed_registry) <= loaded(html)
+    assert first_layer(html) is None
+
+
+@pytest.mark.parametrize(
+    ("form", "method"),
+    [
+        ({"action": "acknowledge"}, Method.ACKNOWLEDGE),
+        ({"action": "grant", "vendor": "google-youtube", "layer": "embed"}, Method.EMBED),
+    ],
+)
+def test_a_decision_taken_with_gpc_keeps_the_opt_out(
+    form: dict[str, str], method: Method, client: FlaskClient, app: Flask, seed_registry: Registry
+) -> None:
+    state = decide(client, app, at("US-CA", gpc=True), **form)
+
+    assert state.method is method
+    assert {v for v in optional(seed_registry) if state.vendor_decision(v) is Decision.DENIED} == sellers(
+        seed_registry
+    )
+    # The notice said "we do not sell or share": that holds on a visit without the signal too.
+    html = html_of(client.get(PAGE, headers=at("US-CA")))
+    assert first_layer(html) is None
+    assert not loaded(html) & sellers(seed_registry)
+    assert loaded(html) >= {"hubpages-google-analytics", "comscore"}
+
+
+def test_without_gpc_acknowledging_denies_nothing(
+    client: FlaskClient, app: Flask, seed_registry: Registry
+) -> None:
+    state = decide(client, app, at("US-CA"), action="acknowledge")
+
+    assert not any(state.vendor_decision(v) is Decision.DENIED for v in optional(seed_registry))
+
+
+# -- the one-step opt-out and the notice ------------------------------------------------------------
+
+
+def test_one_opt_out_denies_exactly_the_sale_share_vendors(
+    client: FlaskClient, app: Flask, seed_registry: Registry
+) -> None:
+    before = html_of(client.get(PAGE, headers=at("US-CA")))
+    assert sellers(seed_registry) & sourced(seed_registry) <= loaded(before)
+
+    state = decide(client, app, at("US-CA"), action="opt_out", next=PAGE)
+
+    assert state.method is Method.OPT_OUT
+    assert state.policy is Policy.OPT_OUT
+    assert {v for v in optional(seed_registry) if state.vendor_decision(v) is Decision.DENIED} == sellers(
+        seed_registry
+    )
+    assert {v for v in optional(seed_registry) if state.vendor_decision(v) is Decision.UNASKED} == optional(
+        seed_registry
+    ) - sellers(seed_registry)
+    after = html_of(client.get(PAGE, headers=at("US-CA")))
+    assert loaded(after) == (optional(seed_registry) - sellers(seed_registry)) & sourced(seed_registry)
+    assert first_layer(after) is None
+    # ... and on the next page too.
+    assert not loaded(html_of(client.get("/", headers=at("US-CA")))) & sellers(seed_registry)
+
+
+def test_the_opt_out_by_script_asks_for_a_reload(client: FlaskClient, seed_registry: Registry) -> None:
+    response = post(client, {"action": "opt_out"}, headers=at("US-CA") | JSON)
+
+    assert response.status_code == 200
+    body = response.json
+    assert body is not None
+    assert body["reload"] is True  # the ad scripts already on the page must go
+    assert {v for v, d in body["vendors"].items() if d == "denied"} == sellers(seed_registry)
+    assert granted(body["consent_mode"]) == TYPES - ADS
+
+
+def test_the_opt_out_is_one_step_from_the_notice_and_from_the_preferences(client: FlaskClient) -> None:
+    notice = next(find(html_of(client.get(PAGE, headers=at("US-CA"))), "section", id="consent-banner"))
+    (button,) = find(notice.outer_html, "button", value="opt_out")
+    assert button.inner_text == "Do not sell or share my personal information"
+    (form,) = find(notice.outer_html, "form")
+    assert form.attrs["method"] == "post"
+
+    panel = html_of(client.get(f"/consent/preferences?next={PAGE}", headers=at("US-CA")))
+    assert len(list(find(panel, "button", value="opt_out"))) == 1
+    gpc_panel = html_of(client.get(f"/consent/preferences?next={PAGE}", headers=at("US-CA", gpc=True)))
+    assert honours_gpc(gpc_panel)
+    assert not list(
+        find(html_of(client.get("/consent/preferences", headers=at("DE"))), "button", value="opt_out")
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "gpc", "on"),
+    [
+        ("US-CA", False, {"functional", "statistics", "marketing"}),
+        ("US-CA", True, {"functional", "statistics"}),
+        ("DE", False, set()),
+        ("GB", False, set()),  # one statistics vendor runs (exempt), not the purpose
+    ],
+)
+def test_the_panel_shows_what_runs(
+    code: str, gpc: bool, on: set[str], client: FlaskClient, app: Flask, seed_registry: Registry
+) -> None:
+    html = html_of(client.get(f"/consent/preferences?next={PAGE}", headers=at(code, gpc=gpc)))
+
+    purposes = {e.attrs["value"] for e in find(html, "input", name="category") if "checked" in e.attrs}
+    assert purposes == on
+    ticked = {str(e.attrs["value"]) for e in find(html, "input", name="vendor") if "checked" in e.attrs}
+    expected = default_vendors(seed_registry, seed_registry.policy_for(code), gpc)
+    assert ticked == expected
+    # Saving the panel untouched keeps what ran.
+    form = {"action": "custom", "category": sorted(on), "vendor": sorted(ticked)}
+    state = decide(client, app, at(code, gpc=gpc), **form)
+    assert {v for v in optional(seed_registry) if state.allows(v)} == expected
+
+
+def test_acknowledging_the_notice_keeps_every_vendor(
+    client: FlaskClient, app: Flask, seed_registry: Registry
+) -> None:
+    state = decide(client, app, at("US-CA"), action="acknowledge")
+
+    assert state.method is Method.ACKNOWLEDGE
+    assert all(state.vendor_decision(v) is Decision.UNASKED for v in optional(seed_registry))
+    html = html_of(client.get(PAGE, headers=at("US-CA")))
+    assert first_layer(html) is None
+    assert loaded(html) == optional(seed_registry) & sourced(seed_registry)
+
+
+@pytest.mark.parametrize(
+    ("code", "icon", "text"),
+    [
+        ("US-CA", True, "Your Privacy Choices"),
+        ("DE", False, "Cookie settings"),
+        (None, False, "Cookie settings"),
+    ],
+)
+def test_the_persistent_link(code: str | None, icon: bool, text: str, client: FlaskClient) -> None:
+    for _ in range(2):  # the link is cached: the second page must not get the other region's
+        html = html_of(client.get(PAGE, headers=at(code)))
+        (link,) = find(html, "a", class_="consent-settings-link")
+        assert link.inner_text == text
+        assert bool(list(find(link.outer_html, "svg", class_="consent-choices-icon"))) is icon
+        assert (link.attrs["href"] or "").startswith("/consent/preferences?next=")
+
+
+@pytest.mark.parametrize("action", ["opt_out", "acknowledge"])
+@pytest.mark.parametrize("now_in", ["DE", "GB", None, "XX"])
+def test_an_opt_out_decision_read_in_an_opt_in_region_asks_again(
+    action: str, now_in: str | None, client: FlaskClient, app: Flask
+) -> None:
+    decide(client, app, at("US-CA"), action=action)
+
+    html = html_of(client.get(PAGE, headers=at(now_in)))
+
+    assert first_layer(html) == "opt-in"
+    assert loaded(html) == set()
+    status = client.get("/consent/status", headers=at(now_in)).json
+    assert status is not None
+    assert (status["decided"], status["needs_prompt"]) == (True, True)
+    assert (status["policy"], status["current_policy"]) == ("opt-out", "opt-in")
+    # Back in California the decision stands.
+    assert first_layer(html_of(client.get(PAGE, headers=at("US-CA")))) is None
+
+
+def test_an_opt_in_decision_is_not_asked_again_in_an_opt_out_region(client: FlaskClient, app: Flask) -> None:
+    decide(client, app, at("DE"), action="reject_all")
+
+    html = html_of(client.get(PAGE, headers=at("US-CA")))
+
+    assert first_layer(html) is None
+    assert loaded(html) == set()  # the explicit "no" holds
+
+
+# -- notice-only regions (a synthetic registry: the example site has none) ---------------------------
+
+
+def notice_registry() -> Registry:
+    def vendor(vendor_id: str, number: int, category: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "id": vendor_id,
+            "number": number,
+            "name": vendor_id.title(),
+            "category": category,
+            "policy_url": f"https://{vendor_id}.example.com/privacy",
+            "hosts": [f"{vendor_id}.example.com"],
+            "scripts": [{"src": f"https://{vendor_id}.example.com/tag.js"}],
+            **extra,
+        }
+
+    return Registry.model_validate(
+        {
+            "name": "Notice",
+            "categories": [
+                {"id": "necessary", "title": "Necessary", "required": True, "justification": "Security."},
+                {"id": "statistics", "title": "Statistics", "order": 1},
+                {"id": "marketing", "title": "Marketing", "order": 2},
+            ],
+            "vendors": [
+                vendor("stats", 1, "statistics", consent_mode=["analytics_storage"]),
+                vendor("ads", 2, "marketing", sale_share=True, consent_mode=["ad_storage"]),
+            ],
+            "regions": [{"id": "jp", "policy": "notice", "codes": ["JP"]}],
+        }
+    )
+
+
+@pytest.fixture
+def notice_app() -> Flask:
+    return synthetic_app(notice_registry(), CONSENT_REGION_HEADER=REGION)
+
+
+@pytest.mark.parametrize(
+    ("code", "gpc", "layer", "vendors"),
+    [
+        ("JP", False, "notice", {"stats", "ads"}),
+        ("JP", True, "notice", {"stats"}),
+        ("DE", False, "opt-in", set()),
+    ],
+)
+def test_a_notice_only_region(code: str, gpc: bool, layer: str, vendors: set[str], notice_app: Flask) -> None:
+    client = notice_app.test_client()
+
+    html = html_of(client.get("/", headers=at(code, gpc=gpc)))
+
+    assert first_layer(html) == layer
+    assert loaded(html) == vendors
+
+
+def test_acknowledging_a_notice_and_declining_later(notice_app: Flask) -> None:
+    client = notice_app.test_client()
+    state = decide(client, notice_app, at("JP"), action="acknowledge")
+    assert state.policy is Policy.NOTICE
+    html = html_of(client.get("/", headers=at("JP")))
+    assert first_layer(html) is None
+    assert loaded(html) == {"stats", "ads"}
+
+    decide(client, notice_app, at("JP"), action="custom", category="statistics")
+
+    assert loaded(html_of(client.get("/", headers=at("JP")))) == {"stats"}
+    assert state_of(client, notice_app).vendor_decision("ads") is Decision.DENIED
+    # Read in an opt-in region, a notice-era decision is asked again.
+    assert first_layer(html_of(client.get("/", headers=at("FR")))) == "opt-in"
+
+
+# -- /.well-known/gpc.json ---------------------------------------------------------------------------
+
+
+def test_gpc_json_is_served(client: FlaskClient) -> None:
+    response = client.get("/.well-known/gpc.json", headers=at("US-CA", gpc=True))
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.json == {"gpc": True, "lastUpdate": "2026-11-25"}
+    assert response.cache_control.public
+    assert response.cache_control.max_age == 86400
+    assert "cookie" not in vary_of(response)  # the same for everyone
+    assert "Set-Cookie" not in response.headers
+
+
+def test_gpc_json_without_a_date_and_switched_off(notice_app: Flask) -> None:
+    assert notice_app.test_client().get("/.well-known/gpc.json").json == {"gpc": True}
+    off = synthetic_app(notice_registry(), CONSENT_GPC_JSON=False)
+    assert off.test_client().get("/.well-known/gpc.json").status_code == 404
+
+
+# -- shared caches -----------------------------------------------------------------------------------
+
+COMBINATIONS = list(
+    itertools.product(["DE", "GB", "US-CA", "ZZ", None], [False, True], [None, "accept_all", "opt_out"])
+)
+
+
+@pytest.mark.parametrize(("code", "gpc", "decision"), COMBINATIONS)
+def test_every_response_that_depends_on_region_signal_or_consent_says_so(
+    code: str | None, gpc: bool, decision: str | None, client: FlaskClient
+) -> None:
+    headers = at(code, gpc=gpc)
+    responses = []
+    if decision is not None:
+        responses.append(post(client, {"action": decision}, headers=headers))
+        responses.append(post(client, {"action": decision}, headers=headers | JSON))
+    for path in (PAGE, "/", "/privacy", f"/consent/preferences?next={PAGE}", "/consent/status"):
+        responses.append(client.get(path, headers=headers))
+
+    for response in responses:
+        assert response.status_code in (200, 303)
+        assert {"cookie", "sec-gpc", REGION.lower()} <= vary_of(response), response.request.path
+        directives = response.cache_control
+        assert directives.private or directives.no_store, response.request.path
+        assert not directives.public
+
+
+def test_the_pages_do_differ_by_region_signal_and_consent(client: FlaskClient, app: Flask) -> None:
+    # What the Vary headers above protect: these pages are not the same.
+    def page(headers: dict[str, str]) -> str:
+        return html_of(client.get(PAGE, headers=headers))
+
+    assert page(at("DE")) != page(at("US-CA"))
+    assert page(at("US-CA")) != page(at("US-CA", gpc=True))
+    assert page(at("DE")) != page(at("DE", gpc=True))
+    undecided = page(at("DE"))
+    decide(client, app, at("DE"), action="accept_all")
+    assert page(at("DE")) != undecided
+
+
+def test_a_site_cache_control_is_made_private() -> None:
+    app = example_app(CONSENT_REGION_HEADER=REGION)
+
+    @app.get("/cached")
+    def cached() -> Any:
+        from flask import render_template_string
+
+        response = app.make_response(render_template_string("{{ consent_banner() }}"))
+        response.cache_control.public = True
+        response.cache_control.max_age = 600
+        return response
+
+    response = app.test_client().get("/cached", headers=at("US-CA"))
+
+    assert response.cache_control.private
+    assert not response.cache_control.public
+    assert {"cookie", "sec-gpc", "x-region"} <= vary_of(response)
+
+
+def test_a_page_that_uses_no_consent_helper_is_left_alone(notice_app: Flask) -> None:
+    response = notice_app.test_client().get("/plain", headers=at("JP", gpc=True))
+
+    assert "Vary" not in response.headers
+    assert "Cache-Control" not in response.headers
+
+
+# -- Consent Mode in the page ------------------------------------------------------------------------
+
+STATES: dict[str, tuple[str | None, bool, dict[str, Any] | None, set[str]]] = {
+    # name: (region, GPC, decision form, granted types)
+    "undecided-in-de": ("DE", False, None, {"security_storage"}),
+    "undecided-unknown": (None, True, None, {"security_storage"}),
+    "accepted-in-de": ("DE", False, {"action": "accept_all"}, TYPES),
+    "statistics-in-de": (
+        "DE",
+        False,
+        {"action": "custom", "category": "statistics"},
+        {"security_storage", "analytics_storage"},
+    ),
+    "rejected-in-de": ("DE", False, {"action": "reject_all"}, {"security_storage"}),
+    "undecided-in-ca": ("US-CA", False, None, TYPES),
+    "undecided-in-ca-gpc": ("US-CA", True, None, TYPES - ADS),
+    "opted-out-in-ca": ("US-CA", False, {"action": "opt_out"}, TYPES - ADS),
+    "accepted-in-ca-gpc": ("US-CA", True, {"action": "accept_all"}, TYPES),
+}
+
+
+@pytest.mark.parametrize("name", list(STATES))
+def test_the_consent_mode_default_matches_the_stored_choices_and_comes_first(
+    name: str, client: FlaskClient, app: Flask, seed_registry: Registry
+) -> None:
+    code, gpc, form, expected = STATES[name]
+    headers = at(code, gpc=gpc)
+    if form is not None:
+        decision = post(client, form, headers=headers | JSON)
+        assert decision.status_code == 200
+        body = decision.json
+        assert body is not None
+        assert granted(body["consent_mode"]) == expected  # what consent.js pushes as the update
+
+    html = html_of(client.get(PAGE, headers=headers))
+    start, settings = consent_mode_default(html)
+
+    assert granted(settings) == expected
+    assert set(settings) == TYPES  # no wait_for_update unless configured
+    # The same answer as the library gives for the stored cookie read here.
+    region = seed_registry.policy_for(code)
+    stored = ConsentState(seed_registry)
+    if form is not None:
+        cookie = client.get_cookie(codec_of(app).name)
+        assert cookie is not None
+        stored = codec_of(app).decode(cookie.value)
+    state = stored.in_region(policy_of(region), default_vendors(seed_registry, region, gpc))
+    assert settings == consent_mode_values(seed_registry, state)
+    if any(v.startswith("hubpages-google-analytics") for v in loaded(html)):
+        assert start < first_google_tag(html)
+    # Before every script of the page but none: nothing may run before the default.
+    assert all(s.start >= start for s in find(html, "script"))
+
+
+def test_the_google_tag_is_on_the_page_only_with_the_default_before_it(
+    client: FlaskClient, app: Flask
+) -> None:
+    for headers in (at("US-CA"), at("DE")):
+        if headers == at("DE"):
+            decide(client, app, headers, action="accept_all")
+        html = html_of(client.get(PAGE, headers=headers))
+        start, _ = consent_mode_default(html)
+        assert start < first_google_tag(html)
+
+
+def test_wait_for_update_and_the_nonce() -> None:
+    app = example_app(CONSENT_REGION_HEADER=REGION, CONSENT_CONSENT_MODE_WAIT=500, CONSENT_CSP="enforce")
+    response = app.test_client().get(PAGE, headers=at("US-CA"))
+    html = html_of(response)
+
+    _, settings = consent_mode_default(html)
+    assert settings["wait_for_update"] == 500
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+    assert nonce is not None
+    scripts = list(find(html, "script"))
+    assert len(scripts) > 10
+    assert {s.attrs.get("nonce") for s in scripts} == {nonce.group(1)}
+
+
+@pytest.mark.parametrize(("setting", "emitted"), [(None, True), (True, True), (False, False)])
+def test_consent_mode_can_be_switched(setting: bool | None, emitted: bool) -> None:
+    app = example_app(CONSENT_CONSENT_MODE=setting)
+    client = app.test_client()
+
+    html = html_of(client.get(PAGE))
+    body = post(client, {"action": "accept_all"}, headers=JSON).json
+
+    assert ("data-consent-mode" in html) is emitted
+    assert body is not None and ("consent_mode" in body) is emitted
+
+
+def test_a_registry_without_a_mapping_emits_no_consent_mode() -> None:
+    data = notice_registry().model_dump(mode="python")
+    for item in data["vendors"]:
+        item["consent_mode"] = ()
+    app = synthetic_app(Registry.model_validate(data))
+
+    assert "data-consent-mode" not in html_of(app.test_client().get("/"))
+
+
+def advanced_registry(advanced: bool) -> Registry:
+    data = notice_registry().model_dump(mode="python")
+    data["vendors"][0].update(
+        hosts=["www.googletagmanager.com"],
+        scripts=[{"src": "https://www.googletagmanager.com/gtag/js?id=G-1", "placement": "head"}],
+        consent_mode_advanced=advanced,
+    )
+    return Registry.model_validate(data)
+
+
+@pytest.mark.parametrize("advanced", [False, True], ids=["basic", "advanced"])
+def test_basic_and_advanced_mode_in_the_page(advanced: bool) -> None:
+    app = synthetic_app(advanced_registry(advanced), CONSENT_REGION_HEADER=REGION, CONSENT_CSP="enforce")
+    client = app.test_client()
+
+    response = client.get("/", headers=at("DE"))
+    html = html_of(response)
+
+    start, settings = consent_mode_default(html)
+    assert settings["analytics_storage"] == "denied"
+    assert first_layer(html) == "opt-in"
+    assert ("stats" in loaded(html)) is advanced  # advanced: the tag loads, with storage denied
+    if advanced:
+        assert start < first_google_tag(html)
+        assert "https://www.googletagmanager.com" in response.headers["Content-Security-Policy"]
+    status = client.get("/consent/status", headers=at("DE")).json
+    assert status is not None and status["vendors"]["stats"] == "unasked"  # loading is not consent
+
+
+# -- one consent across subdomains ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "name", "domain", "secure"),
+    [
+        ({}, "__Host-consent", None, True),
+        ({"CONSENT_COOKIE_DOMAIN": "reviews.test"}, "__Secure-consent", "reviews.test", True),
+        (
+            {"CONSENT_COOKIE_DOMAIN": "reviews.test", "CONSENT_COOKIE_SECURE": False},
+            "consent",
+            "reviews.test",
+            False,
+        ),
+        ({"CONSENT_COOKIE_SECURE": False}, "consent", None, False),
+    ],
+)
+def test_the_cookie_name_and_domain(
+    config: dict[str, Any], name: str, domain: str | None, secure: bool
+) -> None:
+    app = example_app(**({"CONSENT_COOKIE_SECURE": True} | config))
+    client = app.test_client()
+    scheme = "https" if secure else "http"
+
+    response = post(
+        client,
+        {"action": "accept_all"},
+        headers={"Origin": f"{scheme}://www.reviews.test"},
+        base_url=f"{scheme}://www.reviews.test",
+    )
+
+    jars = set_cookies(response)
+    assert list(jars) == [name]
+    morsel = jars[name][name]
+    assert (morsel["domain"] or None) == domain
+    assert bool(morsel["secure"]) is secure
+    assert morsel["path"] == "/"
+    assert morsel["httponly"]
+    assert morsel["samesite"] == "Lax"
+    if name.startswith("__Host-"):  # the prefix's rules: Secure, Path=/, no Domain
+        assert morsel["secure"] and not morsel["domain"]
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_a_decision_on_one_subdomain_is_honoured_on_another(secure: bool) -> None:
+    app = example_app(
+        CONSENT_COOKIE_DOMAIN="reviews.test", CONSENT_COOKIE_SECURE=secure, CONSENT_REGION_HEADER=REGION
+    )
+    client = app.test_client()
+    scheme = "https" if secure else "http"
+    www, blog = f"{scheme}://www.reviews.test", f"{scheme}://blog.reviews.test"
+    assert first_layer(html_of(client.get(PAGE, base_url=blog, headers=at("DE")))) == "opt-in"
+
+    response = post(client, {"action": "reject_all"}, headers=at("DE") | {"Origin": www}, base_url=www)
+    assert response.status_code == 303
+
+    html = html_of(client.get(PAGE, base_url=blog, headers=at("DE")))
+    assert first_layer(html) is None
+    status = client.get("/consent/status", base_url=blog).json
+    assert status is not None and (status["decided"], status["method"]) == (True, "reject_all")
+    # Another site is no subdomain.
+    other = client.get("/consent/status", base_url=f"{scheme}://reviews.example").json
+    assert other is not None and not other["decided"]
+
+
+def test_without_a_cookie_domain_each_host_decides_alone() -> None:
+    app = example_app(CONSENT_COOKIE_SECURE=True)
+    client = app.test_client()
+    www, blog = "https://www.reviews.test", "https://blog.reviews.test"
+
+    post(client, {"action": "accept_all"}, headers={"Origin": www}, base_url=www)
+
+    assert client.get("/consent/status", base_url=www).json["decided"] is True  # type: ignore[index]
+    assert client.get("/consent/status", base_url=blog).json["decided"] is False  # type: ignore[index]
+
+
+def test_a_decision_posted_from_a_sibling_subdomain_is_refused() -> None:
+    # A shared cookie is no licence for cross-origin posts: the form must come from the host it posts to.
+    app = example_app(CONSENT_COOKIE_DOMAIN="reviews.test")
+    client = app.test_client()
+
+    response = post(
+        client,
+        {"action": "accept_all"},
+        headers={"Origin": "https://evil.reviews.test"},
+        base_url="https://www.reviews.test",
+    )
+
+    assert response.status_code == 400
+    assert not set_cookies(response)
