@@ -5,6 +5,7 @@ extension built on it.
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from .banner import Widget as Widget
 from .banner import WidgetContext as WidgetContext
@@ -31,6 +32,15 @@ try:
     __version__ = version("consent-gate")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
     from ._version import __version__
+
+
+if TYPE_CHECKING:  # for type checkers; at run time they load on first use (below)
+    from .ext import Consent as Consent
+    from .ext import consent_changed as consent_changed
+    from .ext import consent_given as consent_given
+    from .ext import consent_required as consent_required
+    from .ext import consent_withdrawn as consent_withdrawn
+    from .ext import current_consent as current_consent
 
 
 def __getattr__(name: str) -> object:

@@ -63,7 +63,7 @@ from .csp import build_policy, new_nonce
 from .gate import Gate, decide, render_scripts
 from .i18n import negotiate
 from .loader import load_registry
-from .regions import default_vendors, policy_of
+from .regions import default_vendors, policy_of, suppressed_vendors
 from .registry import RegionPolicy, Registry
 from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Signal
 
@@ -384,7 +384,11 @@ def get_consent() -> ConsentState:
         settings = get_settings()
         stored = settings.read_cookie(request.cookies.get(settings.codec.name))
         region = current_region()
-        state = data.state = stored.in_region(policy_of(region), settings.defaults_for(region, data.gpc))
+        state = data.state = stored.in_region(
+            policy_of(region),
+            settings.defaults_for(region, data.gpc),
+            suppressed_vendors(settings.registry, region, data.gpc, stored.signals),
+        )
         data.varies = True
     return state
 
@@ -404,7 +408,13 @@ def current_region() -> RegionPolicy:
             data.region = settings.unknown_region  # no trusted source: every visitor is "unknown"
             return data.region
         if resolver is not None:
-            code = resolver(request)
+            try:
+                code = resolver(request)
+            except Exception:  # a failing lookup must not fail the page: the region is then unknown
+                log.warning(
+                    "the consent region resolver failed; treating the region as unknown", exc_info=True
+                )
+                code = None
         elif config["CONSENT_REGION_HEADER"]:  # visitors can send any header: trusted only when configured
             code = request.headers.get(config["CONSENT_REGION_HEADER"]) or None
             subdivision = config["CONSENT_SUBDIVISION_HEADER"]

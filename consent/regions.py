@@ -8,8 +8,10 @@ that opt-out. Notice-only: every vendor; the visitor may still decline in the pr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .registry import RegionPolicy, Registry
-from .state import Policy
+from .state import Policy, Signal
 
 
 def default_vendors(registry: Registry, region: RegionPolicy, gpc: bool) -> frozenset[str]:
@@ -24,3 +26,17 @@ def default_vendors(registry: Registry, region: RegionPolicy, gpc: bool) -> froz
 
 def policy_of(region: RegionPolicy) -> Policy:
     return Policy(region.policy)
+
+
+def suppressed_vendors(
+    registry: Registry, region: RegionPolicy, gpc: bool, signals: Iterable[Signal]
+) -> frozenset[str]:
+    """Vendors a Global Privacy Control signal stops even though the visitor once allowed them.
+
+    In opt-out and notice-only regions the signal is an opt-out of sale and sharing that overrides an
+    earlier opt-in given without it (CCPA regulations, section 7025); an opt-in given while the
+    signal was on is the visitor's explicit choice and stands.
+    """
+    if not gpc or region.policy == "opt-in" or Signal.GPC in signals:
+        return frozenset()
+    return frozenset(v.id for v in registry.optional_vendors() if v.sale_share)

@@ -89,6 +89,9 @@ class ConsentState:
     defaults: frozenset[str] = frozenset()
     #: the policy in force where the visitor is now (``None``: the one they decided under).
     current_policy: Policy | None = None
+    #: vendors that must not run now whatever was stored (a Global Privacy Control signal overrides an
+    #: earlier opt-in to sale or sharing that was given without it).
+    suppressed: frozenset[str] = frozenset()
 
     # -- construction --------------------------------------------------------------------------
 
@@ -199,7 +202,9 @@ class ConsentState:
             code_planes=tuple(bytes(p) for p in planes),
         )
 
-    def in_region(self, policy: Policy, defaults: Iterable[str] = ()) -> ConsentState:
+    def in_region(
+        self, policy: Policy, defaults: Iterable[str] = (), suppressed: Iterable[str] = ()
+    ) -> ConsentState:
         """This state read where ``policy`` applies, with ``defaults`` running until the visitor decides.
 
         An undecided visitor is under the current policy; a decided one keeps the policy they decided
@@ -220,6 +225,7 @@ class ConsentState:
             self.code_planes,
             defaults if isinstance(defaults, frozenset) else frozenset(defaults),
             policy,
+            suppressed if isinstance(suppressed, frozenset) else frozenset(suppressed),
         )
 
     @property
@@ -233,6 +239,7 @@ class ConsentState:
             self.policy,
             self.signals,
             self.defaults,
+            self.suppressed,
         )
 
     # -- questions -----------------------------------------------------------------------------
@@ -271,6 +278,8 @@ class ConsentState:
     def allows(self, vendor_id: str) -> bool:
         """Whether this vendor may run: required, explicitly granted under its current category, or
         not yet decided about where the visitor's region lets it run until they object."""
+        if vendor_id in self.suppressed:
+            return False
         decision = self.vendor_decision(vendor_id)
         return decision is Decision.GRANTED or (decision is Decision.UNASKED and vendor_id in self.defaults)
 

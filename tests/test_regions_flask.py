@@ -869,3 +869,41 @@ def test_a_decision_posted_from_a_sibling_subdomain_is_refused() -> None:
 
     assert response.status_code == 400
     assert not set_cookies(response)
+
+
+def test_a_failing_resolver_means_an_unknown_region_not_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(request: Request) -> str | None:
+        raise OSError("the GeoIP database is missing")
+
+    client = example_app(CONSENT_REGION_RESOLVER=broken).test_client()
+
+    response = client.get(PAGE)
+
+    assert response.status_code == 200
+    assert first_layer(html_of(response)) == "opt-in"
+    assert "region resolver failed" in caplog.text
+
+
+def test_gpc_overrides_an_earlier_opt_in_given_without_it(
+    app: Flask, client: FlaskClient, seed_registry: Registry
+) -> None:
+    # In California, a visitor accepted everything; later their browser sends Global Privacy Control.
+    decide(client, app, at("US-CA"), action="accept_all", next=PAGE)
+    before = loaded(html_of(client.get(PAGE, headers=at("US-CA"))))
+    assert sellers(seed_registry) & before
+
+    after = loaded(html_of(client.get(PAGE, headers=at("US-CA", gpc=True))))
+
+    assert sellers(seed_registry) & sourced(seed_registry) <= before
+    assert not sellers(seed_registry) & after
+    assert after  # the vendors that do not sell or share still run
+    # Without the signal the earlier choice applies again: the signal, not a stored decision, stopped them.
+    assert sellers(seed_registry) & loaded(html_of(client.get(PAGE, headers=at("US-CA"))))
+
+
+def test_an_opt_in_given_with_gpc_on_stands(app: Flask, client: FlaskClient, seed_registry: Registry) -> None:
+    decide(client, app, at("US-CA", gpc=True), action="accept_all", next=PAGE)
+
+    page = loaded(html_of(client.get(PAGE, headers=at("US-CA", gpc=True))))
+
+    assert sellers(seed_registry) & sourced(seed_registry) <= page
