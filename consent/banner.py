@@ -15,7 +15,6 @@ from typing import Any
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from .consent_mode import purpose_allowed
 from .gate import embed_slot, render_iframe
 from .i18n import text_direction, translations
 from .registry import Cookie, Embed, Registry
@@ -134,7 +133,6 @@ class Widget:
             "policy": ctx.policy.value,
             # A purpose's toggle is on when it is granted, or not asked yet while the visitor's region
             # runs every one of its vendors (opt-out and notice-only regions): it shows what runs.
-            "purpose_on": lambda category_id: purpose_allowed(registry, state, category_id),
         }
 
     def render(self, template: str, ctx: WidgetContext, **extra: Any) -> Markup:

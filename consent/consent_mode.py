@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from markupsafe import Markup
 
 from .registry import ConsentModeType, Registry
-from .state import ConsentState, Decision
+from .state import ConsentState
 
 
 def registry_uses_consent_mode(registry: Registry) -> bool:
@@ -24,22 +24,12 @@ def consent_mode_values(registry: Registry, state: ConsentState) -> dict[str, st
     """``{"ad_storage": "denied", ...}`` for every Consent Mode type, from what ``state`` allows."""
     granted: set[ConsentModeType] = set()
     for category in registry.categories:
-        if purpose_allowed(registry, state, category.id):
+        if state.allows_category(category.id):
             granted.update(category.consent_mode)
     for vendor in registry.vendors:
         if vendor.consent_mode and state.allows(vendor.id):
             granted.update(vendor.consent_mode)
     return {t.value: "granted" if t in granted else "denied" for t in ConsentModeType}
-
-
-def purpose_allowed(registry: Registry, state: ConsentState, category_id: str) -> bool:
-    """Whether a purpose is on: granted, or not asked yet while the region lets all its vendors run."""
-    decision = state.category_decision(category_id)
-    if decision is not Decision.UNASKED:
-        return decision is Decision.GRANTED
-    # Not asked yet: granted where the visitor's region lets every vendor of the purpose run meanwhile.
-    vendors = registry.vendors_in(category_id)
-    return bool(vendors) and all(state.allows(v.id) for v in vendors)
 
 
 def render_consent_mode_default(

@@ -382,15 +382,21 @@ def get_consent() -> ConsentState:
     state = data.state
     if state is None:
         settings = get_settings()
-        stored = settings.read_cookie(request.cookies.get(settings.codec.name))
-        region = current_region()
-        state = data.state = stored.in_region(
-            policy_of(region),
-            settings.defaults_for(region, data.gpc),
-            suppressed_vendors(settings.registry, region, data.gpc, stored.signals),
-        )
+        state = data.state = read_in_region(settings.read_cookie(request.cookies.get(settings.codec.name)))
         data.varies = True
     return state
+
+
+def read_in_region(stored: ConsentState) -> ConsentState:
+    """A stored state read where this request comes from: its region's policy, defaults and signals."""
+    settings = get_settings()
+    region = current_region()
+    gpc = _per_request().gpc
+    return stored.in_region(
+        policy_of(region),
+        settings.defaults_for(region, gpc),
+        suppressed_vendors(settings.registry, region, gpc, stored.signals),
+    )
 
 
 def current_region() -> RegionPolicy:

@@ -296,7 +296,15 @@ class ConsentState:
         return Decision.UNASKED
 
     def allows_category(self, category_id: str) -> bool:
-        return self.category_decision(category_id) is Decision.GRANTED
+        """Whether a purpose is on: granted, or not asked yet where the visitor's region lets every
+        vendor of it run meanwhile (so it agrees with what :meth:`allows` lets run)."""
+        decision = self.category_decision(category_id)
+        if decision is not Decision.UNASKED:
+            return decision is Decision.GRANTED
+        if not self.defaults:
+            return False
+        vendors = self.registry.vendors_in(category_id)
+        return bool(vendors) and all(self.allows(v.id) for v in vendors)
 
     def granted_vendors(self) -> tuple[Vendor, ...]:
         """Every vendor that may run, required ones included, in registry order."""

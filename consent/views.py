@@ -24,13 +24,14 @@ from .ext import (
     current_region,
     get_consent,
     get_settings,
+    read_in_region,
     record_decision,
     request_signals,
     safe_next,
     set_request_consent,
     widget_context,
 )
-from .regions import default_vendors, policy_of
+from .regions import policy_of
 from .registry import Registry
 from .state import ConsentState, Decision, Method, Policy, Signal
 
@@ -145,12 +146,16 @@ def parse_decision(registry: Registry, previous: ConsentState) -> tuple[ConsentS
     elif method is Method.ACKNOWLEDGE:
         state = previous.with_choices({}, method=method, **context)
     else:
-        chosen = set(categories)
-        granted = set(vendors) | {v.id for v in registry.optional_vendors() if v.category in chosen}
-        # A full custom save: everything shown and not ticked is declined.
+        granted = custom_grants(registry, categories, vendors)
+        # A full custom save: everything shown and not ticked is declined. A purpose is on when all of
+        # its vendors are.
+        on = {
+            c: bool(registry.vendors_in(c)) and all(v.id in granted for v in registry.vendors_in(c))
+            for c in optional_categories
+        }
         state = previous.with_choices(
             {v: v in granted for v in optional_vendors},
-            {c: c in chosen for c in optional_categories},
+            {c: c in categories and on[c] for c in optional_categories},
             method=method,
             **context,
         )
@@ -166,7 +171,23 @@ def parse_decision(registry: Registry, previous: ConsentState) -> tuple[ConsentS
         }
         if unasked:
             state = state.with_choices(unasked, method=method, **context)
-    return state.in_region(policy, default_vendors(registry, region, gpc)), safe_next(form.get("next")), layer
+    return read_in_region(state), safe_next(form.get("next")), layer
+
+
+def custom_grants(registry: Registry, categories: list[str], vendors: list[str]) -> set[str]:
+    """The vendors a custom save grants.
+
+    The form works without JavaScript, where ticking a purpose does not tick its vendors: a ticked
+    purpose whose vendor boxes were all left alone grants all of them; as soon as any of its vendors
+    is ticked, the vendor boxes decide (so unticking one vendor is never overridden by its purpose).
+    """
+    ticked = set(vendors)
+    granted = set(ticked)
+    for category in categories:
+        members = {v.id for v in registry.vendors_in(category) if not registry.is_required(v)}
+        if not members & ticked:
+            granted |= members
+    return granted
 
 
 def _keep_id(state: ConsentState, previous: ConsentState) -> ConsentState:

@@ -13,7 +13,6 @@ from markupsafe import Markup
 from consent.codec import CookieCodec
 from consent.consent_mode import (
     consent_mode_values,
-    purpose_allowed,
     registry_uses_consent_mode,
     render_consent_mode_default,
 )
@@ -237,11 +236,11 @@ def test_the_example_site_maps_its_google_vendors(seed_registry: Registry) -> No
         ("JP", False, {"functional", "statistics", "marketing"}),
     ],
 )
-def test_purpose_allowed_before_a_decision(code: str, gpc: bool, on: set[str], reg: Registry) -> None:
+def test_allows_category_before_a_decision(code: str, gpc: bool, on: set[str], reg: Registry) -> None:
     state = read_in(ConsentState(reg), reg, code, gpc=gpc)
 
-    assert {c.id for c in reg.categories if not c.required and purpose_allowed(reg, state, c.id)} == on
-    assert purpose_allowed(reg, state, "necessary")
+    assert {c.id for c in reg.categories if not c.required and state.allows_category(c.id)} == on
+    assert state.allows_category("necessary")
 
 
 def test_a_purpose_without_vendors_is_never_on_unasked(reg: Registry) -> None:
@@ -250,8 +249,8 @@ def test_a_purpose_without_vendors_is_never_on_unasked(reg: Registry) -> None:
     with_empty = Registry.model_validate(data)
     state = read_in(ConsentState(with_empty), with_empty, "US-CA")
 
-    assert not purpose_allowed(with_empty, state, "empty")
-    assert purpose_allowed(with_empty, ConsentState.accept_all(with_empty, now=NOW), "empty")
+    assert not state.allows_category("empty")
+    assert ConsentState.accept_all(with_empty, now=NOW).allows_category("empty")
 
 
 def test_an_explicit_decision_about_a_purpose_wins_over_the_region(reg: Registry) -> None:
@@ -263,7 +262,7 @@ def test_an_explicit_decision_about_a_purpose_wins_over_the_region(reg: Registry
         "US-CA",
     )
 
-    assert not purpose_allowed(reg, state, "statistics")
+    assert not state.allows_category("statistics")
     assert state.allows("ga")  # its vendors were not decided about: the region runs them
     assert consent_mode_values(reg, state)["analytics_storage"] == "denied"
 

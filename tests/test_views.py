@@ -729,3 +729,20 @@ def test_a_script_asking_for_json_gets_its_error_as_json(client: Any) -> None:
     assert response.is_json
     assert response.get_json()["error"] == "Bad Request"
     assert "Set-Cookie" not in response.headers
+
+
+def test_without_javascript_an_unticked_vendor_is_not_granted_by_its_ticked_purpose(client: Any) -> None:
+    # Without JavaScript the purpose box stays ticked when one of its vendors is unticked: the vendor
+    # boxes, not the purpose, decide then.
+    response = client.post(
+        "/consent/",
+        data={"action": "custom", "category": "statistics", "vendor": "hubpages-google-analytics"},
+        headers={"Origin": "http://localhost", "Accept": "application/json"},
+    )
+
+    vendors = response.get_json()["vendors"]
+    categories = response.get_json()["categories"]
+    assert vendors["hubpages-google-analytics"] == "granted"
+    assert vendors["author-google-analytics"] == "denied"
+    assert vendors["comscore"] == "denied"
+    assert categories["statistics"] == "denied"  # not every vendor of it is on
