@@ -7,8 +7,10 @@ own first, so any file can be overridden; :func:`make_environment` builds one) a
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -92,6 +94,7 @@ class Widget:
     def __init__(self, env: Environment, cache_size: int = 256) -> None:
         self.env = env
         self._cache: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._lock = threading.Lock()
         self._cache_size = cache_size
 
     def _variables(self, ctx: WidgetContext, template: str) -> dict[str, Any]:
@@ -144,7 +147,8 @@ class Widget:
         if not ctx.state.needs_prompt(ctx.registry):
             return dialog
         template = FIRST_LAYERS[ctx.policy]
-        if ctx.state.is_decided:  # lists what is new for this visitor: not shared between visitors
+        # Not shared when it lists what is new for this visitor, or carries their CSRF token.
+        if ctx.state.is_decided or ctx.csrf_field:
             return self.render(template, ctx) + dialog
         key = (
             template,
@@ -152,12 +156,10 @@ class Widget:
             ctx.locale,
             ctx.registry.revision,
             ctx.next,
-            str(ctx.csrf_field),
             ctx.position,
             ctx.policy_url,
             ctx.action_url,
             ctx.preferences_url,
-            frozenset(ctx.state.signals),
         )
         return self.cached(key, lambda: self.render(template, ctx)) + dialog
 
@@ -238,12 +240,14 @@ class Widget:
         """``render()``, remembered under ``key`` (a bounded cache, least recently used out first)."""
         hit = self._cache.get(key)
         if hit is not None:
-            self._cache.move_to_end(key)
+            with suppress(KeyError):  # another thread may have evicted it meanwhile
+                self._cache.move_to_end(key)
             return hit
         value = render()
-        self._cache[key] = value
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[key] = value
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return value
 
 

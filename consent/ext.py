@@ -71,6 +71,8 @@ if TYPE_CHECKING:
     from .ledger import Ledger
 
 EXTENSION_KEY = "consent"
+#: Stands for the page to return to in the cached settings link (URL-safe, so it survives escaping).
+NEXT_SLOT = "consent-next-slot-7f3a"
 #: Stands for the response's nonce in cached script markup (a nonce is never shared between responses).
 NONCE_SLOT = "\x00consent-nonce\x00"
 
@@ -559,7 +561,9 @@ def safe_next(value: str | None) -> str:
 
 
 def current_path() -> str:
-    return safe_next(request.full_path.rstrip("?") if request.query_string else request.path)
+    """This page's path (under the app's script root), to come back to after a choice."""
+    path = request.full_path.rstrip("?") if request.query_string else request.path
+    return safe_next(request.script_root + path)
 
 
 _QUERY_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query value
@@ -737,10 +741,26 @@ def consent_settings_link(floating: bool | None = None) -> Markup:
     show_floating = bool(settings.config["CONSENT_FLOATING_BUTTON"]) if floating is None else floating
     # The same for everyone on this page in this language: look it up before building a context.
     state = get_consent()
-    key = ("settings", current_locale(), current_path(), show_floating, state.current_policy or state.policy)
-    return settings.widget.cached(
-        key, lambda: settings.widget.settings_link(replace(widget_context(), floating=show_floating))
+    urls = _urls()
+    key = (
+        "settings",
+        current_locale(),
+        show_floating,
+        state.current_policy or state.policy,
+        request.script_root,
     )
+    # Rendered once with a stand-in for the page to return to, which is filled in per page.
+    markup = settings.widget.cached(
+        key,
+        lambda: settings.widget.settings_link(
+            replace(
+                widget_context(),
+                floating=show_floating,
+                preferences_url=f"{urls.preferences}?next={NEXT_SLOT}",
+            )
+        ),
+    )
+    return Markup(str(markup).replace(NEXT_SLOT, quote(current_path(), safe=_QUERY_SAFE)))
 
 
 def consent_embed(

@@ -594,3 +594,21 @@ def test_a_tampered_cookie_is_never_remembered() -> None:
         forged = genuine[:-3] + ("AAA" if not genuine.endswith("AAA") else "BBB")
         assert not settings.read_cookie(forged).is_decided
         assert forged not in settings.verified
+
+
+def test_an_app_mounted_under_a_prefix_links_and_returns_under_it() -> None:
+    from flask_helpers import example_app
+
+    client = example_app().test_client()
+    for root in ("/a", "/b"):  # one app, two mounts: cached markup must not leak one into the other
+        html = client.get("/movie-review-her", base_url=f"http://localhost{root}").get_data(as_text=True)
+        assert f'href="{root}/consent/preferences?next={root}/movie-review-her"' in html
+        assert f'action="{root}/consent/"' in html
+
+        response = client.post(
+            "/consent/",
+            data={"action": "reject_all", "next": f"{root}/movie-review-her"},
+            headers={"Origin": "http://localhost"},
+            base_url=f"http://localhost{root}",
+        )
+        assert response.headers["Location"] == f"{root}/movie-review-her"
