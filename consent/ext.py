@@ -815,6 +815,20 @@ def consent_required(vendor_or_category: str) -> Callable[[Callable[P, R]], Call
 
 
 def _after_request(response: Response) -> Response:
+    settings = current_app.extensions.get(EXTENSION_KEY)
+    if settings is None:
+        return response
+    mode = settings.config["CONSENT_CSP"]
+    if mode and response.mimetype == "text/html":
+        # Every HTML page gets the policy, whether or not its template asked about consent, so even a
+        # hard-coded tag of an unapproved vendor cannot load. (Reading the gate marks the page private.)
+        header = "Content-Security-Policy-Report-Only" if mode == "report-only" else "Content-Security-Policy"
+        response.headers[header] = build_policy(
+            get_gate(),
+            consent_nonce(),
+            settings.config["CONSENT_CSP_EXTRA"],
+            settings.config["CONSENT_CSP_REPORT_URI"],
+        )
     data: _PerRequest | None = g._get_current_object().__dict__.get("_consent")
     if data is None or not data.varies:
         return response
@@ -823,11 +837,11 @@ def _after_request(response: Response) -> Response:
     varies = ["Cookie", "Sec-GPC"]
     if data.varies_language:
         varies.append("Accept-Language")
-    region_header = data.settings.config["CONSENT_REGION_HEADER"]
-    if region_header and data.settings.config["CONSENT_REGION_RESOLVER"] is None:
+    region_header = settings.config["CONSENT_REGION_HEADER"]
+    if region_header and settings.config["CONSENT_REGION_RESOLVER"] is None:
         varies.append(region_header)
-        if data.settings.config["CONSENT_SUBDIVISION_HEADER"]:
-            varies.append(data.settings.config["CONSENT_SUBDIVISION_HEADER"])
+        if settings.config["CONSENT_SUBDIVISION_HEADER"]:
+            varies.append(settings.config["CONSENT_SUBDIVISION_HEADER"])
     if "Vary" in headers:
         response.vary.update(varies)
     else:
@@ -837,14 +851,4 @@ def _after_request(response: Response) -> Response:
     elif not response.cache_control.no_store:
         response.cache_control.public = False
         response.cache_control.private = True
-    settings = get_settings()
-    mode = settings.config["CONSENT_CSP"]
-    if mode and response.mimetype == "text/html":
-        header = "Content-Security-Policy-Report-Only" if mode == "report-only" else "Content-Security-Policy"
-        headers[header] = build_policy(
-            get_gate(),
-            consent_nonce(),
-            settings.config["CONSENT_CSP_EXTRA"],
-            settings.config["CONSENT_CSP_REPORT_URI"],
-        )
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import registry_data
+from conftest import SEED_REGISTRY, registry_data
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_helpers import JSON, PAGE, example_app, find, give, html_of, post, synthetic_app
@@ -298,3 +298,27 @@ def test_build_policy_lists_approved_hosts_in_each_gated_directive(make_registry
     policy = parse_policy(build_policy(gate, "abc"))
     for directive in GATED_DIRECTIVES:
         assert hosts_in(policy[directive]) == {"https://cdn.vendor-2.example.com"}
+
+
+def test_a_page_that_never_asks_about_consent_still_gets_the_policy() -> None:
+    from flask import Flask
+
+    from consent import Consent
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", CONSENT_CSP="enforce", CONSENT_REGISTRY=str(SEED_REGISTRY))
+    Consent(app)
+
+    @app.get("/plain")
+    def plain() -> str:
+        return (
+            '<p>no consent helpers here</p><script src="https://www.googletagmanager.com/gtag/js"></script>'
+        )
+
+    response = app.test_client().get("/plain")
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "googletagmanager" not in policy
+    assert "script-src 'self' 'nonce-" in policy
+    assert "Cookie" in response.headers["Vary"]
+    assert response.cache_control.private
