@@ -239,14 +239,28 @@ def expire_declined_cookies(response: BaseResponse, state: ConsentState) -> None
     """
     declared = [(v.id, c) for v in state.registry.vendors for c in v.cookies if c.party == "first"]
     codec = get_settings().codec
+    domains = cookie_domains(request.host)
+    if codec.domain and codec.domain not in domains:
+        domains.append(codec.domain)
     for name in request.cookies:
         if name == codec.name:
             continue
         owners = {vendor_id for vendor_id, cookie in declared if cookie.matches(name)}
         if owners and not any(state.allows(vendor_id) for vendor_id in owners):
+            # A browser deletes a cookie only with the domain it was set for, which the request does
+            # not tell: expire it host-only and on each parent domain (analytics tags use the widest).
             response.delete_cookie(name, path="/")
-            if codec.domain:
-                response.delete_cookie(name, path="/", domain=codec.domain)
+            for domain in domains:
+                response.delete_cookie(name, path="/", domain=domain)
+
+
+def cookie_domains(host: str) -> list[str]:
+    """The domains a first-party cookie of ``host`` may have been set for: itself and its parents."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    labels = name.lower().split(".")
+    if len(labels) < 2 or name.startswith("[") or all(label.isdigit() for label in labels):
+        return []  # localhost, or an IP address: cookies there are host-only
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
 
 
 def preferences_view() -> Response | str:

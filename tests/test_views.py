@@ -746,3 +746,39 @@ def test_without_javascript_an_unticked_vendor_is_not_granted_by_its_ticked_purp
     assert vendors["author-google-analytics"] == "denied"
     assert vendors["comscore"] == "denied"
     assert categories["statistics"] == "denied"  # not every vendor of it is on
+
+
+def test_declined_cookies_are_expired_on_the_parent_domains_too() -> None:
+    client = example_app().test_client(use_cookies=False)
+
+    response = client.post(
+        "/consent/",
+        data={"action": "reject_all"},
+        headers={"Origin": "http://www.reviews.test", "Cookie": "_ga=1"},
+        base_url="http://www.reviews.test",
+    )
+
+    expired = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("_ga=")]
+    assert {domain_of(h) for h in expired} == {None, "www.reviews.test", "reviews.test"}
+    assert all("Max-Age=0" in h or "Expires=Thu, 01 Jan 1970" in h for h in expired)
+
+
+def domain_of(header: str) -> str | None:
+    match = re.search(r"Domain=([^;]+)", header)
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize(
+    ("host", "domains"),
+    [
+        ("localhost", []),
+        ("127.0.0.1:5000", []),
+        ("[::1]:5000", []),
+        ("example.com", ["example.com"]),
+        ("www.blog.example.com:8443", ["www.blog.example.com", "blog.example.com", "example.com"]),
+    ],
+)
+def test_cookie_domains(host: str, domains: list[str]) -> None:
+    from consent.views import cookie_domains
+
+    assert cookie_domains(host) == domains
