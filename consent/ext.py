@@ -532,10 +532,11 @@ def current_locale() -> str:
         return data.locale
     settings = get_settings()
     chosen = settings.config["CONSENT_LOCALE"]
-    if callable(chosen):
-        locale = str(chosen(request))
-    elif chosen:
-        locale = str(chosen)
+    if callable(chosen) or chosen:
+        # The site's choice, if it names a locale this site offers: it becomes a lang attribute, a
+        # catalog lookup and a cache key, so nothing else gets through.
+        wanted = str(chosen(request) if callable(chosen) else chosen)
+        locale = negotiate([wanted], settings.locales, settings.registry.default_locale)
     else:
         data.varies_language = True
         header = request.headers.get("Accept-Language", "")

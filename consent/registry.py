@@ -38,6 +38,7 @@ Locale = Annotated[str, Field(pattern=r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")]
 MAX_VENDOR_NUMBER = 8191
 
 _HOST_RE = re.compile(r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ATTRIBUTE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _DURATION_RE = re.compile(r"^(\d+)\s*(s|min|h|d|w|mo|y)$")
 _DURATION_SECONDS = {
     "s": 1,
@@ -136,7 +137,20 @@ class Script(_Model):
     src: str | None = None
     inline: str | None = None
     placement: Literal["head", "body"] = "body"
-    attributes: dict[str, str | bool] = Field(default_factory=dict)
+    attributes: dict[str, str | bool] = Field(
+        default_factory=dict, description="Extra attributes such as async, defer, crossorigin, data-*."
+    )
+
+    @field_validator("attributes")
+    @classmethod
+    def _check_attributes(cls, value: dict[str, str | bool]) -> dict[str, str | bool]:
+        for name in value:
+            if not _ATTRIBUTE_RE.match(name):
+                raise ValueError(f"{name!r} is not an attribute name")
+            # These would bypass the https check, the CSP nonce or the gate's own bookkeeping.
+            if name in {"src", "nonce", "data-consent-key"} or name.startswith("on"):
+                raise ValueError(f"the attribute {name!r} cannot be set here")
+        return value
 
     @field_validator("src")
     @classmethod

@@ -612,3 +612,17 @@ def test_an_app_mounted_under_a_prefix_links_and_returns_under_it() -> None:
             base_url=f"http://localhost{root}",
         )
         assert response.headers["Location"] == f"{root}/movie-review-her"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"), [("fr", "fr"), ("de-AT", "de"), ("../../etc", "en"), ("xx", "en")]
+)
+def test_a_site_chosen_locale_must_be_one_it_offers(chosen: str, expected: str) -> None:
+    from flask_helpers import example_app
+
+    client = example_app(CONSENT_LOCALE=lambda request: chosen).test_client()
+
+    html = client.get("/movie-review-her").get_data(as_text=True)
+
+    assert 'id="consent-banner" class="consent-banner consent-banner--bar" role="region"' in html
+    assert f'lang="{expected}"' in html.split('id="consent-banner"', 1)[1].split(">", 1)[0]

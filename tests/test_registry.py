@@ -423,3 +423,14 @@ def test_cookie_lifetime_is_validated() -> None:
 
     assert Cookie(name="x", lifetime="13mo").lifetime_seconds == duration_seconds("13mo")
     assert Cookie(name="x").lifetime_seconds is None
+
+
+@pytest.mark.parametrize("name", ["src", "nonce", "onload", "data-consent-key", "Async", "x y", '"><script'])
+def test_script_attributes_cannot_smuggle_sources_or_handlers(name: str) -> None:
+    data = registry_data(1)
+    data["vendors"][0]["scripts"] = [
+        {"src": "https://cdn.vendor-1.example.com/a.js", "attributes": {name: "x"}}
+    ]
+
+    with pytest.raises(ValidationError):
+        Registry.model_validate(data)
