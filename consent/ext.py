@@ -469,7 +469,7 @@ def record_decision(state: ConsentState, *, control: str, layer: str, next_url: 
                 subject = None if value is None else str(value)
             except Exception:
                 log.exception("CONSENT_LEDGER_SUBJECT failed: the decision is recorded without a subject id")
-        gpc = request.headers.get("Sec-GPC", "").strip() == "1"
+        gpc = Signal.GPC in request_signals()
         ledger.record_decision(
             state,
             control=control,

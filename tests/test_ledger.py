@@ -663,3 +663,44 @@ def test_a_record_the_database_refuses_is_set_aside_not_blocking_the_rest(
         assert not ledger.spool.pending()
     finally:
         ledger.close()
+
+
+@pytest.mark.parametrize(
+    ("policy", "gpc", "shown", "not_shown"),
+    [
+        ("opt-in", False, "Accept all", "Do not sell"),
+        ("opt-out", False, "Do not sell or share my personal information", "Accept all"),
+        ("opt-out", True, "we honour it", "Do not sell or share my personal information"),
+        ("notice", False, "Cookie settings", "Reject all"),
+    ],
+)
+def test_the_notice_is_the_first_layer_of_the_visitors_region(
+    policy: str, gpc: bool, shown: str, not_shown: str, seed_registry: Registry
+) -> None:
+    from consent.ledger.notice import build_notice, render_notice
+
+    text = render_notice(build_notice(seed_registry, "en", policy=policy, gpc=gpc))
+    first_layer = text.split("\n", 3)[:3]
+
+    assert shown in " ".join(text.split())
+    assert not_shown not in " ".join(first_layer)
+
+
+def test_every_notice_string_is_what_the_templates_say() -> None:
+    # The notice repeats the templates' wording: each of its strings must be one the widget shows.
+    import ast
+
+    from conftest import ROOT
+
+    source = (ROOT / "consent" / "ledger" / "notice.py").read_text()
+    templates = " ".join(p.read_text() for p in (ROOT / "widget" / "templates" / "consent").glob("*.html"))
+    strings = [
+        node.args[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "_"
+        and isinstance(node.args[0], ast.Constant)
+    ]
+    assert len(strings) > 20
+    missing = [s for s in strings if f'_("{s}"' not in templates and f"_('{s}'" not in templates]
+    assert missing == []

@@ -16,7 +16,7 @@ import hashlib
 import json
 import textwrap
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..banner import describe_lifetime
@@ -32,9 +32,15 @@ def build_notice(
     locale: str,
     *,
     policy_url: str | None = None,
+    policy: str = "opt-in",
+    gpc: bool = False,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The notice document for visitors of ``registry`` in ``locale``."""
+    """The notice document for visitors of ``registry`` in ``locale``.
+
+    The first layer is the one the visitor's region gets (``policy``: the opt-in banner, the opt-out
+    notice or the notice-only layer), with the Global Privacy Control wording when ``gpc``.
+    """
     catalog = translations(locale)
     _ = catalog.gettext
     texts = registry.localized(locale)
@@ -49,23 +55,8 @@ def build_notice(
         "registry_version": registry.version,
         "revision": registry.revision,
         "policy_url": policy_url or registry.privacy_policy_url,
-        "banner": {
-            "title": _("This website uses cookies"),
-            "statement": texts.notice
-            or _(
-                "We and our partners use cookies and similar technologies to run this site, to measure its "
-                "audience, to show embedded content and to personalise ads. Nothing optional is used unless "
-                "you agree. You can change your mind at any time under “Cookie settings”."
-            ),
-            "gpc": _(
-                "Your browser sent a Global Privacy Control signal: nothing is shared until you choose."
-            ),
-            "new_vendors": _("New since your last choice:"),
-            "policy_link": _("Privacy policy"),
-            "accept_all": _("Accept all"),
-            "reject_all": _("Reject all"),
-            "customize": _("Customize"),
-        },
+        "policy": policy,
+        "banner": _first_layer(texts.notice, policy, gpc, _),
         "preferences": {
             "title": _("Privacy preferences"),
             "intro": _(
@@ -77,7 +68,8 @@ def build_notice(
             "accept_all": _("Accept all"),
             "reject_all": _("Reject all"),
             "withdraw": _("Withdraw consent"),
-            "settings_link": _("Cookie settings"),
+            "settings_link": _("Your Privacy Choices") if policy == "opt-out" else _("Cookie settings"),
+            **({"opt_out": _("Do not sell or share my personal information")} if policy == "opt-out" else {}),
         },
         "placeholder": {
             "blocked": _("%(name)s content is blocked"),
@@ -113,6 +105,60 @@ def build_notice(
     }
 
 
+def _first_layer(statement: str | None, policy: str, gpc: bool, _: Callable[[str], str]) -> dict[str, str]:
+    # The same strings, and the same choice between them, as the templates in FIRST_LAYERS.
+    honoured = _(
+        "Your browser sent a Global Privacy Control signal and we honour it: we do not sell or share "
+        "your personal information."
+    )
+    if policy == "opt-out":
+        layer = {
+            "title": _("Your privacy choices"),
+            "statement": honoured
+            if gpc
+            else _(
+                "We and our partners use cookies to run this site, to measure its audience and to show ads. "
+                "Some of this may count as selling or sharing your personal information, or as targeted "
+                "advertising. You can opt out at any time."
+            ),
+            "policy_link": _("Privacy policy"),
+        }
+        if not gpc:
+            layer["opt_out"] = _("Do not sell or share my personal information")
+        return layer | {"ok": _("OK"), "privacy_choices": _("Your Privacy Choices")}
+    if policy == "notice":
+        return {
+            "title": _("This website uses cookies"),
+            "statement": statement
+            or _(
+                "We and our partners use cookies and similar technologies to run this site, to measure its "
+                "audience, to show embedded content and to personalise ads."
+            ),
+            "policy_link": _("Privacy policy"),
+            "ok": _("OK"),
+            "settings_link": _("Cookie settings"),
+        }
+    layer = {
+        "title": _("This website uses cookies"),
+        "statement": statement
+        or _(
+            "We and our partners use cookies and similar technologies to run this site, to measure its "
+            "audience, to show embedded content and to personalise ads. Nothing optional is used unless "
+            "you agree. You can change your mind at any time under “Cookie settings”."
+        ),
+        "new_vendors": _("New since your last choice:"),
+        "policy_link": _("Privacy policy"),
+        "accept_all": _("Accept all"),
+        "reject_all": _("Reject all"),
+        "customize": _("Customize"),
+    }
+    if gpc:
+        layer["gpc"] = _(
+            "Your browser sent a Global Privacy Control signal: nothing is shared until you choose."
+        )
+    return layer
+
+
 def notice_bytes(document: Mapping[str, Any]) -> bytes:
     return canonical_json(document)
 
@@ -126,14 +172,21 @@ class NoticeBook:
     """Builds each notice once per registry, locale and policy link, with its hash and stored form."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, str, str | None], tuple[str, bytes, Registry]] = {}
+        self._cache: dict[tuple[int, str, str | None, str, bool], tuple[str, bytes, Registry]] = {}
         self._lock = threading.Lock()
 
-    def get(self, registry: Registry, locale: str, policy_url: str | None = None) -> tuple[str, bytes]:
-        key = (id(registry), locale, policy_url)
+    def get(
+        self,
+        registry: Registry,
+        locale: str,
+        policy_url: str | None = None,
+        policy: str = "opt-in",
+        gpc: bool = False,
+    ) -> tuple[str, bytes]:
+        key = (id(registry), locale, policy_url, policy, gpc)
         hit = self._cache.get(key)
         if hit is None or hit[2] is not registry:
-            body = notice_bytes(build_notice(registry, locale, policy_url=policy_url))
+            body = notice_bytes(build_notice(registry, locale, policy_url=policy_url, policy=policy, gpc=gpc))
             hit = (hashlib.sha256(body).hexdigest(), body, registry)
             with self._lock:
                 if len(self._cache) > 256:
@@ -157,7 +210,8 @@ def render_notice(document: Mapping[str, Any], width: int = 100) -> str:
     prefs = document.get("preferences", {})
     lines.append(f"[{document.get('locale')}] {banner.get('title', '')}")
     para(banner.get("statement"), "  ")
-    buttons = " ".join(f"[{banner[k]}]" for k in ("accept_all", "reject_all", "customize") if k in banner)
+    keys = ("accept_all", "reject_all", "customize", "opt_out", "ok", "privacy_choices", "settings_link")
+    buttons = " ".join(f"[{banner[k]}]" for k in keys if k in banner)
     lines.append(f"  {buttons}")
     if document.get("policy_url"):
         lines.append(f"  {banner.get('policy_link', 'Privacy policy')}: {document['policy_url']}")

@@ -438,7 +438,9 @@ class Ledger:
         now: datetime | None = None,
     ) -> Receipt:
         """Record the decision that produced ``state``, with the notice shown in ``locale``."""
-        digest, body = self.notices.get(state.registry, locale, policy_url)
+        # The first layer the visitor saw depends on their region's policy and on the GPC signal.
+        policy = (state.current_policy or state.policy).value
+        digest, body = self.notices.get(state.registry, locale, policy_url, policy, "gpc" in signals)
         record = build_record(
             state,
             notice=digest,
