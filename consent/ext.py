@@ -156,10 +156,15 @@ class ConsentSettings:
     def _make_codec(self) -> CookieCodec:
         config = self.config
         app_config = current_app.config
-        key = config["CONSENT_SECRET_KEY"] or app_config.get("SECRET_KEY")
+        # Read when the first cookie is, so keys set on the app after init_app count too.
+        key = (
+            config["CONSENT_SECRET_KEY"]
+            or app_config.get("CONSENT_SECRET_KEY")
+            or app_config.get("SECRET_KEY")
+        )
         if not key:
             raise RuntimeError("consent needs CONSENT_SECRET_KEY or SECRET_KEY to sign its cookie")
-        fallbacks = config["CONSENT_SECRET_KEY_FALLBACKS"]
+        fallbacks = config["CONSENT_SECRET_KEY_FALLBACKS"] or app_config.get("CONSENT_SECRET_KEY_FALLBACKS")
         if fallbacks is None:
             fallbacks = app_config.get("SECRET_KEY_FALLBACKS") or []
         return CookieCodec(
@@ -727,12 +732,7 @@ def consent_banner() -> Markup:
     state = get_consent()
     if not state.needs_prompt(settings.registry):  # the common case: no context needed, all cached
         locale = current_locale()
-        if settings.config["CONSENT_CSP"]:
-            return settings.widget.dialog(settings.registry, locale, widget_context) + script
-        return settings.widget.cached(
-            ("dialog+script", locale, request.script_root),
-            lambda: settings.widget.dialog(settings.registry, locale, widget_context) + script,
-        )
+        return settings.widget.dialog(settings.registry, locale, widget_context) + script
     return settings.widget.banner(widget_context()) + script
 
 

@@ -124,8 +124,12 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Locator]:
             [Problem(source, None, "", "YAML registries need PyYAML: pip install 'consent-gate[yaml]'")]
         ) from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)
+        try:  # one pass: the node tree gives the lines, the same tree gives the data
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -447,16 +447,16 @@ def test_acknowledging_the_notice_keeps_every_vendor(
     assert loaded(html) == optional(seed_registry) & sourced(seed_registry)
 
 
-@pytest.mark.parametrize(
-    ("code", "icon", "text"),
-    [
-        ("US-CA", True, "Your Privacy Choices"),
-        ("DE", False, "Cookie settings"),
-        (None, False, "Cookie settings"),
-    ],
-)
-def test_the_persistent_link(code: str | None, icon: bool, text: str, client: FlaskClient) -> None:
-    for _ in range(2):  # the link is cached: the second page must not get the other region's
+LINKS = [
+    ("US-CA", True, "Your Privacy Choices"),
+    ("DE", False, "Cookie settings"),
+    (None, False, "Cookie settings"),
+]
+
+
+def test_the_persistent_link(client: FlaskClient) -> None:
+    # One app for every region, twice over: the link is cached, and no region may get another's.
+    for code, icon, text in LINKS * 2:
         html = html_of(client.get(PAGE, headers=at(code)))
         (link,) = find(html, "a", class_="consent-settings-link")
         assert link.inner_text == text

@@ -23,12 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli import EXIT_ERROR, EXIT_FAIL, EXIT_OK
 from ..registry import duration_seconds
+from ..state import Method
 from .errors import LedgerError
 from .notice import render_notice
 from .records import Record, derive_key
 from .store import Ledger, Stats, open_ledger
 
-METHOD_ORDER = ("accept_all", "reject_all", "custom", "withdraw", "embed", "signal")
+METHOD_ORDER = tuple(m.value for m in Method)
 EXPORT_FIELDS = (
     "seq",
     "record_id",

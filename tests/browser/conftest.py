@@ -6,18 +6,14 @@ nothing reaches the internet and a test can assert which hosts a page tried to c
 
 from __future__ import annotations
 
-import logging
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
-from werkzeug.serving import make_server
 
-from .support import ARTIFACTS, ROOT, ErrorLog, LiveServer, Traffic, Visit
+from .support import ARTIFACTS, LiveServer, Traffic, Visit, serve_example
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,24 +30,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def live_server() -> Iterator[LiveServer]:
     """The example site, one fresh app per test module (consent lives in cookies: contexts keep tests apart)."""
-    if str(ROOT) not in sys.path:  # the example site is a folder of the repository, not an installed package
-        sys.path.insert(0, str(ROOT))
-    from examples.reviews.app import create_app
-
-    app = create_app({"TESTING": True})
-    logger = logging.getLogger("werkzeug")
-    errors = ErrorLog()
-    logger.addHandler(errors)  # with a handler attached, werkzeug adds no stderr handler of its own
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", errors.messages)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        logger.removeHandler(errors)
+    with serve_example() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
