@@ -221,19 +221,17 @@ class Widget:
         **params: object,
     ) -> Markup:
         """The vendor's iframe, in the slot its placeholder would take (for an allowed vendor)."""
-        key = (
-            "iframe",
-            id(registry),
-            vendor_id,
-            name,
-            title,
-            tuple(sorted((k, str(v)) for k, v in params.items())),
-        )
+        # Keyed by the template's own keyword order; a value that cannot be a key is rendered uncached.
+        key = ("iframe", id(registry), vendor_id, name, title, *params.items())
 
         def render() -> Markup:
             embed = _find_embed(registry, vendor_id, name)
             return _slot(embed_slot(vendor_id, embed, params), vendor_id, render_iframe(embed, params, title))
 
+        try:
+            hash(key)
+        except TypeError:
+            return render()
         return self.cached(key, render)
 
     def cached(self, key: tuple[Any, ...], render: Callable[[], Markup]) -> Markup:

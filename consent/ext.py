@@ -142,6 +142,7 @@ class ConsentSettings:
     scripts_cache: dict[tuple[Any, ...], Markup] = field(default_factory=dict, repr=False)
     consent_mode_cache: dict[Any, dict[str, str]] = field(default_factory=dict, repr=False)
     verified: dict[str, ConsentState] = field(default_factory=dict, repr=False)
+    links: dict[tuple[Any, ...], Markup] = field(default_factory=dict, repr=False)
     _defaults: dict[tuple[RegionPolicy, bool], frozenset[str]] = field(default_factory=dict, repr=False)
     gate_cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     negotiated: dict[str, str] = field(default_factory=dict, repr=False)
@@ -354,6 +355,7 @@ class _PerRequest:
         "gpc",
         "locale",
         "nonce",
+        "path",
         "region",
         "settings",
         "state",
@@ -370,6 +372,7 @@ class _PerRequest:
         self.nonce: str | None = None
         self.varies = False  # the response depends on the consent cookie (and Sec-GPC, the region)
         self.gpc = False
+        self.path: str | None = None
         self.region: RegionPolicy | None = None
         self.varies_language = False  # ... and on Accept-Language
 
@@ -385,32 +388,46 @@ def _per_request() -> _PerRequest:
 
 def get_consent() -> ConsentState:
     """This request's consent, read from the cookie once and cached on ``g``."""
-    data = _per_request()
+    return _state(_per_request())
+
+
+# The helpers below take the request's _PerRequest: every page calls them dozens of times, and each
+# lookup of it through ``g`` costs more than the rest of a cached answer.
+
+
+def _state(data: _PerRequest) -> ConsentState:
     state = data.state
     if state is None:
-        settings = get_settings()
-        state = data.state = read_in_region(settings.read_cookie(request.cookies.get(settings.codec.name)))
+        settings = data.settings
+        stored = settings.read_cookie(request.cookies.get(settings.codec.name))
+        state = data.state = _in_region(data, stored)
         data.varies = True
     return state
 
 
 def read_in_region(stored: ConsentState) -> ConsentState:
     """A stored state read where this request comes from: its region's policy, defaults and signals."""
-    settings = get_settings()
-    region = current_region()
-    gpc = _per_request().gpc
+    return _in_region(_per_request(), stored)
+
+
+def _in_region(data: _PerRequest, stored: ConsentState) -> ConsentState:
+    settings = data.settings
+    region = _region(data)
     return stored.in_region(
         policy_of(region),
-        settings.defaults_for(region, gpc),
-        suppressed_vendors(settings.registry, region, gpc, stored.signals),
+        settings.defaults_for(region, data.gpc),
+        suppressed_vendors(settings.registry, region, data.gpc, stored.signals),
     )
 
 
 def current_region() -> RegionPolicy:
     """The policy for this visitor's region, and whether their browser sent Global Privacy Control."""
-    data = _per_request()
+    return _region(_per_request())
+
+
+def _region(data: _PerRequest) -> RegionPolicy:
     if data.region is None:
-        settings = get_settings()
+        settings = data.settings
         config = settings.config
         data.gpc = (
             request.headers.get("Sec-GPC", "").strip() == "1"
@@ -439,8 +456,9 @@ def current_region() -> RegionPolicy:
 
 def request_signals() -> frozenset[Signal]:
     """The privacy signals this request carries."""
-    current_region()
-    return frozenset({Signal.GPC}) if _per_request().gpc else frozenset()
+    data = _per_request()
+    _region(data)
+    return frozenset({Signal.GPC}) if data.gpc else frozenset()
 
 
 def set_request_consent(state: ConsentState) -> None:
@@ -499,7 +517,7 @@ class _TemplateConsent:
     __slots__ = ()
 
     def allows(self, vendor_id: str) -> bool:
-        return vendor_id in get_gate().allowed_ids  # the same answer, worked out once per set of choices
+        return vendor_id in _gate(_per_request()).allowed_ids  # the same answer, once per set of choices
 
     def allows_category(self, category_id: str) -> bool:
         return get_consent().allows_category(category_id)
@@ -509,33 +527,43 @@ class _TemplateConsent:
 
 
 def get_gate() -> Gate:
-    data = _per_request()
+    """What may load for this request's visitor."""
+    return _gate(_per_request())
+
+
+def _gate(data: _PerRequest) -> Gate:
     if data.gate is None:
-        settings = get_settings()
+        settings = data.settings
         data.gate = decide(
-            settings.registry, get_consent(), settings.gate_cache, consent_mode=settings.consent_mode
+            settings.registry, _state(data), settings.gate_cache, consent_mode=settings.consent_mode
         )
     return data.gate
 
 
 def consent_nonce() -> str:
     """This response's CSP nonce (use it on the site's own inline scripts when ``CONSENT_CSP`` is on)."""
-    data = _per_request()
+    return _nonce(_per_request())
+
+
+def _nonce(data: _PerRequest) -> str:
     if data.nonce is None:
         data.nonce = new_nonce()
     return data.nonce
 
 
-def _nonce_if_csp() -> str | None:
-    return consent_nonce() if get_settings().config["CONSENT_CSP"] else None
+def _nonce_if_csp(data: _PerRequest) -> str | None:
+    return _nonce(data) if data.settings.config["CONSENT_CSP"] else None
 
 
 def current_locale() -> str:
     """The visitor's locale, negotiated once per request."""
-    data = _per_request()
+    return _locale(_per_request())
+
+
+def _locale(data: _PerRequest) -> str:
     if data.locale is not None:
         return data.locale
-    settings = get_settings()
+    settings = data.settings
     chosen = settings.config["CONSENT_LOCALE"]
     if callable(chosen) or chosen:
         # The site's choice, if it names a locale this site offers: it becomes a lang attribute, a
@@ -568,8 +596,14 @@ def safe_next(value: str | None) -> str:
 
 def current_path() -> str:
     """This page's path (under the app's script root), to come back to after a choice."""
-    path = request.full_path.rstrip("?") if request.query_string else request.path
-    return safe_next(request.script_root + path)
+    return _path(_per_request())
+
+
+def _path(data: _PerRequest) -> str:
+    if data.path is None:
+        path = request.full_path.rstrip("?") if request.query_string else request.path
+        data.path = safe_next(request.script_root + path)
+    return data.path
 
 
 _QUERY_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query value
@@ -593,8 +627,8 @@ class _Urls:
         return Markup('<script type="module" src="{}" data-consent-script></script>').format(self.script)
 
 
-def _urls() -> _Urls:
-    settings = get_settings()
+def _urls(data: _PerRequest | None = None) -> _Urls:
+    settings = (data or _per_request()).settings
     root = request.script_root
     urls = settings.urls.get(root)
     if urls is None:
@@ -614,14 +648,14 @@ def widget_context(state: ConsentState | None = None, next_url: str | None = Non
     data = _per_request()
     if state is None and next_url is None and data.context is not None:
         return data.context
-    settings = get_settings()
+    settings = data.settings
     config = settings.config
-    urls = _urls()
-    target = safe_next(next_url) if next_url is not None else current_path()
+    urls = _urls(data)
+    target = safe_next(next_url) if next_url is not None else _path(data)
     ctx = WidgetContext(
         registry=settings.registry,
-        state=state or get_consent(),
-        locale=current_locale(),
+        state=state or _state(data),
+        locale=_locale(data),
         action_url=urls.action,
         preferences_url=f"{urls.preferences}?next={quote(target, safe=_QUERY_SAFE)}",
         stylesheet_url=urls.stylesheet,
@@ -655,18 +689,19 @@ def consent_head() -> Markup:
     The default comes from the visitor's stored choices, so a returning visitor never starts as denied;
     put this before any Google tag.
     """
-    settings = get_settings()
+    data = _per_request()
+    settings = data.settings
     if not settings.consent_mode:
-        return _urls().head
-    nonce = _nonce_if_csp()
+        return _urls(data).head
+    nonce = _nonce_if_csp(data)
     # The same choices give the same default: render it once per set of choices, nonce added after.
-    key = ("head", request.script_root, get_consent().choice_key, nonce is None)
+    key = ("head", request.script_root, _state(data).choice_key, nonce is None)
     markup = settings.scripts_cache.get(key)
     if markup is None:
         values = current_consent_mode()
         wait = settings.config["CONSENT_CONSENT_MODE_WAIT"]
         default = render_consent_mode_default(values, None if nonce is None else NONCE_SLOT, wait)
-        markup = _urls().head + default
+        markup = _urls(data).head + default
         settings.remember_script(key, markup)
     return _with_nonce(markup, nonce)
 
@@ -701,10 +736,11 @@ def consent_scripts(placement: str = "body") -> Markup:
     """The scripts and pixels of approved vendors only, each with the CSP nonce."""
     if placement not in ("head", "body"):
         raise ValueError("placement is 'head' or 'body'")
-    settings = get_settings()
-    gate = get_gate()
+    data = _per_request()
+    settings = data.settings
+    gate = _gate(data)
     # Many visitors share the same choices: render each set of allowed vendors once, nonce added after.
-    nonce = _nonce_if_csp()
+    nonce = _nonce_if_csp(data)
     key = (placement, gate.allowed_ids, nonce is None)  # with the app's Consent Mode setting, fixes `loaded`
     markup = settings.scripts_cache.get(key)
     if markup is None:
@@ -722,63 +758,72 @@ def _with_nonce(markup: Markup, nonce: str | None) -> Markup:
 
 def consent_banner() -> Markup:
     """The first layer when the visitor must be asked, the preferences dialog, and the widget script."""
-    settings = get_settings()
+    data = _per_request()
+    settings = data.settings
     if settings.config["CONSENT_CSP"]:
         script = Markup(
             '<script type="module" src="{}" nonce="{}" data-consent-script data-consent-reload></script>'
-        ).format(_urls().script, consent_nonce())
+        ).format(_urls(data).script, _nonce(data))
     else:
-        script = _urls().script_tag
-    state = get_consent()
-    if not state.needs_prompt(settings.registry):  # the common case: no context needed, all cached
-        locale = current_locale()
-        return settings.widget.dialog(settings.registry, locale, widget_context) + script
+        script = _urls(data).script_tag
+    if not _state(data).needs_prompt(settings.registry):  # the common case: no context needed, all cached
+        return settings.widget.dialog(settings.registry, _locale(data), widget_context) + script
     return settings.widget.banner(widget_context()) + script
 
 
 def consent_settings_link(floating: bool | None = None) -> Markup:
     """The persistent "Cookie settings" link that reopens the preferences."""
-    settings = get_settings()
+    data = _per_request()
+    settings = data.settings
     show_floating = bool(settings.config["CONSENT_FLOATING_BUTTON"]) if floating is None else floating
     # The same for everyone on this page in this language: look it up before building a context.
-    state = get_consent()
-    urls = _urls()
+    state = _state(data)
+    urls = _urls(data)
     key = (
         "settings",
-        current_locale(),
+        _locale(data),
         show_floating,
         state.current_policy or state.policy,
         request.script_root,
     )
-    # Rendered once with a stand-in for the page to return to, which is filled in per page.
-    markup = settings.widget.cached(
-        key,
-        lambda: settings.widget.settings_link(
-            replace(
-                widget_context(),
-                floating=show_floating,
-                preferences_url=f"{urls.preferences}?next={NEXT_SLOT}",
-            )
-        ),
-    )
-    return Markup(str(markup).replace(NEXT_SLOT, quote(current_path(), safe=_QUERY_SAFE)))
+    path = _path(data)
+    link = settings.links.get((key, path))
+    if link is None:
+        # Rendered once per language with a stand-in for the page to return to, filled in per page.
+        markup = settings.widget.cached(
+            key,
+            lambda: settings.widget.settings_link(
+                replace(
+                    widget_context(),
+                    floating=show_floating,
+                    preferences_url=f"{urls.preferences}?next={NEXT_SLOT}",
+                )
+            ),
+        )
+        link = Markup(str(markup).replace(NEXT_SLOT, quote(path, safe=_QUERY_SAFE)))
+        if len(settings.links) >= 2048:  # many pages, many query strings: bounded
+            settings.links.clear()
+        settings.links[(key, path)] = link
+    return link
 
 
 def consent_embed(
     vendor_id: str, name: str | None = None, title: str | None = None, **params: object
 ) -> Markup:
     """The vendor's iframe when approved, else a click-to-load placeholder that grants just it."""
-    settings = get_settings()
-    if vendor_id in get_gate().allowed_ids:
+    data = _per_request()
+    settings = data.settings
+    if vendor_id in _gate(data).allowed_ids:
         return settings.widget.iframe(settings.registry, vendor_id, name, title, **params)
     return settings.widget.embed(widget_context(), vendor_id, name, title, **params)
 
 
 def consent_placeholder(vendor_id: str) -> Markup:
     """A click-to-load placeholder for a script-based vendor (login button, captcha...), until allowed."""
-    if vendor_id in get_gate().allowed_ids:
+    data = _per_request()
+    if vendor_id in _gate(data).allowed_ids:
         return Markup("")
-    return get_settings().widget.placeholder(widget_context(), vendor_id)
+    return data.settings.widget.placeholder(widget_context(), vendor_id)
 
 
 # -- decorators -------------------------------------------------------------------------------------
@@ -816,7 +861,8 @@ def consent_required(vendor_or_category: str) -> Callable[[Callable[P, R]], Call
 
 
 def _after_request(response: Response) -> Response:
-    settings = current_app.extensions.get(EXTENSION_KEY)
+    data: _PerRequest | None = g._get_current_object().__dict__.get("_consent")
+    settings = data.settings if data is not None else current_app.extensions.get(EXTENSION_KEY)
     if settings is None:
         return response
     mode = settings.config["CONSENT_CSP"]
@@ -830,7 +876,7 @@ def _after_request(response: Response) -> Response:
             settings.config["CONSENT_CSP_EXTRA"],
             settings.config["CONSENT_CSP_REPORT_URI"],
         )
-    data: _PerRequest | None = g._get_current_object().__dict__.get("_consent")
+        data = _per_request()
     if data is None or not data.varies:
         return response
     headers = response.headers
