@@ -287,22 +287,25 @@ def render_text(diff: RegistryDiff) -> str:
     out = [f"Revision {diff.old_revision} -> {diff.new_revision}"]
     if diff.empty:
         out.append("No changes.")
-    for label, vendors in (("Vendors added", diff.vendors_added), ("Vendors removed", diff.vendors_removed)):
+    for label, mark, vendors in (
+        ("Vendors added", "+", diff.vendors_added),
+        ("Vendors removed", "-", diff.vendors_removed),
+    ):
         if vendors:
             out.append(f"{label}:")
-            out.extend(f"  + {v.id} ({v.name}) in {v.category}" for v in vendors)
+            out.extend(f"  {mark} {v.id} ({v.name}) in {v.category}" for v in vendors)
     if diff.vendors_changed:
         out.append("Vendors changed:")
         for change in diff.vendors_changed:
             out.append(f"  ~ {change.id} ({change.name})")
             out.extend(f"      {line}" for line in _change_lines(change))
-    for label, categories in (
-        ("Categories added", diff.categories_added),
-        ("Categories removed", diff.categories_removed),
+    for label, mark, categories in (
+        ("Categories added", "+", diff.categories_added),
+        ("Categories removed", "-", diff.categories_removed),
     ):
         if categories:
             out.append(f"{label}:")
-            out.extend(f"  + {c.id} ({c.title}){' required' if c.required else ''}" for c in categories)
+            out.extend(f"  {mark} {c.id} ({c.title}){' required' if c.required else ''}" for c in categories)
     if diff.categories_changed:
         out.append("Categories changed:")
         for change in diff.categories_changed:

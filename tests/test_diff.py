@@ -321,7 +321,7 @@ def test_text_rendering() -> None:
     text = render_text(diff_after(_busy))
 
     assert "Vendors added:\n  + newcomer (Newcomer) in marketing" in text
-    assert "Vendors removed:\n  + vendor-2 (Vendor 2) in statistics" in text
+    assert "Vendors removed:\n  - vendor-2 (Vendor 2) in statistics" in text
     assert "  ~ vendor-1 (Vendor 1)" in text
     assert "category (relevant): 'functional' -> 'marketing'" in text
     assert "description (cosmetic): '' -> 'Now | with a pipe.'" in text
