@@ -116,7 +116,8 @@ DEFAULTS: dict[str, Any] = {
     "CONSENT_LEDGER_TIMEOUT": 0.5,
     "CONSENT_LEDGER_SUBJECT": None,
 }
-log = logging.getLogger("consent.ledger")
+log = logging.getLogger("consent")
+ledger_log = logging.getLogger("consent.ledger")
 _ledger_lock = threading.Lock()
 
 _WIDGET = files("consent.widget")
@@ -491,7 +492,7 @@ def record_decision(state: ConsentState, *, control: str, layer: str, next_url: 
                 value = hook(request)
                 subject = None if value is None else str(value)
             except Exception:
-                log.exception("CONSENT_LEDGER_SUBJECT failed: the decision is recorded without a subject id")
+                ledger_log.exception("CONSENT_LEDGER_SUBJECT failed: the decision is recorded without a subject id")
         gpc = Signal.GPC in request_signals()
         ledger.record_decision(
             state,
@@ -504,7 +505,7 @@ def record_decision(state: ConsentState, *, control: str, layer: str, next_url: 
             policy_url=settings.config["CONSENT_POLICY_URL"],
         )
     except Exception:
-        log.exception("consent ledger: the decision of %s was NOT recorded", state.consent_id)
+        ledger_log.exception("consent ledger: the decision of %s was NOT recorded", state.consent_id)
 
 
 #: The current visitor's :class:`~consent.state.ConsentState`, e.g. ``current_consent.allows("vimeo")``.
