@@ -492,7 +492,9 @@ def record_decision(state: ConsentState, *, control: str, layer: str, next_url: 
                 value = hook(request)
                 subject = None if value is None else str(value)
             except Exception:
-                ledger_log.exception("CONSENT_LEDGER_SUBJECT failed: the decision is recorded without a subject id")
+                ledger_log.exception(
+                    "CONSENT_LEDGER_SUBJECT failed: the decision is recorded without a subject id"
+                )
         gpc = Signal.GPC in request_signals()
         ledger.record_decision(
             state,
