@@ -152,20 +152,21 @@ def main(rounds: int = 21, number: int = 100) -> int:
     rejected = consent_cookie(app, "reject_all")
     accepted = consent_cookie(app, "accept_all")
 
+    def compare(label: str, cases: dict[str, Callable[[], object]], target: float) -> None:
+        """Time two cases side by side; report the first's cost as a ratio of the second's."""
+        samples = interleaved(cases, rounds=rounds, number=number)
+        for name in samples:
+            print(f"  {name:<30} {median(samples, name) * 1e6:8.1f} µs")
+        numerator, denominator = cases
+        report(label, ratio(samples, numerator, denominator), target)
+
     print("Render time of the example article (in-process, median of interleaved rounds)")
-    samples = interleaved(
+    compare(
+        "first visit (banner) / decided visit (no banner)",
         {
             "first visit": lambda: client.get(ARTICLE, headers=first),
             "decided visit": lambda: client.get(ARTICLE, headers=rejected),
         },
-        rounds=rounds,
-        number=number,
-    )
-    for name in samples:
-        print(f"  {name:<30} {median(samples, name) * 1e6:8.1f} µs")
-    report(
-        "first visit (banner) / decided visit (no banner)",
-        ratio(samples, "first visit", "decided visit"),
         1.3,
     )
 
@@ -176,19 +177,12 @@ def main(rounds: int = 21, number: int = 100) -> int:
     if gated_html != inline_html or gated_html.count("<script") < 20:
         print("  the inline baseline does not render the same page", file=sys.stderr)
         return 2
-    samples = interleaved(
+    compare(
+        "decided visitor, gated / same page inline without extension",
         {
             "gated (accepted all)": lambda: client.get(ARTICLE, headers=accepted),
             "inline, no extension": lambda: inline.get(ARTICLE, headers=accepted),
         },
-        rounds=rounds,
-        number=number,
-    )
-    for name in samples:
-        print(f"  {name:<30} {median(samples, name) * 1e6:8.1f} µs")
-    report(
-        "decided visitor, gated / same page inline without extension",
-        ratio(samples, "gated (accepted all)", "inline, no extension"),
         1.15,
     )
 

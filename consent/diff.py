@@ -283,6 +283,14 @@ def _change_lines(change: ItemChange) -> Iterator[str]:
         yield f"{c.field} ({kind}): {_value(c.old)} -> {_value(c.new)}"
 
 
+def _changed_section(out: list[str], label: str, changes: tuple[ItemChange, ...]) -> None:
+    if changes:
+        out.append(f"{label}:")
+        for change in changes:
+            out.append(f"  ~ {change.id} ({change.name})")
+            out.extend(f"      {line}" for line in _change_lines(change))
+
+
 def render_text(diff: RegistryDiff) -> str:
     out = [f"Revision {diff.old_revision} -> {diff.new_revision}"]
     if diff.empty:
@@ -294,11 +302,7 @@ def render_text(diff: RegistryDiff) -> str:
         if vendors:
             out.append(f"{label}:")
             out.extend(f"  {mark} {v.id} ({v.name}) in {v.category}" for v in vendors)
-    if diff.vendors_changed:
-        out.append("Vendors changed:")
-        for change in diff.vendors_changed:
-            out.append(f"  ~ {change.id} ({change.name})")
-            out.extend(f"      {line}" for line in _change_lines(change))
+    _changed_section(out, "Vendors changed", diff.vendors_changed)
     for label, mark, categories in (
         ("Categories added", "+", diff.categories_added),
         ("Categories removed", "-", diff.categories_removed),
@@ -306,11 +310,7 @@ def render_text(diff: RegistryDiff) -> str:
         if categories:
             out.append(f"{label}:")
             out.extend(f"  {mark} {c.id} ({c.title}){' required' if c.required else ''}" for c in categories)
-    if diff.categories_changed:
-        out.append("Categories changed:")
-        for change in diff.categories_changed:
-            out.append(f"  ~ {change.id} ({change.name})")
-            out.extend(f"      {line}" for line in _change_lines(change))
+    _changed_section(out, "Categories changed", diff.categories_changed)
     out.extend(f"ERROR: {e}" for e in diff.errors)
     out.extend(f"WARNING: {w}" for w in diff.warnings)
     if diff.reprompt:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from consent.loader import load_registry
+from consent.regions import default_vendors, policy_of
 from consent.registry import Registry
+from consent.state import ConsentState
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_REGISTRY = ROOT / "examples" / "reviews" / "vendors.toml"
@@ -41,6 +43,24 @@ def registry_data(vendor_count: int, *, first_number: int = 1) -> dict[str, Any]
         for n in range(first_number, first_number + vendor_count)
     ]
     return {"name": "Synthetic", "categories": categories, "vendors": vendors}
+
+
+def vendor(vendor_id: str, number: int, category: str, **extra: Any) -> dict[str, Any]:
+    """Raw data for one vendor of a hand-written test registry."""
+    return {
+        "id": vendor_id,
+        "number": number,
+        "name": vendor_id.title(),
+        "category": category,
+        "policy_url": f"https://{vendor_id}.example.com/privacy",
+        **extra,
+    }
+
+
+def read_in(state: ConsentState, reg: Registry, code: str | None, *, gpc: bool = False) -> ConsentState:
+    """``state`` as a request from ``code`` sees it: its region's policy and defaults."""
+    region = reg.policy_for(code)
+    return state.in_region(policy_of(region), default_vendors(reg, region, gpc))
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import read_in, vendor
 from markupsafe import Markup
 
 from consent.codec import CookieCodec
@@ -17,7 +18,6 @@ from consent.consent_mode import (
     render_consent_mode_default,
 )
 from consent.gate import decide, render_scripts
-from consent.regions import default_vendors, policy_of
 from consent.registry import ConsentModeType, Registry
 from consent.state import ConsentState, Method, Policy
 
@@ -26,17 +26,6 @@ TYPES = [t.value for t in ConsentModeType]
 ADS = ("ad_storage", "ad_user_data", "ad_personalization")
 SCRIPT_RE = re.compile(r"^<script(?P<attrs>[^>]*)>(?P<code>.*)</script>$", re.S)
 PAYLOAD_RE = re.compile(r"gtag\('consent','default',(\{.*?\})\);")
-
-
-def vendor(vendor_id: str, number: int, category: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": vendor_id,
-        "number": number,
-        "name": vendor_id.title(),
-        "category": category,
-        "policy_url": f"https://{vendor_id}.example.com/privacy",
-        **extra,
-    }
 
 
 def mode_data(**overrides: Any) -> dict[str, Any]:
@@ -91,11 +80,6 @@ def mode_data(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def reg() -> Registry:
     return Registry.model_validate(mode_data())
-
-
-def read_in(state: ConsentState, reg: Registry, code: str | None, *, gpc: bool = False) -> ConsentState:
-    region = reg.policy_for(code)
-    return state.in_region(policy_of(region), default_vendors(reg, region, gpc))
 
 
 def granted(values: dict[str, str]) -> set[str]:

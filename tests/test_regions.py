@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import read_in, vendor
 
 from consent.codec import CookieCodec
 from consent.errors import RegistryError
@@ -48,26 +49,9 @@ def region_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def vendor(vendor_id: str, number: int, category: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": vendor_id,
-        "number": number,
-        "name": vendor_id.title(),
-        "category": category,
-        "policy_url": f"https://{vendor_id}.example.com/privacy",
-        **extra,
-    }
-
-
 @pytest.fixture(scope="module")
 def reg() -> Registry:
     return Registry.model_validate(region_data())
-
-
-def read_in(state: ConsentState, reg: Registry, code: str | None, *, gpc: bool = False) -> ConsentState:
-    """``state`` as a request from ``code`` sees it (what the Flask extension does on every request)."""
-    region = reg.policy_for(code)
-    return state.in_region(policy_of(region), default_vendors(reg, region, gpc))
 
 
 def allowed_optional(state: ConsentState) -> set[str]:

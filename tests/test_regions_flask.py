@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import vendor
 from flask import Flask, Request
 from flask.testing import FlaskClient
 from flask_helpers import (
@@ -496,17 +497,11 @@ def test_an_opt_in_decision_is_not_asked_again_in_an_opt_out_region(client: Flas
 
 
 def notice_registry() -> Registry:
-    def vendor(vendor_id: str, number: int, category: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "id": vendor_id,
-            "number": number,
-            "name": vendor_id.title(),
-            "category": category,
-            "policy_url": f"https://{vendor_id}.example.com/privacy",
-            "hosts": [f"{vendor_id}.example.com"],
-            "scripts": [{"src": f"https://{vendor_id}.example.com/tag.js"}],
-            **extra,
-        }
+    def tagged(vendor_id: str, number: int, category: str, **extra: Any) -> dict[str, Any]:
+        host = f"{vendor_id}.example.com"
+        return vendor(
+            vendor_id, number, category, hosts=[host], scripts=[{"src": f"https://{host}/tag.js"}], **extra
+        )
 
     return Registry.model_validate(
         {
@@ -517,8 +512,8 @@ def notice_registry() -> Registry:
                 {"id": "marketing", "title": "Marketing", "order": 2},
             ],
             "vendors": [
-                vendor("stats", 1, "statistics", consent_mode=["analytics_storage"]),
-                vendor("ads", 2, "marketing", sale_share=True, consent_mode=["ad_storage"]),
+                tagged("stats", 1, "statistics", consent_mode=["analytics_storage"]),
+                tagged("ads", 2, "marketing", sale_share=True, consent_mode=["ad_storage"]),
             ],
             "regions": [{"id": "jp", "policy": "notice", "codes": ["JP"]}],
         }
