@@ -1,1 +1,3 @@
-__version__ = "0.1.0"
+"""The package version: this literal is its one source (packaging reads it, so does the code)."""
+
+__version__ = "0.2.0"

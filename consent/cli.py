@@ -17,12 +17,12 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from . import audit as audit_module
 from . import diff as diff_module
+from ._version import __version__
 from .errors import RegistryError
 from .loader import load_registry
 from .registry import Registry
@@ -44,21 +44,12 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _package_version() -> str:
-    try:
-        return version("consent-gate")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        from ._version import __version__
-
-        return __version__
-
-
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The full parser; groups from :data:`COMMAND_GROUPS` are loaded only if ``argv`` runs them."""
     parser = argparse.ArgumentParser(
         prog="consent", description="Validate, audit and compare cookie-consent vendor registries."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_package_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     validate = subparsers.add_parser("validate", help="check registry files and report every problem")

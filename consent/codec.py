@@ -27,7 +27,8 @@ from itsdangerous import BadSignature, Signer
 from itsdangerous.encoding import want_bytes
 from itsdangerous.signer import HMACAlgorithm
 
-from .registry import Registry
+from .errors import ConfigurationError, CookieError
+from .registry import Registry, category_key
 from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Decision, Method, Policy, Signal
 
 log = logging.getLogger("consent.codec")
@@ -51,6 +52,11 @@ _POLICIES = list(Policy)
 _DECISIONS = {1: Decision.GRANTED, 2: Decision.DENIED, 3: Decision.UNASKED}
 _DECISION_CODES = {d: c for c, d in _DECISIONS.items()}
 _SIGNAL_BITS = {Signal.GPC: 1}
+_SIGNAL_MASK = sum(_SIGNAL_BITS.values())
+#: Every combination of signal bits, decoded once.
+_SIGNALS = tuple(
+    frozenset(s for s, bit in _SIGNAL_BITS.items() if bits & bit) for bits in range(_SIGNAL_MASK + 1)
+)
 #: The table size is one byte: at most this many optional categories.
 MAX_OPTIONAL_CATEGORIES = 255
 
@@ -151,14 +157,14 @@ class CookieCodec:
         lifetime: timedelta = DEFAULT_LIFETIME,
         max_age: timedelta = MAX_COOKIE_AGE,
     ) -> None:
-        keys = [
-            k.encode() if isinstance(k, str) else k
-            for k in ([secret_keys] if isinstance(secret_keys, str | bytes) else secret_keys)
-        ]
+        given = (secret_keys,) if isinstance(secret_keys, str | bytes) else tuple(secret_keys)
+        #: The keys as given, oldest first (the Flask layer compares them to notice a rotation).
+        self.keys = given
+        keys = [k.encode() if isinstance(k, str) else k for k in given]
         if not keys or not all(keys):
-            raise ValueError("the consent cookie needs a non-empty secret key")
+            raise ConfigurationError("the consent cookie needs a non-empty secret key")
         if not timedelta(0) < lifetime <= MAX_LIFETIME:
-            raise ValueError("the consent lifetime must be between 1 day and 13 months")
+            raise ConfigurationError("the consent lifetime must be between 1 day and 13 months")
         self.registry = registry
         self.signer = _KeyCachingSigner(keys, salt=salt, digest_method=hashlib.sha1)
         self.secure = secure
@@ -166,13 +172,18 @@ class CookieCodec:
         self.name = cookie_name(name, secure=secure, domain=domain)
         self.lifetime = lifetime
         self.max_age = min(max_age, MAX_COOKIE_AGE)
+        optional = registry.optional_categories
+        self._optional_ids = frozenset(c.id for c in optional)
+        self._optional_by_key = {c.key: c.id for c in optional}
+        self._category_masks = registry.category_masks
+        self._width = (max((v.number for v in registry.vendors), default=0) + 7) // 8
         size = cookie_size(registry, self.name)
         if sum(1 for c in registry.categories if not c.required) > MAX_OPTIONAL_CATEGORIES:
-            raise ValueError(
+            raise ConfigurationError(
                 f"the consent cookie holds at most {MAX_OPTIONAL_CATEGORIES} optional categories"
             )
         if size > MAX_COOKIE_BYTES:
-            raise ValueError(
+            raise ConfigurationError(
                 f"this registry's consent cookie would take {size} bytes (limit {MAX_COOKIE_BYTES})"
             )
 
@@ -181,13 +192,23 @@ class CookieCodec:
     def encode(self, state: ConsentState) -> str:
         decided_at, expires_at, method = state.decided_at, state.expires_at, state.method
         if decided_at is None or expires_at is None or method is None:
-            raise ValueError("only a decided state can be stored")
+            raise CookieError("only a decided state can be stored")
+        registry = self.registry
         decided = int((decided_at - EPOCH).total_seconds())
         days = (expires_at - decided_at).days
         signals = 0
         for signal in state.signals:
             signals |= _SIGNAL_BITS[signal]
         consent_id = base64.b32decode(state.consent_id.upper() if state.consent_id else "A" * 16)
+        # The table lists the optional purposes shown; a vendor's "code" is the 1-based position of the
+        # purpose it was decided under, spread over log2(len(table) + 1) planes.
+        table = [(cid, d) for cid, d in state.categories if cid in self._optional_ids]
+        planes = [0] * len(table).bit_length()
+        for code, (category_id, _) in enumerate(table, start=1):
+            members = state.decided & registry.category_masks[category_id]
+            for p in range(len(planes)):
+                if code >> p & 1:
+                    planes[p] |= members
         parts = [
             _HEADER.pack(
                 FORMAT_VERSION,
@@ -197,13 +218,13 @@ class CookieCodec:
                 consent_id,
                 _METHODS.index(method) | _POLICIES.index(state.policy) << 4,
                 signals,
-                len(state.table),
+                len(table),
             )
         ]
-        parts += [_ENTRY.pack(key, _DECISION_CODES[decision]) for key, decision in state.table]
-        plane = (max((v.number for v in self.registry.vendors), default=0) + 7) // 8
-        for bits in (state.granted_plane, *state.code_planes):
-            parts.append(bits[:plane].ljust(plane, b"\0"))
+        parts += [_ENTRY.pack(category_key(cid), _DECISION_CODES[d]) for cid, d in table]
+        width = self._width
+        for bits in (state.granted & state.decided, *planes):
+            parts.append(bits.to_bytes(width, "little"))
         return self.signer.sign(_b64encode(b"".join(parts))).decode("ascii")
 
     def cookie_options(self) -> dict[str, Any]:
@@ -231,32 +252,27 @@ class CookieCodec:
 
     def _decode(self, value: str, now: datetime | None) -> ConsentState:
         if len(value) > MAX_COOKIE_BYTES:
-            raise ValueError("oversized cookie")
+            raise CookieError("oversized cookie")
         raw = value.encode("ascii")
         try:
             payload = _b64decode(self.signer.unsign(raw))
         except (BadSignature, binascii.Error) as exc:
-            raise ValueError(f"bad signature or encoding: {exc}") from None
+            raise CookieError(f"bad signature or encoding: {exc}") from None
         signature = raw[raw.rindex(b".") + 1 :]
         if _b64encode(_b64decode(signature)) != signature:  # unused low bits set: an altered copy
-            raise ValueError("non-canonical signature")
+            raise CookieError("non-canonical signature")
         (version, decided, days, revision, consent_id, how, signals, size) = _HEADER.unpack_from(payload)
         if version != FORMAT_VERSION:
-            raise ValueError(f"unknown format version {version}")
+            raise CookieError(f"unknown format version {version}")
         if not 0 < days <= MAX_LIFETIME.days:
-            raise ValueError(f"lifetime of {days} days is out of range")
+            raise CookieError(f"lifetime of {days} days is out of range")
         method = _METHODS[how & 0x0F]
         policy = _POLICIES[how >> 4]
-        offset = _HEADER.size
-        table = []
-        for _ in range(size):
-            key, code = _ENTRY.unpack_from(payload, offset)
-            table.append((key, _DECISIONS[code]))
-            offset += _ENTRY.size
+        offset = _HEADER.size + size * _ENTRY.size
         planes = 1 + size.bit_length()
         rest = len(payload) - offset
-        if rest % planes:
-            raise ValueError("truncated planes")
+        if rest < 0 or rest % planes:
+            raise CookieError("truncated planes")
         width = rest // planes
         decided_at = EPOCH + timedelta(seconds=decided)
         # A site that shortens its re-ask interval shortens it for decisions already stored, too.
@@ -264,22 +280,46 @@ class CookieCodec:
         current = now or datetime.now(UTC)
         cid = _format_id(consent_id)
         if decided_at > current + CLOCK_SKEW:
-            raise ValueError("decision dated in the future")
+            raise CookieError("decision dated in the future")
         if current >= expires_at:
             log.debug("consent cookie expired on %s", expires_at)
             return ConsentState(self.registry, consent_id=cid)
+        granted = int.from_bytes(payload[offset : offset + width], "little")
+        code_planes = [
+            int.from_bytes(payload[offset + width * p : offset + width * (p + 1)], "little")
+            for p in range(1, planes)
+        ]
+        by_key = self._optional_by_key
+        masks = self._category_masks
+        categories = []
+        seen: set[str] = set()
+        decided_mask = 0
+        entry_offset = _HEADER.size
+        for code in range(1, size + 1):
+            key, answer = _ENTRY.unpack_from(payload, entry_offset)
+            entry_offset += _ENTRY.size
+            decision = _DECISIONS[answer]
+            category_id = by_key.get(key)
+            if category_id is None or category_id in seen:
+                # A purpose the registry no longer has (or a forged repeat): its vendors read as unasked.
+                continue
+            seen.add(category_id)
+            categories.append((category_id, decision))
+            # The vendors decided under this purpose and still in it.
+            members = masks[category_id]
+            for p, plane in enumerate(code_planes):
+                members &= plane if code >> p & 1 else ~plane
+            decided_mask |= members
         return ConsentState(
             self.registry,
-            consent_id=cid,
-            decided_at=decided_at,
-            expires_at=expires_at,
-            revision=revision.hex(),
-            method=method,
-            policy=policy,
-            signals=frozenset(s for s, bit in _SIGNAL_BITS.items() if signals & bit),
-            table=tuple(table),
-            granted_plane=payload[offset : offset + width],
-            code_planes=tuple(
-                payload[offset + width * (p + 1) : offset + width * (p + 2)] for p in range(planes - 1)
-            ),
+            cid,
+            decided_at,
+            expires_at,
+            revision.hex(),
+            method,
+            policy,
+            _SIGNALS[signals & _SIGNAL_MASK],
+            tuple(categories),
+            granted & decided_mask,
+            decided_mask,
         )

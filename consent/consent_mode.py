@@ -10,26 +10,46 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .registry import ConsentModeType, Registry
 from .state import ConsentState
 
+_GRANTED = "granted"
+_DENIED = "denied"
+
+
+class ConsentModeTable:
+    """Per registry: for each Consent Mode type, the vendors and categories that stand for it."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.used = any(c.consent_mode for c in registry.categories) or any(
+            v.consent_mode for v in registry.vendors
+        )
+        self.vendor_masks = {
+            t: registry.mask_of(v.id for v in registry.vendors if t in v.consent_mode)
+            for t in ConsentModeType
+        }
+        self.categories = {
+            t: tuple(c.id for c in registry.categories if t in c.consent_mode) for t in ConsentModeType
+        }
+
 
 def registry_uses_consent_mode(registry: Registry) -> bool:
-    return any(c.consent_mode for c in registry.categories) or any(v.consent_mode for v in registry.vendors)
+    return registry.derived(ConsentModeTable).used
 
 
 def consent_mode_values(registry: Registry, state: ConsentState) -> dict[str, str]:
     """``{"ad_storage": "denied", ...}`` for every Consent Mode type, from what ``state`` allows."""
-    granted: set[ConsentModeType] = set()
-    for category in registry.categories:
-        if state.allows_category(category.id):
-            granted.update(category.consent_mode)
-    for vendor in registry.vendors:
-        if vendor.consent_mode and state.allows(vendor.id):
-            granted.update(vendor.consent_mode)
-    return {t.value: "granted" if t in granted else "denied" for t in ConsentModeType}
+    table = registry.derived(ConsentModeTable)
+    allowed = state.allowed
+    values = {}
+    for kind in ConsentModeType:
+        granted = bool(allowed & table.vendor_masks[kind]) or any(
+            state.allows_category(c) for c in table.categories[kind]
+        )
+        values[kind.value] = _GRANTED if granted else _DENIED
+    return values
 
 
 def render_consent_mode_default(
@@ -41,10 +61,10 @@ def render_consent_mode_default(
         settings["wait_for_update"] = int(wait_for_update)
     # json.dumps of str/int values cannot close the script element; "<" is escaped all the same.
     payload = json.dumps(settings, sort_keys=True).replace("<", "\\u003c")
-    redact = values.get("ad_storage") == "denied"
+    redact = values.get("ad_storage") == _DENIED
     code = (
         "window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}"
         f"gtag('consent','default',{payload});" + ("gtag('set','ads_data_redaction',true);" if redact else "")
     )
-    nonce_attribute = Markup(' nonce="{}"').format(nonce) if nonce else Markup("")
-    return Markup('<script{} data-consent-mode="default">{}</script>').format(nonce_attribute, Markup(code))
+    nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
+    return Markup(f'<script{nonce_attribute} data-consent-mode="default">{code}</script>')

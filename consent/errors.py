@@ -32,3 +32,33 @@ class RegistryError(ConsentError):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the vendor registry"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+
+
+class ConfigurationError(ConsentError, ValueError):
+    """A setting cannot work (raised at start-up, never on a visitor's request).
+
+    ``key`` names the setting (``"CONSENT_LIFETIME"``, ``"SECRET_KEY"``...) when there is one.
+    """
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        self.key = key
+        super().__init__(message)
+
+
+class UnknownIdError(ConsentError, KeyError):
+    """A vendor or category id the registry does not have. ``kind`` is ``"vendor"`` or ``"category"``."""
+
+    def __init__(self, kind: str, id: str) -> None:
+        self.kind = kind
+        self.id = id
+        super().__init__(f"no {kind} {id!r} in the registry")
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0])
+
+
+class CookieError(ConsentError):
+    """A consent cookie that is not authentic and current, or a state that cannot be stored.
+
+    Reading a cookie never lets it out: :meth:`consent.codec.CookieCodec.decode` answers "undecided".
+    """

@@ -1,47 +1,173 @@
 """The gate: from a registry and a visitor's consent, what the page may contain.
 
-Framework-free: :func:`decide` answers with a :class:`Gate`, and the ``render_*`` functions turn it into
-markup. The Flask extension wraps these; another framework can do the same.
+Framework-free. Once per registry, :class:`GateTable` compiles every vendor's tags into markup fragments
+(split where the response's nonce goes), its hosts and its Consent Mode types. :func:`decide` is then set
+arithmetic on vendor masks, and :func:`render_scripts` a join of fragments with the nonce passed in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Hashable, Mapping, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import cached_property
 from string import Formatter
-from typing import Literal
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
+from .errors import ConsentError, UnknownIdError
 from .registry import Embed, Pixel, Registry, Script, Vendor
 from .state import ConsentState
 
-Placement = Literal["head", "body"]
+Placement = str  # "head" or "body"
+PLACEMENTS = ("head", "body")
 
 
-@dataclass(frozen=True)
+class MissingEmbedField(ConsentError, KeyError):
+    """An embed's URL needs a ``{field}`` the template did not pass. ``fields`` lists them."""
+
+    def __init__(self, embed: str, fields: list[str]) -> None:
+        self.embed = embed
+        self.fields = fields
+        super().__init__(f"embed {embed!r} needs {', '.join(fields)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _attributes(attrs: Mapping[str, str | bool | None]) -> str:
+    parts = []
+    for name, value in attrs.items():
+        if value is None or value is False:
+            continue
+        parts.append(f" {name}" if value is True else f' {name}="{escape(value)}"')
+    return "".join(parts)
+
+
+def _inline(code: str) -> str:
+    # The registry is the site's own configuration, yet an inline script must never close its tag early.
+    return code.replace("</", "<\\/")
+
+
+class GateTable:
+    """Everything the gate needs from a registry, compiled once: tag fragments and vendor masks.
+
+    Immutable once built; one per registry (:func:`table_for`).
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        #: Per placement, per vendor id: its tags as (before nonce, after nonce) string pairs; a pixel
+        #: takes no nonce and is a single piece.
+        self.scripts: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {p: {} for p in PLACEMENTS}
+        self.pixels: dict[str, dict[str, str]] = {p: {} for p in PLACEMENTS}
+        self.script_mask = dict.fromkeys(PLACEMENTS, 0)
+        self.pixel_mask = dict.fromkeys(PLACEMENTS, 0)
+        self.advanced_mask = 0
+        bits = registry.vendor_bits
+        for vendor in registry.vendors:
+            bit = bits[vendor.id]
+            if vendor.consent_mode_advanced:
+                self.advanced_mask |= bit
+            for placement in PLACEMENTS:
+                tags = tuple(
+                    self._script(vendor, i, script.src, script.attributes, script.inline)
+                    for i, script in enumerate(vendor.scripts)
+                    if script.placement == placement
+                )
+                if tags:
+                    self.scripts[placement][vendor.id] = tags
+                    self.script_mask[placement] |= bit
+                pixels = "".join(
+                    self._pixel(vendor, i, pixel.src)
+                    for i, pixel in enumerate(vendor.pixels)
+                    if pixel.placement == placement
+                )
+                if pixels:
+                    self.pixels[placement][vendor.id] = pixels
+                    self.pixel_mask[placement] |= bit
+        self.iframe_attributes = {
+            (vendor.id, embed.name): _attributes(
+                {
+                    "width": str(embed.width) if embed.width else None,
+                    "height": str(embed.height) if embed.height else None,
+                    "allow": embed.allow,
+                    "allowfullscreen": embed.allowfullscreen,
+                    "loading": "lazy",
+                    "referrerpolicy": "strict-origin-when-cross-origin",
+                }
+            )
+            for vendor in registry.vendors
+            for embed in vendor.embeds
+        }
+
+    @staticmethod
+    def _script(
+        vendor: Vendor, index: int, src: str | None, attributes: Mapping[str, str | bool], inline: str | None
+    ) -> tuple[str, str]:
+        attrs: dict[str, str | bool | None] = {"src": src, **attributes}
+        before = "<script" + _attributes(attrs)
+        after = _attributes({"data-consent-key": f"{vendor.id}:script:{index}"}) + ">"
+        return before, after + (_inline(inline) if inline else "") + "</script>\n"
+
+    @staticmethod
+    def _pixel(vendor: Vendor, index: int, src: str) -> str:
+        # Not a style attribute: the Content-Security-Policy allows no inline styles. Hidden images are
+        # still fetched (it is how vendors' own <noscript> pixels are written).
+        attrs: dict[str, str | bool | None] = {
+            "src": src,
+            "alt": "",
+            "width": "1",
+            "height": "1",
+            "hidden": True,
+            "data-consent-key": f"{vendor.id}:pixel:{index}",
+        }
+        return "<img" + _attributes(attrs) + ">\n"
+
+
+def table_for(registry: Registry) -> GateTable:
+    """The registry's compiled gate, built on first use and kept with the registry."""
+    return registry.derived(GateTable)
+
+
 class Gate:
-    """What may load for one visitor."""
+    """What may load for one visitor: masks of the allowed and the loaded vendors."""
 
-    registry: Registry
-    state: ConsentState
-    allowed: tuple[Vendor, ...]
-    allowed_ids: frozenset[str]
-    #: Vendors whose tags the page contains: the allowed ones, plus Consent Mode "advanced" vendors,
-    #: whose tags load before consent with every storage type denied (only when Consent Mode is on).
-    loaded: tuple[Vendor, ...]
+    __slots__ = ("__dict__", "allowed_mask", "loaded_mask", "registry", "state", "table")
+
+    def __init__(self, registry: Registry, state: ConsentState, allowed: int, loaded: int) -> None:
+        self.registry = registry
+        self.state = state
+        self.table = table_for(registry)
+        #: Vendors that may run.
+        self.allowed_mask = allowed
+        #: Vendors whose tags the page contains: the allowed ones, plus Consent Mode "advanced" vendors,
+        #: whose tags load before consent with every storage type denied (only when Consent Mode is on).
+        self.loaded_mask = loaded
+
+    def allows(self, vendor_id: str) -> bool:
+        bit = self.registry.vendor_bits.get(vendor_id)
+        return bit is not None and bool(bit & self.allowed_mask)
+
+    @cached_property
+    def allowed(self) -> tuple[Vendor, ...]:
+        return self.registry.vendors_in_mask(self.allowed_mask)
+
+    @cached_property
+    def allowed_ids(self) -> frozenset[str]:
+        return frozenset(v.id for v in self.allowed)
+
+    @cached_property
+    def loaded(self) -> tuple[Vendor, ...]:
+        return self.registry.vendors_in_mask(self.loaded_mask)
 
     @property
     def blocked(self) -> tuple[Vendor, ...]:
-        return tuple(v for v in self.registry.vendors if v.id not in self.allowed_ids)
-
-    def allows(self, vendor_id: str) -> bool:
-        return vendor_id in self.allowed_ids
+        return self.registry.vendors_in_mask(~self.allowed_mask & _all(self.registry))
 
     def scripts(self, placement: Placement | None = None) -> tuple[tuple[Vendor, int, Script], ...]:
+        """The loaded vendors' scripts (for one placement), with their index in the vendor's list."""
         return tuple(
             (vendor, i, script)
             for vendor in self.loaded
@@ -50,6 +176,7 @@ class Gate:
         )
 
     def pixels(self, placement: Placement | None = None) -> tuple[tuple[Vendor, int, Pixel], ...]:
+        """The allowed vendors' pixels (for one placement)."""
         return tuple(
             (vendor, i, pixel)
             for vendor in self.allowed
@@ -59,94 +186,64 @@ class Gate:
 
     @cached_property
     def hosts(self) -> tuple[str, ...]:
-        """Every host an allowed vendor loads from or sends to, for the Content-Security-Policy."""
+        """Every host a loaded vendor loads from or sends to."""
         return tuple(dict.fromkeys(h for v in self.loaded for h in v.hosts))
 
 
-def decide(
-    registry: Registry,
-    state: ConsentState,
-    cache: MutableMapping[Hashable, tuple[tuple[Vendor, ...], frozenset[str], tuple[Vendor, ...]]]
-    | None = None,
-    *,
-    consent_mode: bool = False,
-) -> Gate:
-    """What the page may contain for a visitor in ``state``.
+def _all(registry: Registry) -> int:
+    return registry.required_mask | registry.optional_mask
 
-    ``cache`` (any mapping the caller keeps per registry) remembers the answer for each distinct set of
-    choices, which many visitors share (keep one cache per ``consent_mode`` setting).
-    """
+
+def decide(registry: Registry, state: ConsentState, *, consent_mode: bool = False) -> Gate:
+    """What the page may contain for a visitor in ``state`` (read where they are, see ``in_region``)."""
     if state.registry is not registry:
         state = state.rebind(registry)
-    key = state.choice_key
-    answer = cache.get(key) if cache is not None else None
-    if answer is None:
-        allowed = state.granted_vendors()
-        ids = frozenset(v.id for v in allowed)
-        advanced = tuple(
-            v for v in registry.vendors if consent_mode and v.consent_mode_advanced and v.id not in ids
-        )
-        answer = (allowed, ids, allowed + advanced)
-        if cache is not None:
-            if len(cache) >= 1024:
-                cache.clear()
-            cache[key] = answer
-    return Gate(registry, state, *answer)
-
-
-# -- markup -----------------------------------------------------------------------------------------
-
-
-def _attributes(attrs: Mapping[str, str | bool | None]) -> Markup:
-    parts = []
-    for name, value in attrs.items():
-        if value is None or value is False:
-            continue
-        parts.append(Markup(" {}").format(name) if value is True else Markup(' {}="{}"').format(name, value))
-    return Markup("").join(parts)
-
-
-def _inline(code: str) -> Markup:
-    # The registry is the site's own configuration, yet an inline script must never close its tag early.
-    return Markup(code.replace("</", "<\\/"))
+    allowed = state.allowed
+    loaded = allowed | (table_for(registry).advanced_mask if consent_mode else 0)
+    return Gate(registry, state, allowed, loaded)
 
 
 def render_scripts(gate: Gate, placement: Placement, nonce: str | None = None) -> Markup:
-    """The ``<script>`` and pixel tags of allowed vendors for one placement, each carrying the nonce."""
-    out: list[Markup] = []
-    for vendor, index, script in gate.scripts(placement):
-        attrs: dict[str, str | bool | None] = {
-            "src": script.src,
-            **script.attributes,
-            "nonce": nonce,
-            "data-consent-key": f"{vendor.id}:script:{index}",
-        }
-        body = _inline(script.inline) if script.inline else Markup("")
-        out.append(Markup("<script{}>{}</script>").format(_attributes(attrs), body))
-    for vendor, index, pixel in gate.pixels(placement):
-        attrs = {
-            "src": pixel.src,
-            "alt": "",
-            "width": "1",
-            "height": "1",
-            # Not a style attribute: the Content-Security-Policy allows no inline styles. Hidden images
-            # are still fetched (it is how vendors' own <noscript> pixels are written).
-            "hidden": True,
-            "data-consent-key": f"{vendor.id}:pixel:{index}",
-        }
-        out.append(Markup("<img{}>").format(_attributes(attrs)))
-    return Markup("\n").join(out)
+    """The ``<script>`` and pixel tags of loaded vendors for one placement, each script with the nonce."""
+    if placement not in PLACEMENTS:
+        raise ValueError("placement is 'head' or 'body'")
+    table = gate.table
+    registry = gate.registry
+    nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
+    out: list[str] = []
+    scripts = table.scripts[placement]
+    for vendor in registry.vendors_in_mask(gate.loaded_mask & table.script_mask[placement]):
+        for before, after in scripts[vendor.id]:
+            out += (before, nonce_attribute, after)
+    pixels = table.pixels[placement]
+    out += (pixels[v.id] for v in registry.vendors_in_mask(gate.allowed_mask & table.pixel_mask[placement]))
+    return Markup("".join(out).rstrip("\n"))
+
+
+# -- embeds ---------------------------------------------------------------------------------------------
+
+
+def find_embed(registry: Registry, vendor_id: str, name: str | None = None) -> Embed:
+    vendor = registry.get_vendor(vendor_id)
+    if vendor is None:
+        raise UnknownIdError("vendor", vendor_id)
+    embed = vendor.embed(name)
+    if embed is None:
+        raise UnknownIdError("embed", f"{vendor_id}:{name or 'default'}")
+    return embed
 
 
 def embed_src(embed: Embed, params: Mapping[str, object]) -> str:
     """The iframe URL with ``{field}``s filled, each value URL-quoted so it stays in its slot."""
-    from urllib.parse import quote
-
-    needed = {name for _, name, _, _ in Formatter().parse(embed.src) if name}
-    missing = needed - params.keys()
+    needed = _fields(embed.src)
+    missing = sorted(needed - params.keys())
     if missing:
-        raise KeyError(f"embed {embed.name!r} needs {', '.join(sorted(missing))}")
+        raise MissingEmbedField(embed.name, missing)
     return embed.src.format(**{k: quote(str(v), safe="") for k, v in params.items() if k in needed})
+
+
+def _fields(src: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in Formatter().parse(src) if name)
 
 
 def embed_slot(vendor_id: str, embed: Embed, params: Mapping[str, object]) -> str:
@@ -155,18 +252,24 @@ def embed_slot(vendor_id: str, embed: Embed, params: Mapping[str, object]) -> st
     return f"embed-{vendor_id}-{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
 
 
-def render_iframe(embed: Embed, params: Mapping[str, object], title: str | None = None) -> Markup:
-    attrs: dict[str, str | bool | None] = {
-        "src": embed_src(embed, params),
-        "title": title or embed.title,
-        "width": str(embed.width) if embed.width else None,
-        "height": str(embed.height) if embed.height else None,
-        "allow": embed.allow,
-        "allowfullscreen": embed.allowfullscreen,
-        "loading": "lazy",
-        "referrerpolicy": "strict-origin-when-cross-origin",
-    }
-    return Markup("<iframe{}></iframe>").format(_attributes(attrs))
+def render_iframe(
+    registry: Registry, vendor_id: str, embed: Embed, params: Mapping[str, object], title: str | None = None
+) -> Markup:
+    """The vendor's iframe with its fields filled."""
+    rest = table_for(registry).iframe_attributes[(vendor_id, embed.name)]
+    src = escape(embed_src(embed, params))
+    return Markup(f'<iframe src="{src}" title="{escape(title or embed.title)}"{rest}></iframe>')
 
 
-__all__ = ["Gate", "decide", "embed_slot", "embed_src", "escape", "render_iframe", "render_scripts"]
+__all__ = [
+    "Gate",
+    "GateTable",
+    "MissingEmbedField",
+    "decide",
+    "embed_slot",
+    "embed_src",
+    "find_embed",
+    "render_iframe",
+    "render_scripts",
+    "table_for",
+]

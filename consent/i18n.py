@@ -49,3 +49,29 @@ def text_direction(locale: str) -> str:
         return "rtl" if Locale.parse(normalize(locale), sep="-").text_direction == "rtl" else "ltr"
     except (ValueError, UnknownLocaleError):
         return "ltr"
+
+
+#: An Accept-Language header is read up to this many characters and languages: a visitor may send any
+#: size, and the work per request must not grow with it.
+MAX_ACCEPT_LANGUAGE = 256
+MAX_LANGUAGES = 16
+
+
+def preferred_languages(header: str) -> list[str]:
+    """The languages of an ``Accept-Language`` header, best first (bounded work whatever its size)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header[:MAX_ACCEPT_LANGUAGE].split(",")[:MAX_LANGUAGES]):
+        tag, _, params = item.strip().partition(";")
+        tag = tag.strip()
+        if not tag or tag == "*" or len(tag) > 35:
+            continue
+        quality = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                continue
+        if quality > 0:
+            ranked.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(ranked)]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -27,7 +27,10 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import Problem, RegistryError
+from .errors import Problem, RegistryError, UnknownIdError
+from .lifetimes import lifetime_seconds
+
+T = TypeVar("T")
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
@@ -39,16 +42,6 @@ MAX_VENDOR_NUMBER = 8191
 
 _HOST_RE = re.compile(r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ATTRIBUTE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-_DURATION_RE = re.compile(r"^(\d+)\s*(s|min|h|d|w|mo|y)$")
-_DURATION_SECONDS = {
-    "s": 1,
-    "min": 60,
-    "h": 3600,
-    "d": 86400,
-    "w": 7 * 86400,
-    "mo": (365 * 86400 + 6 * 3600) // 12,  # an average month, 30.44 days: twelve make a year
-    "y": 365 * 86400 + 6 * 3600,
-}
 
 
 def https_url(value: str) -> str:
@@ -61,14 +54,8 @@ def https_url(value: str) -> str:
     return value
 
 
-def duration_seconds(value: str) -> int | None:
-    """Seconds in a lifetime such as ``"13mo"``; ``None`` for ``"session"``."""
-    if value == "session":
-        return None
-    match = _DURATION_RE.match(value)
-    if match is None:
-        raise ValueError(f"lifetime {value!r} is not 'session' or a number with s/min/h/d/w/mo/y")
-    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+#: Kept under its old name: the registry's lifetime notation is parsed in :mod:`consent.lifetimes`.
+duration_seconds = lifetime_seconds
 
 
 def host_matches(pattern: str, host: str) -> bool:
@@ -401,16 +388,107 @@ class Registry(_Model):
         return self._categories_by_id.get(category_id)
 
     def ordered_categories(self) -> tuple[Category, ...]:
+        return self._ordered_categories
+
+    @cached_property
+    def _ordered_categories(self) -> tuple[Category, ...]:
         return tuple(sorted(self.categories, key=lambda c: c.order))
 
+    @cached_property
+    def optional_categories(self) -> tuple[Category, ...]:
+        """The purposes a visitor chooses, in display order (required ones are never a choice)."""
+        return tuple(c for c in self._ordered_categories if not c.required)
+
     def vendors_in(self, category_id: str) -> tuple[Vendor, ...]:
-        return tuple(v for v in self.vendors if v.category == category_id)
+        return self._vendors_by_category.get(category_id, ())
+
+    @cached_property
+    def _vendors_by_category(self) -> dict[str, tuple[Vendor, ...]]:
+        grouped: dict[str, list[Vendor]] = {}
+        for vendor in self.vendors:
+            grouped.setdefault(vendor.category, []).append(vendor)
+        return {category: tuple(vendors) for category, vendors in grouped.items()}
 
     def is_required(self, vendor: Vendor) -> bool:
         return self._categories_by_id[vendor.category].required
 
-    def optional_vendors(self) -> Iterator[Vendor]:
-        return (v for v in self.vendors if not self.is_required(v))
+    def optional_vendors(self) -> tuple[Vendor, ...]:
+        return self._optional_vendors
+
+    @cached_property
+    def _optional_vendors(self) -> tuple[Vendor, ...]:
+        return tuple(v for v in self.vendors if not self.is_required(v))
+
+    @cached_property
+    def vendor_ids_optional(self) -> tuple[str, ...]:
+        return tuple(v.id for v in self._optional_vendors)
+
+    def derived(self, build: Callable[[Registry], T]) -> T:
+        """What ``build`` derives from this registry, computed once and kept with it.
+
+        For the per-registry tables other modules compile (the gate's fragments, Consent Mode masks):
+        the registry is immutable, so they never go stale.
+        """
+        tables: dict[object, Any] = self.__dict__.setdefault("_derived", {})
+        table = tables.get(build)
+        if table is None:
+            table = tables[build] = build(self)
+        return cast(T, table)
+
+    # -- vendor sets as bit masks: bit ``number - 1`` stands for a vendor ---------------------------
+    # A visitor's choices are sets of vendors; as integers, what a request needs (the allowed vendors,
+    # what a region lets run, what GPC stops) is a few big-integer operations whatever the registry's size.
+
+    @cached_property
+    def vendor_bits(self) -> Mapping[str, int]:
+        """Vendor id to its bit, ``1 << (number - 1)``."""
+        return {v.id: 1 << (v.number - 1) for v in self.vendors}
+
+    @cached_property
+    def required_mask(self) -> int:
+        return self.mask_of(v.id for v in self.vendors if self.is_required(v))
+
+    @cached_property
+    def optional_mask(self) -> int:
+        return self.mask_of(v.id for v in self._optional_vendors)
+
+    @cached_property
+    def sale_share_mask(self) -> int:
+        """Optional vendors that sell or share personal data (what a US opt-out stops)."""
+        return self.mask_of(v.id for v in self._optional_vendors if v.sale_share)
+
+    @cached_property
+    def category_masks(self) -> Mapping[str, int]:
+        """Category id to the vendors in it now."""
+        return {c.id: self.mask_of(v.id for v in self.vendors_in(c.id)) for c in self.categories}
+
+    def mask_of(self, vendor_ids: Iterable[str]) -> int:
+        """The mask of these vendors; unknown ids raise :class:`~consent.errors.UnknownIdError`."""
+        bits = self.vendor_bits
+        mask = 0
+        for vendor_id in vendor_ids:
+            bit = bits.get(vendor_id)
+            if bit is None:
+                raise UnknownIdError("vendor", vendor_id)
+            mask |= bit
+        return mask
+
+    def vendors_in_mask(self, mask: int) -> tuple[Vendor, ...]:
+        """The vendors of ``mask`` in registry order (cost grows with the vendors in it, not the registry)."""
+        at_bit = self._vendor_at_bit
+        found: list[tuple[int, Vendor]] = []
+        while mask:
+            low = mask & -mask
+            entry = at_bit.get(low.bit_length() - 1)
+            if entry is not None:
+                found.append(entry)
+            mask ^= low
+        found.sort(key=_first)
+        return tuple(vendor for _, vendor in found)
+
+    @cached_property
+    def _vendor_at_bit(self) -> dict[int, tuple[int, Vendor]]:
+        return {v.number - 1: (position, v) for position, v in enumerate(self.vendors)}
 
     def vendors_for_host(self, host: str) -> tuple[Vendor, ...]:
         return tuple(v for v in self.vendors if v.covers_host(host))
@@ -438,6 +516,10 @@ class Registry(_Model):
             cached = _apply_translation(self, self.translations[key])
             self._localized[key] = cached
         return cached
+
+
+def _first(entry: tuple[int, Vendor]) -> int:
+    return entry[0]
 
 
 def category_key(category_id: str) -> int:
@@ -468,7 +550,16 @@ def _apply_translation(registry: Registry, texts: LocaleTexts) -> Registry:
         update["notice"] = texts.notice
     copy = registry.model_copy(update=update)
     # The copy shares the original's cached indexes: drop the ones that hold the untranslated objects.
-    for name in ("_vendors_by_id", "_categories_by_id"):
+    for name in (
+        "_vendors_by_id",
+        "_categories_by_id",
+        "_vendors_by_category",
+        "_optional_vendors",
+        "_ordered_categories",
+        "optional_categories",
+        "_vendor_at_bit",
+        "_derived",
+    ):
         copy.__dict__.pop(name, None)
     copy.__dict__["revision"] = registry.revision
     return copy

@@ -1,20 +1,23 @@
 """A visitor's consent: what they decided about each purpose and vendor, when, and how.
 
-Decisions are kept in the same compact form the cookie carries: one bit-plane of grants indexed by
-vendor number, plus a few "code" planes saying under which category each vendor was shown. A decision
-therefore keeps its meaning when vendors are added, removed or reordered, and a vendor that moved to
-another category reads as "not yet asked". Questions such as :meth:`ConsentState.allows` are O(1).
+Vendor decisions are sets of vendors, held as bit masks over vendor numbers (a vendor's stable
+identity), so a decision keeps its meaning when vendors are added, removed or reordered, and questions
+such as :meth:`ConsentState.allows` are O(1). What a visitor's action does to a state (accept all, a
+custom save, GPC...) is decided in :mod:`consent.decisions`; how a state is packed into the cookie, in
+:mod:`consent.codec`.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from .errors import ConfigurationError, UnknownIdError
 from .registry import Registry, Vendor
 
 #: How long a decision is honoured before the visitor is asked again.
@@ -67,8 +70,11 @@ def new_consent_id() -> str:
 class ConsentState:
     """One visitor's consent, read against a registry.
 
-    Build one with :meth:`undecided`, :meth:`accept_all`, :meth:`reject_all`, :meth:`withdrawn` or
-    :meth:`with_choices`; read one from a cookie with :class:`consent.codec.CookieCodec`.
+    Build one with :meth:`undecided`, or with the transitions in :mod:`consent.decisions`; read one
+    from a cookie with :class:`consent.codec.CookieCodec`. Vendor decisions are sets of vendors held as
+    bit masks (see :attr:`Registry.vendor_bits`): a decision counts only while the vendor is still in
+    the purpose it was decided under, so one that moved reads as "not yet asked". How they are packed
+    into the cookie is the codec's business alone.
     """
 
     registry: Registry
@@ -79,19 +85,21 @@ class ConsentState:
     method: Method | None = None
     policy: Policy = Policy.OPT_IN
     signals: frozenset[Signal] = frozenset()
-    # (category key, decision) in code order: a vendor whose code is i was shown under table[i - 1].
-    table: tuple[tuple[int, Decision], ...] = ()
-    granted_plane: bytes = b""
-    code_planes: tuple[bytes, ...] = field(default=())
+    #: The answer about each optional purpose the visitor was shown, by category id, in display order.
+    categories: tuple[tuple[str, Decision], ...] = ()
+    #: Vendors granted, under the purpose they are in now.
+    granted: int = 0
+    #: Vendors decided about (granted or denied), under the purpose they are in now.
+    decided: int = 0
     # Not stored in the cookie, but set per request from the visitor's region (see ``in_region``):
     #: optional vendors that may run while the visitor has not decided about them (opt-out and
     #: notice-only regions, and per-region exemptions such as UK PECR first-party statistics).
-    defaults: frozenset[str] = frozenset()
+    defaults: int = 0
     #: the policy in force where the visitor is now (``None``: the one they decided under).
     current_policy: Policy | None = None
     #: vendors that must not run now whatever was stored (a Global Privacy Control signal overrides an
     #: earlier opt-in to sale or sharing that was given without it).
-    suppressed: frozenset[str] = frozenset()
+    suppressed: int = 0
 
     # -- construction --------------------------------------------------------------------------
 
@@ -102,30 +110,33 @@ class ConsentState:
         return cls(registry, signals=frozenset(signals), policy=policy)
 
     @classmethod
-    def accept_all(cls, registry: Registry, **kwargs: object) -> ConsentState:
+    def accept_all(cls, registry: Registry, **kwargs: Any) -> ConsentState:
+        """Every optional purpose and vendor granted."""
         return cls.undecided(registry).with_choices(
-            {v.id: True for v in registry.optional_vendors()},
-            {c.id: True for c in registry.categories if not c.required},
+            dict.fromkeys(registry.vendor_ids_optional, True),
+            {c.id: True for c in registry.optional_categories},
             method=Method.ACCEPT_ALL,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
     @classmethod
-    def reject_all(cls, registry: Registry, **kwargs: object) -> ConsentState:
+    def reject_all(cls, registry: Registry, **kwargs: Any) -> ConsentState:
+        """Every optional purpose and vendor denied."""
         return cls.undecided(registry).with_choices(
-            {v.id: False for v in registry.optional_vendors()},
-            {c.id: False for c in registry.categories if not c.required},
+            dict.fromkeys(registry.vendor_ids_optional, False),
+            {c.id: False for c in registry.optional_categories},
             method=Method.REJECT_ALL,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
-    def withdrawn(self, **kwargs: object) -> ConsentState:
+    def withdrawn(self, **kwargs: Any) -> ConsentState:
         """Every optional purpose and vendor denied, keeping the consent id."""
+        registry = self.registry
         return self.with_choices(
-            {v.id: False for v in self.registry.optional_vendors()},
-            {c.id: False for c in self.registry.categories if not c.required},
+            dict.fromkeys(registry.vendor_ids_optional, False),
+            {c.id: False for c in registry.optional_categories},
             method=Method.WITHDRAW,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
     def with_choices(
@@ -139,54 +150,31 @@ class ConsentState:
         signals: Iterable[Signal] | None = None,
         policy: Policy | None = None,
     ) -> ConsentState:
-        """A new state: these decisions on top of the ones this state still holds.
+        """A new decided state: these decisions on top of the ones this state still holds.
 
         Vendors and categories not named keep their current decision (or stay unasked). Unknown ids
-        raise ``KeyError``; required ones are ignored, since they are never a choice.
+        raise :class:`~consent.errors.UnknownIdError`; required ones are ignored, never a choice.
         """
         registry = self.registry
         if not timedelta(0) < lifetime <= MAX_LIFETIME:
-            raise ValueError(f"consent lifetime must be within 13 months, got {lifetime}")
-        vendor_choice: dict[str, bool] = {}
-        for vendor in registry.optional_vendors():
-            decision = self.vendor_decision(vendor.id)
-            if decision is not Decision.UNASKED:
-                vendor_choice[vendor.id] = decision is Decision.GRANTED
-        for vendor_id, granted in vendors.items():
-            if not registry.is_required(registry.vendor(vendor_id)):
-                vendor_choice[vendor_id] = bool(granted)
-        category_choice: dict[str, bool] = {}
-        for category in registry.categories:
-            if category.required:
+            raise ConfigurationError(f"consent lifetime must be within 13 months, got {lifetime}")
+        bits = registry.vendor_bits
+        granted, decided = self.granted, self.decided
+        for vendor_id, is_granted in vendors.items():
+            bit = bits.get(vendor_id)
+            if bit is None:
+                raise UnknownIdError("vendor", vendor_id)
+            if bit & registry.required_mask:
                 continue
-            decision = self.category_decision(category.id)
-            if decision is not Decision.UNASKED:
-                category_choice[category.id] = decision is Decision.GRANTED
+            decided |= bit
+            granted = granted | bit if is_granted else granted & ~bit
+        answers = {c: d for c, d in self.categories if d is not Decision.UNASKED}
         for category_id, choice in (categories or {}).items():
-            if not registry.category(category_id).required:
-                category_choice[category_id] = bool(choice)
-
-        optional = [c for c in registry.ordered_categories() if not c.required]
-        table = tuple(
-            (c.key, Decision.GRANTED if category_choice[c.id] else Decision.DENIED)
-            if c.id in category_choice
-            else (c.key, Decision.UNASKED)
-            for c in optional
-        )
-        code_of = {c.id: i + 1 for i, c in enumerate(optional)}
-        max_number = max((v.number for v in registry.vendors), default=0)
-        size = (max_number + 7) // 8
-        grants = bytearray(size)
-        planes = [bytearray(size) for _ in range(len(table).bit_length())]
-        for vendor_id, is_granted in vendor_choice.items():
-            vendor = registry.vendor(vendor_id)
-            index = vendor.number - 1
-            if is_granted:
-                grants[index >> 3] |= 1 << (index & 7)
-            code = code_of[vendor.category]
-            for p, plane in enumerate(planes):
-                if code >> p & 1:
-                    plane[index >> 3] |= 1 << (index & 7)
+            category = registry.get_category(category_id)
+            if category is None:
+                raise UnknownIdError("category", category_id)
+            if not category.required:
+                answers[category_id] = Decision.GRANTED if choice else Decision.DENIED
         when = (now or datetime.now(UTC)).replace(microsecond=0)
         return ConsentState(
             registry=registry,
@@ -197,22 +185,29 @@ class ConsentState:
             method=method,
             policy=policy if policy is not None else self.policy,
             signals=frozenset(signals) if signals is not None else self.signals,
-            table=table,
-            granted_plane=bytes(grants),
-            code_planes=tuple(bytes(p) for p in planes),
+            categories=tuple(
+                (c.id, answers.get(c.id, Decision.UNASKED)) for c in registry.optional_categories
+            ),
+            granted=granted & decided,
+            decided=decided,
         )
 
     def in_region(
-        self, policy: Policy, defaults: Iterable[str] = (), suppressed: Iterable[str] = ()
+        self,
+        policy: Policy,
+        defaults: int | Iterable[str] = 0,
+        suppressed: int | Iterable[str] = 0,
     ) -> ConsentState:
         """This state read where ``policy`` applies, with ``defaults`` running until the visitor decides.
 
-        An undecided visitor is under the current policy; a decided one keeps the policy they decided
-        under, and is asked again (:meth:`needs_prompt`) when the current one is stricter.
+        ``defaults`` and ``suppressed`` are vendor masks (or vendor ids). An undecided visitor is under
+        the current policy; a decided one keeps the policy they decided under, and is asked again
+        (:meth:`needs_prompt`) when the current one is stricter.
         """
+        registry = self.registry
         # Spelled out rather than dataclasses.replace: this runs on every request.
         return ConsentState(
-            self.registry,
+            registry,
             self.consent_id,
             self.decided_at,
             self.expires_at,
@@ -220,26 +215,36 @@ class ConsentState:
             self.method,
             self.policy if self.decided_at is not None else policy,
             self.signals,
-            self.table,
-            self.granted_plane,
-            self.code_planes,
-            defaults if isinstance(defaults, frozenset) else frozenset(defaults),
+            self.categories,
+            self.granted,
+            self.decided,
+            defaults if isinstance(defaults, int) else registry.mask_of(defaults),
             policy,
-            suppressed if isinstance(suppressed, frozenset) else frozenset(suppressed),
+            suppressed if isinstance(suppressed, int) else registry.mask_of(suppressed),
         )
 
-    @property
-    def choice_key(self) -> Hashable:
-        """Everything :meth:`allows` depends on besides the registry: equal keys, equal answers."""
-        return (
-            self.decided_at is not None,
-            self.table,
-            self.granted_plane,
-            self.code_planes,
-            self.policy,
-            self.signals,
-            self.defaults,
-            self.suppressed,
+    def rebind(self, registry: Registry) -> ConsentState:
+        """The same stored decisions read against another registry (an edited one).
+
+        A decision carries over to a vendor of the same id and number still in the same purpose;
+        anything else reads as "not yet asked".
+        """
+        old = self.registry
+        decided = 0
+        for vendor in old.vendors_in_mask(self.decided):
+            now = registry.get_vendor(vendor.id)
+            if now is not None and now.number == vendor.number and now.category == vendor.category:
+                decided |= registry.vendor_bits[vendor.id]
+        optional = {c.id for c in registry.optional_categories}
+        return replace(
+            self,
+            registry=registry,
+            categories=tuple((c, d) for c, d in self.categories if c in optional),
+            granted=self.granted & decided,
+            decided=decided,
+            defaults=0,
+            suppressed=0,
+            current_policy=None,
         )
 
     # -- questions -----------------------------------------------------------------------------
@@ -254,34 +259,31 @@ class ConsentState:
         """Whether the visitor has recorded any decision (that has not expired)."""
         return self.decided_at is not None
 
-    def vendor_decision(self, vendor_id: str) -> Decision:
-        identity = self.registry.identities.get(vendor_id)
-        if identity is None:
-            return Decision.DENIED  # never "allowed" for a vendor the visitor was not shown
-        if identity.required:
-            return Decision.GRANTED
+    @property
+    def allowed(self) -> int:
+        """The mask of every vendor that may run now: required, granted, or running by default."""
+        registry = self.registry
         if self.decided_at is None:
+            return (registry.required_mask | self.defaults) & ~self.suppressed
+        free = self.defaults & ~self.decided
+        return (registry.required_mask | self.granted | free) & ~self.suppressed
+
+    def vendor_decision(self, vendor_id: str) -> Decision:
+        registry = self.registry
+        bit = registry.vendor_bits.get(vendor_id)
+        if bit is None:
+            return Decision.DENIED  # never "allowed" for a vendor the visitor was not shown
+        if bit & registry.required_mask:
+            return Decision.GRANTED
+        if not bit & self.decided:
             return Decision.UNASKED
-        index = identity.number - 1
-        byte, mask = index >> 3, 1 << (index & 7)
-        code = 0
-        bit = 1
-        for plane in self.code_planes:  # inlined bit reads: this runs on every allows() of every page
-            if byte < len(plane) and plane[byte] & mask:
-                code |= bit
-            bit <<= 1
-        if code == 0 or code > len(self.table) or self.table[code - 1][0] != identity.category_key:
-            return Decision.UNASKED
-        granted = self.granted_plane
-        return Decision.GRANTED if byte < len(granted) and granted[byte] & mask else Decision.DENIED
+        return Decision.GRANTED if bit & self.granted else Decision.DENIED
 
     def allows(self, vendor_id: str) -> bool:
         """Whether this vendor may run: required, explicitly granted under its current category, or
         not yet decided about where the visitor's region lets it run until they object."""
-        if vendor_id in self.suppressed:
-            return False
-        decision = self.vendor_decision(vendor_id)
-        return decision is Decision.GRANTED or (decision is Decision.UNASKED and vendor_id in self.defaults)
+        bit = self.registry.vendor_bits.get(vendor_id)
+        return bit is not None and bool(bit & self.allowed)
 
     def category_decision(self, category_id: str) -> Decision:
         category = self.registry.get_category(category_id)
@@ -289,9 +291,8 @@ class ConsentState:
             return Decision.DENIED
         if category.required:
             return Decision.GRANTED
-        key = category.key
-        for entry_key, decision in self.table:
-            if entry_key == key:
+        for entry, decision in self.categories:
+            if entry == category_id:
                 return decision
         return Decision.UNASKED
 
@@ -303,25 +304,23 @@ class ConsentState:
             return decision is Decision.GRANTED
         if not self.defaults:
             return False
-        vendors = self.registry.vendors_in(category_id)
-        return bool(vendors) and all(self.allows(v.id) for v in vendors)
+        members = self.registry.category_masks.get(category_id, 0)
+        return bool(members) and members & self.allowed == members
 
     def granted_vendors(self) -> tuple[Vendor, ...]:
-        """Every vendor that may run, required ones included, in registry order."""
-        return tuple(v for v in self.registry.vendors if self.allows(v.id))
+        """Every vendor that may run now, required ones included, in registry order."""
+        return self.registry.vendors_in_mask(self.allowed)
 
     def unasked_vendors(self) -> tuple[Vendor, ...]:
         """Optional vendors the visitor has not decided about (new, or moved to another purpose)."""
-        return tuple(
-            v for v in self.registry.optional_vendors() if self.vendor_decision(v.id) is Decision.UNASKED
-        )
+        return self.registry.vendors_in_mask(self.registry.optional_mask & ~self.decided)
 
     def new_vendors(self) -> tuple[Vendor, ...]:
         """Vendors to highlight as new: unasked ones, once the visitor has decided about others.
 
         A click-to-load grant alone answers no purpose, so it makes nothing "new".
         """
-        answered = any(d is not Decision.UNASKED for _, d in self.table)
+        answered = any(d is not Decision.UNASKED for _, d in self.categories)
         return self.unasked_vendors() if self.is_decided and answered else ()
 
     def needs_prompt(self, registry: Registry | None = None) -> bool:
@@ -335,21 +334,17 @@ class ConsentState:
             return True
         if self.policy is not Policy.OPT_IN:
             return False  # outside opt-in regions a notice, once dismissed or answered, is enough
-        if self.revision == registry.revision[:8] and all(d is not Decision.UNASKED for _, d in self.table):
-            return False  # nothing consent-relevant changed and every purpose was answered
-        if any(self.category_decision(c.id) is Decision.UNASKED for c in registry.categories):
-            return True
-        return bool(self.unasked_vendors())
+        answered = {c for c, d in self.categories if d is not Decision.UNASKED}
+        unanswered = any(c.id not in answered for c in registry.optional_categories)
+        if self.revision == registry.revision[:8] and not unanswered:
+            return False  # nothing consent-relevant changed since, and every purpose was answered
+        return unanswered or bool(registry.optional_mask & ~self.decided)
 
     @property
     def stricter_policy_applies(self) -> bool:
         """Whether the visitor is now where a stricter policy applies than the one they decided under."""
         current = self.current_policy
         return current is not None and _STRICTNESS[current] < _STRICTNESS[self.policy]
-
-    def rebind(self, registry: Registry) -> ConsentState:
-        """The same stored decisions read against another registry."""
-        return replace(self, registry=registry)
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready summary (what the status endpoint and the ``consent:change`` event carry)."""

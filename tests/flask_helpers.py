@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
 from consent.codec import CookieCodec
@@ -236,3 +237,16 @@ def find(html: str, tag: str | None = None, **attrs: str | None) -> Iterator[Ele
 def html_of(response: TestResponse) -> str:
     assert response.status_code == 200, response.status
     return response.get_data(as_text=True)
+
+
+def submission(html: str, button: Element) -> MultiDict[str, str]:
+    """The fields a browser posts when ``button`` is clicked: its form's (``form=`` or enclosing) inputs
+    and the button's own name and value."""
+    form_id = button.attrs.get("form")
+    forms = list(find(html, "form", id=form_id)) if form_id else []
+    assert len(forms) == 1, f"the button's form {form_id!r} is not on the page exactly once"
+    fields = MultiDict(
+        [(e.attrs["name"], e.attrs.get("value", "")) for e in find(forms[0].outer_html, "input")]
+    )
+    fields.add(button.attrs["name"], button.attrs["value"])
+    return fields

@@ -24,7 +24,7 @@ from consent.codec import (
     cookie_size,
     payload_size,
 )
-from consent.errors import RegistryError
+from consent.errors import CookieError, RegistryError
 from consent.loader import validate_registry
 from consent.registry import MAX_VENDOR_NUMBER, Registry, category_key, duration_seconds
 from consent.state import ConsentState, Decision, Method, Policy, Signal
@@ -169,7 +169,7 @@ def test_round_trip_keeps_times_id_and_revision(registry: Registry, codec: Cooki
 
 
 def test_encoding_an_undecided_state_is_refused(registry: Registry, codec: CookieCodec) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(CookieError):
         codec.encode(ConsentState.undecided(registry))
 
 

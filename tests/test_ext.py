@@ -25,6 +25,7 @@ from flask_helpers import (
 )
 
 from consent.codec import CookieCodec
+from consent.errors import ConfigurationError
 from consent.ext import (
     DEFAULTS,
     Consent,
@@ -61,6 +62,7 @@ def test_init_app_with_an_app_factory(make_registry: Factory) -> None:
 def test_the_extension_keeps_no_app(make_registry: Factory) -> None:
     consent = Consent(registry=make_registry(4))
     app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
     consent.init_app(app)
     assert not hasattr(consent, "app")
     assert "consent" in app.extensions
@@ -171,7 +173,7 @@ def test_registry_argument_beats_the_config(make_registry: Factory) -> None:
 
 def test_defaults_are_set_on_the_app_config(make_registry: Factory) -> None:
     app = Flask(__name__)
-    app.config["CONSENT_POSITION"] = "modal"
+    app.config.update(CONSENT_POSITION="modal", SECRET_KEY="k")
     Consent(app, registry=make_registry(2))
     assert app.config["CONSENT_POSITION"] == "modal"
     assert app.config["CONSENT_COOKIE_MAX_AGE"] == DEFAULTS["CONSENT_COOKIE_MAX_AGE"]
@@ -208,21 +210,30 @@ def test_secret_key_fallbacks_still_verify(make_registry: Factory) -> None:
     assert client.get("/consent/status").get_json()["method"] == "accept_all"
 
 
-def test_no_secret_key_is_an_error_on_first_use(make_registry: Factory) -> None:
+def test_no_secret_key_fails_at_start_up(make_registry: Factory) -> None:
     app = Flask(__name__)
-    app.testing = True
-    Consent(app, registry=make_registry(4))
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY") as caught:
+        Consent(app, registry=make_registry(4))
+    assert caught.value.key == "SECRET_KEY"
+    assert "consent" not in app.extensions
+
+
+def test_a_key_removed_later_is_an_error_on_use_not_a_silent_default(make_registry: Factory) -> None:
+    app = synthetic_app(make_registry(4))
+    app.config["SECRET_KEY"] = None
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         app.test_client().get("/consent/status")
 
 
 def test_missing_registry_is_an_error() -> None:
-    with pytest.raises(RuntimeError, match="registry"):
-        Consent(Flask(__name__))
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    with pytest.raises(ConfigurationError, match="registry"):
+        Consent(app)
 
 
 def test_unknown_option_is_an_error(make_registry: Factory) -> None:
-    with pytest.raises(TypeError, match="cookie_nmae"):
+    with pytest.raises(ConfigurationError, match="cookie_nmae"):
         Consent(registry=make_registry(2), cookie_nmae="x")
 
 
@@ -231,8 +242,8 @@ def test_unknown_option_is_an_error(make_registry: Factory) -> None:
 )
 def test_out_of_range_settings_are_refused(make_registry: Factory, key: str, value: int) -> None:
     app = Flask(__name__)
-    app.config[key] = value
-    with pytest.raises(ValueError, match=key):
+    app.config.update({key: value, "SECRET_KEY": "k"})
+    with pytest.raises(ConfigurationError, match=key):
         Consent(app, registry=make_registry(2))
 
 
@@ -245,7 +256,7 @@ def test_lifetime_setting_sets_the_expiry(make_registry: Factory) -> None:
 
 def test_using_helpers_without_the_extension_is_an_error() -> None:
     app = Flask(__name__)
-    with app.test_request_context("/"), pytest.raises(RuntimeError, match="not initialised"):
+    with app.test_request_context("/"), pytest.raises(ConfigurationError, match="not initialised"):
         current_consent.is_decided  # noqa: B018
 
 
@@ -541,59 +552,17 @@ def test_decision_redirect_is_private(client: Any, app: Flask) -> None:
     assert consent_from(response, app) is not None
 
 
-def test_a_verified_cookie_is_remembered_but_its_expiry_is_still_checked() -> None:
-    from datetime import UTC, datetime, timedelta
-
+def test_every_request_verifies_its_cookie(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No verified-cookie cache: the same cookie sent twice is verified twice, as Flask's session is."""
     from flask_helpers import example_app
 
-    from consent.state import ConsentState
-
     app = example_app()
-    settings = app.extensions["consent"]
-    with app.app_context():
-        codec = settings.codec
-        decided = datetime.now(UTC) - timedelta(days=10)
-        fresh = codec.encode(ConsentState.accept_all(settings.registry, now=decided))
-        assert settings.read_cookie(fresh).is_decided
-        assert fresh in settings.verified
-
-        stale = codec.encode(
-            ConsentState.accept_all(settings.registry, now=datetime.now(UTC) - timedelta(days=200))
-        )
-        assert not settings.read_cookie(stale).is_decided
-        assert stale not in settings.verified
-
-        # A remembered state whose re-ask date has passed since is not served from memory.
-        remembered = settings.verified[fresh]
-        settings.verified[fresh] = ConsentState(
-            remembered.registry,
-            remembered.consent_id,
-            remembered.decided_at,
-            datetime.now(UTC) - timedelta(seconds=1),
-            remembered.revision,
-            remembered.method,
-            remembered.policy,
-            remembered.signals,
-            remembered.table,
-            remembered.granted_plane,
-            remembered.code_planes,
-        )
-        assert settings.read_cookie(fresh).is_decided  # decoded again from the cookie, which is current
-        assert settings.verified[fresh].expires_at > datetime.now(UTC)
-
-
-def test_a_tampered_cookie_is_never_remembered() -> None:
-    from flask_helpers import example_app
-
-    from consent.state import ConsentState
-
-    app = example_app()
-    settings = app.extensions["consent"]
-    with app.app_context():
-        genuine = settings.codec.encode(ConsentState.accept_all(settings.registry))
-        forged = genuine[:-3] + ("AAA" if not genuine.endswith("AAA") else "BBB")
-        assert not settings.read_cookie(forged).is_decided
-        assert forged not in settings.verified
+    client = app.test_client()
+    give(client, app, action="accept_all")
+    with counting_decodes(monkeypatch) as calls:
+        client.get("/consent/status")
+        client.get("/consent/status")
+    assert len(calls) == 2 and calls[0] == calls[1] is not None
 
 
 def test_an_app_mounted_under_a_prefix_links_and_returns_under_it() -> None:
@@ -602,7 +571,8 @@ def test_an_app_mounted_under_a_prefix_links_and_returns_under_it() -> None:
     client = example_app().test_client()
     for root in ("/a", "/b"):  # one app, two mounts: cached markup must not leak one into the other
         html = client.get("/movie-review-her", base_url=f"http://localhost{root}").get_data(as_text=True)
-        assert f'href="{root}/consent/preferences?next={root}/movie-review-her"' in html
+        assert f'href="{root}/consent/preferences"' in html  # the settings link
+        assert f'<input type="hidden" name="next" value="{root}/movie-review-her">' in html
         assert f'action="{root}/consent/"' in html
 
         response = client.post(

@@ -21,9 +21,9 @@ from flask_helpers import (
     give,
     html_of,
     post,
+    submission,
 )
 from markupsafe import Markup
-from werkzeug.datastructures import MultiDict
 
 from consent.gate import Gate, decide, embed_slot, embed_src, render_iframe, render_scripts
 from consent.registry import Registry
@@ -335,29 +335,22 @@ def test_an_undecided_visitor_gets_a_placeholder(client: FlaskClient) -> None:
 
 
 def test_the_placeholder_has_a_grant_button(client: FlaskClient) -> None:
-    fragment = youtube_slot(html_of(client.get(PAGE))).outer_html
-    (form,) = find(fragment, "form")
-    assert (form.attrs["method"], form.attrs["action"]) == ("post", "/consent/")
-    hidden = {(e.attrs["name"], e.attrs["value"]) for e in find(fragment, "input", type="hidden")}
-    assert {("vendor", "google-youtube"), ("layer", "embed"), ("next", PAGE)} <= hidden
-    (button,) = find(fragment, "button", type="submit")
-    assert (button.attrs["name"], button.attrs["value"]) == ("action", "grant")
-    assert button.inner_text == "Load content from Google YouTube"
-
-
-def test_the_placeholder_form_grants_only_that_vendor(app: Flask, client: FlaskClient) -> None:
     html = html_of(client.get(PAGE))
-    # The fields of the YouTube placeholder's form, in document order.
-    inputs = list(find(html, "input", type="hidden"))
-    start = next(
-        i
-        for i, e in enumerate(inputs)
-        if e.attrs == {"type": "hidden", "name": "vendor", "value": "google-youtube"}
-    )
-    fields = MultiDict([(e.attrs["name"], e.attrs["value"]) for e in inputs[start - 2 : start + 1]])
-    fields.add("action", "grant")
-    assert fields.getlist("layer") == ["embed"]
-    response = post(client, fields)
+    fragment = youtube_slot(html).outer_html
+    assert not list(find(fragment, "form"))  # placeholders sit inside the site's forms: never a form
+    (button,) = find(fragment, "button", type="submit")
+    assert (button.attrs["name"], button.attrs["value"]) == ("vendor", "google-youtube")
+    assert button.inner_text == "Load content from Google YouTube"
+    (form,) = find(html, "form", id=button.attrs["form"])
+    assert (form.attrs["method"], form.attrs["action"]) == ("post", "/consent/")
+    hidden = {(e.attrs["name"], e.attrs["value"]) for e in find(form.outer_html, "input", type="hidden")}
+    assert hidden == {("action", "grant"), ("layer", "embed"), ("next", PAGE)}
+
+
+def test_the_placeholder_button_grants_only_that_vendor(app: Flask, client: FlaskClient) -> None:
+    html = html_of(client.get(PAGE))
+    (button,) = find(youtube_slot(html).outer_html, "button", type="submit")
+    response = post(client, submission(html, button))
     assert response.status_code == 303
     assert response.headers["Location"] == PAGE
     state = consent_from(response, app)
@@ -461,7 +454,7 @@ def test_embed_src_ignores_extra_params(seed_registry: Registry) -> None:
 def test_render_iframe_uses_the_embed_title_by_default(seed_registry: Registry) -> None:
     embed = seed_registry.vendor("vimeo").embed()
     assert embed is not None
-    (iframe,) = find(render_iframe(embed, {"video_id": "1"}), "iframe")
+    (iframe,) = find(render_iframe(seed_registry, "vimeo", embed, {"video_id": "1"}), "iframe")
     assert iframe.attrs["title"] == embed.title
 
 
@@ -490,8 +483,8 @@ def test_consent_placeholder_is_empty_once_allowed(app: Flask, client: FlaskClie
 
 def test_consent_placeholder_grants_that_vendor(app: Flask, client: FlaskClient) -> None:
     html = render_for(app, client, "{{ consent_placeholder('google-recaptcha') }}")
-    assert {
-        (e.attrs["name"], e.attrs["value"]) for e in find(html, "input", type="hidden", name="vendor")
-    } == {("vendor", "google-recaptcha")}
+    assert {(e.attrs["name"], e.attrs["value"]) for e in find(html, "button")} == {
+        ("vendor", "google-recaptcha")
+    }
     (slot,) = find(html, "div", class_="consent-embed")
     assert slot.attrs["data-consent-slot"] == "placeholder-google-recaptcha"

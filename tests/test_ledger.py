@@ -16,6 +16,7 @@ from ledger_helpers import KEY, same_state
 from sqlalchemy import delete, func, select, text, update
 
 from consent.codec import CookieCodec
+from consent.errors import ConfigurationError
 from consent.i18n import translations
 from consent.ledger import Ledger, LedgerError, Record, SchemaError, Spool, build_record, derive_key
 from consent.ledger import schema as tables
@@ -588,7 +589,7 @@ def test_without_sqlalchemy_a_configured_ledger_says_what_to_install(monkeypatch
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "sqlalchemy", None)
 
-    with pytest.raises(RuntimeError, match=r"consent-gate\[ledger\]"):
+    with pytest.raises(ConfigurationError, match=r"consent-gate\[ledger\]"):
         example_app(CONSENT_LEDGER_URL="sqlite:///x.db")
 
 

@@ -108,13 +108,14 @@ def test_the_installed_wheel_renders_its_templates(wheel: Path, tmp_path: Path) 
         import sys
         sys.path.insert(0, {str(target)!r})
         import consent
-        from consent import ConsentState, Widget, WidgetContext, load_registry, make_environment
+        from consent import ConsentState, load_registry
+        from consent.banner import Widget, WidgetContext, make_environment
         from consent.i18n import translations
 
         assert consent.__file__.startswith({str(target)!r}), consent.__file__
         registry = load_registry({str(ROOT / "examples" / "reviews" / "vendors.toml")!r})
         ctx = WidgetContext(registry, ConsentState.undecided(registry), "de", "/consent/", "/consent/preferences")
-        html = Widget(make_environment()).banner(ctx)
+        html = Widget(make_environment(), registry).banner(ctx)
         assert "Alle akzeptieren" in html, html
         assert translations("fr").gettext("Accept all") == "Tout accepter"
         print("ok")
@@ -145,7 +146,7 @@ def test_the_editable_install_is_the_repository() -> None:
 
 
 def test_the_blueprint_finds_the_templates_and_static_files() -> None:
-    from consent.views import create_blueprint
+    from consent.flask.views import create_blueprint
 
     blueprint = create_blueprint()
     assert blueprint.template_folder is not None and blueprint.static_folder is not None

@@ -448,15 +448,15 @@ def test_the_cookie_keeps_policy_method_and_signal(
     assert back.policy is policy_of(reg.policy_for(code))
     assert {v: back.vendor_decision(v) for v in OPTIONAL} == {v: state.vendor_decision(v) for v in OPTIONAL}
     # The regional defaults are per request, never stored.
-    assert back.defaults == frozenset()
+    assert back.defaults == back.suppressed == 0
     assert back.current_policy is None
 
 
-def test_regional_defaults_are_part_of_the_choice_key(reg: Registry) -> None:
-    keys = {
-        read_in(ConsentState(reg), reg, code, gpc=gpc).choice_key
+def test_what_runs_depends_on_the_region_and_gpc(reg: Registry) -> None:
+    allowed = {
+        read_in(ConsentState(reg), reg, code, gpc=gpc).allowed
         for code in ("DE", "GB", "US-CA")
         for gpc in (False, True)
     }
 
-    assert len(keys) == 4  # DE with or without GPC is the same; GB likewise; US-CA differs by GPC
+    assert len(allowed) == 4  # DE with or without GPC is the same; GB likewise; US-CA differs by GPC

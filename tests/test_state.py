@@ -125,8 +125,8 @@ def test_new_vendors_is_empty_when_undecided(registry: Registry) -> None:
         ("consent_id", "aaaaaaaaaaaaaaaa"),
         ("decided_at", NOW),
         ("method", Method.ACCEPT_ALL),
-        ("granted_plane", b"\xff" * 8),
-        ("table", ()),
+        ("granted", 0xFF),
+        ("categories", ()),
     ],
 )
 def test_state_is_immutable(registry: Registry, field: str, value: object) -> None:

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..banner import describe_lifetime
 from ..i18n import translations
+from ..lifetimes import describe_lifetime
 from ..registry import Cookie, Registry
 from .records import canonical_json
 
@@ -46,7 +46,7 @@ def build_notice(
     texts = registry.localized(locale)
 
     def lifetime(cookie: Cookie) -> str:
-        return describe_lifetime(cookie, catalog.ngettext, catalog.gettext)
+        return describe_lifetime(cookie.lifetime, catalog.ngettext, catalog.gettext)
 
     return {
         "format": NOTICE_FORMAT,

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from .._version import __version__
 from ..state import ConsentState
 from .errors import LedgerError
 
@@ -37,12 +37,7 @@ _MAC_DOMAIN = b"consent-ledger/1"
 
 @lru_cache(maxsize=1)
 def package_version() -> str:
-    try:
-        return version("consent-gate")
-    except PackageNotFoundError:  # a source tree that was never installed
-        from .._version import __version__
-
-        return __version__
+    return __version__
 
 
 def new_record_id(now: float | None = None) -> str:

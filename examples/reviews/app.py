@@ -107,6 +107,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         CONSENT_GPC_UPDATED="2026-11-25",
         # One consent for www. and blog. of the same site: set REVIEWS_COOKIE_DOMAIN=example.com.
         CONSENT_COOKIE_DOMAIN=os.environ.get("REVIEWS_COOKIE_DOMAIN") or None,
+        # Analytics tags set their cookies on the registrable domain: declined ones are deleted there too.
+        CONSENT_DECLINED_COOKIE_DOMAINS=[
+            d for d in os.environ.get("REVIEWS_SITE_DOMAINS", "").split(",") if d
+        ],
     )
     app.config.update(config or {})
     Consent(app)

@@ -1,0 +1,160 @@
+"""What one request has worked out about consent, kept on ``g`` so that it is worked out once.
+
+The region, the stored and effective state, the gate, the locale and the nonce are computed on first
+use and then read by every helper of the page; ``current_consent`` is this request's state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from flask import current_app, g, request
+from werkzeug.local import LocalProxy
+
+from ..errors import ConfigurationError
+from ..gate import Gate, decide
+from ..i18n import negotiate, preferred_languages
+from ..regions import Region, resolve_region
+from ..state import ConsentState
+from .settings import EXTENSION_KEY, ConsentSettings
+
+log = logging.getLogger("consent")
+_KEY = "_consent"
+
+
+class RequestConsent:
+    """Consent as this request sees it (one per request, on ``g``)."""
+
+    __slots__ = (
+        "gate",
+        "locale",
+        "nonce",
+        "region",
+        "settings",
+        "state",
+        "varies",
+        "varies_language",
+    )
+
+    def __init__(self, settings: ConsentSettings) -> None:
+        self.settings = settings
+        self.state: ConsentState | None = None
+        self.region: Region | None = None
+        self.gate: Gate | None = None
+        self.locale: str | None = None
+        self.nonce: str | None = None
+        self.varies = False  # the response depends on the consent cookie (and Sec-GPC, the region)
+        self.varies_language = False  # ... and on Accept-Language
+
+    def get_region(self) -> Region:
+        region = self.region
+        if region is None:
+            region = self.region = resolve_region(
+                self.settings.registry,
+                region_code(self.settings),
+                request.headers.get("Sec-GPC", "").strip() == "1",
+            )
+        return region
+
+    def get_state(self) -> ConsentState:
+        state = self.state
+        if state is None:
+            codec = self.settings.codec
+            stored = codec.decode(request.cookies.get(codec.name))
+            state = self.state = self.get_region().read(stored)
+            self.varies = True
+        return state
+
+    def set_state(self, state: ConsentState) -> None:
+        """Make ``state`` this request's consent (after a decision, so the response reflects it)."""
+        self.state = state
+        self.varies = True
+        self.gate = None
+
+    def get_gate(self) -> Gate:
+        gate = self.gate
+        if gate is None:
+            settings = self.settings
+            gate = self.gate = decide(settings.registry, self.get_state(), consent_mode=settings.consent_mode)
+        return gate
+
+    def get_locale(self) -> str:
+        locale = self.locale
+        if locale is None:
+            locale = self.locale = _negotiate_locale(self)
+        return locale
+
+
+def per_request() -> RequestConsent:
+    """This request's :class:`RequestConsent` (created on first use)."""
+    store = g._get_current_object().__dict__  # one proxy resolution: helpers run many times per page
+    data: RequestConsent | None = store.get(_KEY)
+    if data is None:
+        data = store[_KEY] = RequestConsent(app_settings())
+    return data
+
+
+def request_consent_if_any() -> RequestConsent | None:
+    return g._get_current_object().__dict__.get(_KEY)  # type: ignore[no-any-return]
+
+
+def app_settings() -> ConsentSettings:
+    try:
+        return cast(ConsentSettings, current_app.extensions[EXTENSION_KEY])
+    except KeyError:
+        raise ConfigurationError(
+            "Consent is not initialised on this app: call Consent(app) or init_app"
+        ) from None
+
+
+def region_code(settings: ConsentSettings) -> str | None:
+    """The visitor's region code from the configured source; ``None`` when there is none or it fails."""
+    config = settings.config
+    resolver = config["CONSENT_REGION_RESOLVER"]
+    if resolver is not None:
+        try:
+            return cast("str | None", resolver(request))
+        except Exception:  # a failing lookup must not fail the page: the region is then unknown
+            log.warning("the consent region resolver failed; treating the region as unknown", exc_info=True)
+            return None
+    header = config["CONSENT_REGION_HEADER"]
+    if not header:  # visitors can send any header: none is trusted unless configured
+        return None
+    code = request.headers.get(header)
+    subdivision = config["CONSENT_SUBDIVISION_HEADER"]
+    if code and subdivision and request.headers.get(subdivision):
+        code = f"{code}-{request.headers[subdivision]}"
+    return code or None
+
+
+def _negotiate_locale(data: RequestConsent) -> str:
+    settings = data.settings
+    chosen = settings.config["CONSENT_LOCALE"]
+    if callable(chosen) or chosen:
+        # The site's choice, if it names a locale this site offers: it becomes a lang attribute and a
+        # catalog lookup, so nothing else gets through.
+        wanted = str(chosen(request) if callable(chosen) else chosen)
+        return negotiate([wanted], settings.locales, settings.registry.default_locale)
+    data.varies_language = True
+    preferred = preferred_languages(request.headers.get("Accept-Language", ""))
+    return negotiate(preferred, settings.locales, settings.registry.default_locale)
+
+
+def get_settings() -> ConsentSettings:
+    """This app's consent settings."""
+    return per_request().settings
+
+
+def get_consent() -> ConsentState:
+    """This request's consent, read from the cookie once and kept on ``g``."""
+    return per_request().get_state()
+
+
+def get_gate() -> Gate:
+    """What may load for this request's visitor."""
+    return per_request().get_gate()
+
+
+#: The current visitor's :class:`~consent.state.ConsentState`, e.g. ``current_consent.allows("vimeo")``.
+current_consent: ConsentState = cast(ConsentState, LocalProxy(get_consent))

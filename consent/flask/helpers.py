@@ -1,0 +1,222 @@
+"""The Jinja helpers a page template calls, and the ``consent`` object templates ask."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from flask import abort, current_app, request
+from markupsafe import Markup, escape
+
+from ..banner import WidgetContext, embed_slot_markup, grant_form
+from ..consent_mode import consent_mode_values, render_consent_mode_default
+from ..errors import UnknownIdError
+from ..gate import embed_slot, find_embed, render_iframe, render_scripts
+from ..state import ConsentState
+from .current import RequestConsent, get_consent, per_request
+from .http import current_path, new_nonce, quote_next
+
+
+class Urls:
+    """The blueprint's URLs under this request's script root (plain joins: the rules are fixed)."""
+
+    __slots__ = ("action", "preferences", "script", "stylesheet")
+
+    def __init__(self, data: RequestConsent) -> None:
+        settings = data.settings
+        base = request.script_root + settings.config["CONSENT_URL_PREFIX"]
+        version = settings.asset_version
+        self.action = base + "/"
+        self.preferences = base + "/preferences"
+        self.stylesheet = f"{base}/static/consent.css?v={version}"
+        self.script = f"{base}/static/consent.js?v={version}"
+
+
+def nonce_for(data: RequestConsent) -> str:
+    if data.nonce is None:
+        data.nonce = new_nonce()
+    return data.nonce
+
+
+def nonce_if_csp(data: RequestConsent) -> str | None:
+    return nonce_for(data) if data.settings.config["CONSENT_CSP"] else None
+
+
+def csrf_field() -> Markup:
+    # With flask-wtf's CSRFProtect on the app, its token rides along; the view also checks Origin.
+    if "csrf" not in current_app.extensions:
+        return Markup("")
+    from flask_wtf.csrf import generate_csrf  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+    return Markup(f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">')
+
+
+def widget_context(
+    data: RequestConsent, state: ConsentState | None = None, next_url: str | None = None
+) -> WidgetContext:
+    """What the per-visitor widget templates need for this request."""
+    settings = data.settings
+    config = settings.config
+    urls = Urls(data)
+    target = next_url if next_url is not None else current_path()
+    return WidgetContext(
+        registry=settings.registry,
+        state=state or data.get_state(),
+        locale=data.get_locale(),
+        action_url=urls.action,
+        preferences_url=f"{urls.preferences}?next={quote_next(target)}",
+        stylesheet_url=urls.stylesheet,
+        policy_url=config["CONSENT_POLICY_URL"],
+        next=target,
+        csrf_field=csrf_field(),
+        position=config["CONSENT_POSITION"],
+        floating=bool(config["CONSENT_FLOATING_BUTTON"]),
+        gpc=data.get_region().gpc,
+        theme=config["CONSENT_THEME"],
+    )
+
+
+# -- Jinja helpers ----------------------------------------------------------------------------------
+
+
+def consent_head() -> Markup:
+    """For ``<head>``: the widget's stylesheet and, when configured, the Consent Mode default.
+
+    The default comes from the visitor's stored choices, so a returning visitor never starts as denied;
+    put this before any Google tag.
+    """
+    data = per_request()
+    settings = data.settings
+    link = Markup(f'<link rel="stylesheet" href="{escape(Urls(data).stylesheet)}">')
+    if not settings.consent_mode:
+        return link
+    values = consent_mode_values(settings.registry, data.get_state())
+    return link + render_consent_mode_default(
+        values, nonce_if_csp(data), settings.config["CONSENT_CONSENT_MODE_WAIT"]
+    )
+
+
+def consent_scripts(placement: str = "body") -> Markup:
+    """The scripts and pixels of approved vendors only, each script with the CSP nonce."""
+    data = per_request()
+    return render_scripts(data.get_gate(), placement, nonce_if_csp(data))
+
+
+def consent_banner() -> Markup:
+    """The first layer when the visitor must be asked, the preferences dialog, the click-to-load form
+    and the widget script."""
+    data = per_request()
+    settings = data.settings
+    urls = Urls(data)
+    nonce = nonce_if_csp(data)
+    if nonce is not None:
+        script = Markup(
+            f'<script type="module" src="{escape(urls.script)}" nonce="{nonce}" '
+            "data-consent-script data-consent-reload></script>"
+        )
+    else:
+        script = Markup(f'<script type="module" src="{escape(urls.script)}" data-consent-script></script>')
+    state = data.get_state()
+    widget = settings.widget
+    locale = data.get_locale()
+    ctx = widget_context(data, state)
+    first = widget.first_layer(ctx) if state.needs_prompt(settings.registry) else Markup("")
+    return first + widget.dialog(locale) + grant_form(ctx) + script
+
+
+def consent_settings_link(floating: bool | None = None) -> Markup:
+    """The persistent "Cookie settings" link that reopens the preferences (and returns to this page)."""
+    data = per_request()
+    settings = data.settings
+    state = data.get_state()
+    show_floating = bool(settings.config["CONSENT_FLOATING_BUTTON"]) if floating is None else floating
+    return settings.widget.settings_link(
+        data.get_locale(), state.current_policy or state.policy, Urls(data).preferences, show_floating
+    )
+
+
+def consent_embed(
+    vendor_id: str, name: str | None = None, title: str | None = None, **params: object
+) -> Markup:
+    """The vendor's iframe when approved, else a click-to-load placeholder that grants just it."""
+    data = per_request()
+    settings = data.settings
+    registry = settings.registry
+    embed = find_embed(registry, vendor_id, name)
+    slot = embed_slot(vendor_id, embed, params)
+    if data.get_gate().allows(vendor_id):
+        return embed_slot_markup(slot, vendor_id, render_iframe(registry, vendor_id, embed, params, title))
+    return settings.widget.placeholder(data.get_locale(), vendor_id, slot)
+
+
+def consent_placeholder(vendor_id: str) -> Markup:
+    """A click-to-load placeholder for a script-based vendor (login button, captcha...), until allowed."""
+    data = per_request()
+    if data.get_gate().allows(vendor_id):
+        return Markup("")
+    if data.settings.registry.get_vendor(vendor_id) is None:
+        raise UnknownIdError("vendor", vendor_id)
+    return data.settings.widget.placeholder(data.get_locale(), vendor_id)
+
+
+def consent_nonce() -> str:
+    """This response's CSP nonce (use it on the site's own inline scripts when ``CONSENT_CSP`` is on)."""
+    return nonce_for(per_request())
+
+
+class TemplateConsent:
+    """``consent`` in templates: the current visitor's state, answered from the request's gate."""
+
+    __slots__ = ()
+
+    def allows(self, vendor_id: str) -> bool:
+        return per_request().get_gate().allows(vendor_id)
+
+    def allows_category(self, category_id: str) -> bool:
+        return get_consent().allows_category(category_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_consent(), name)
+
+
+JINJA_GLOBALS: dict[str, object] = {
+    "consent": TemplateConsent(),
+    "consent_head": consent_head,
+    "consent_scripts": consent_scripts,
+    "consent_banner": consent_banner,
+    "consent_settings_link": consent_settings_link,
+    "consent_embed": consent_embed,
+    "consent_placeholder": consent_placeholder,
+    "consent_nonce": consent_nonce,
+}
+
+
+# -- decorators -------------------------------------------------------------------------------------
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def consent_required(vendor_or_category: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Refuse a view (403) unless the visitor allowed this vendor or category."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            data = per_request()
+            registry = data.settings.registry
+            state = data.get_state()
+            if registry.get_vendor(vendor_or_category) is not None:
+                allowed = state.allows(vendor_or_category)
+            elif registry.get_category(vendor_or_category) is not None:
+                allowed = state.allows_category(vendor_or_category)
+            else:
+                raise UnknownIdError("vendor or category", vendor_or_category)
+            if not allowed:
+                abort(403, description=f"This page needs your consent to {vendor_or_category!r}.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,146 @@
+"""The HTTP policy around consent: CSP, Vary and Cache-Control, safe redirects, the Origin check, and
+deleting declined vendors' cookies."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote, urlsplit
+
+from flask import Response, current_app, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..csp import build_policy
+from ..state import ConsentState
+from .current import RequestConsent, per_request, request_consent_if_any
+from .settings import EXTENSION_KEY, ConsentSettings
+
+#: At most this many declined cookies are expired by one response: a request may carry any number of
+#: cookies, and the work (and the headers) of one response must stay small.
+MAX_EXPIRED_COOKIES = 32
+_QUERY_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query value
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def safe_next(value: str | None) -> str:
+    """A same-site path to return to; anything that could leave the site becomes ``/``."""
+    if not value or len(value) > 2048 or not value.startswith("/"):
+        return "/"
+    if value.startswith(("//", "/\\")) or any(c in value for c in "\\\r\n\t\0") or not value.isprintable():
+        return "/"
+    return value
+
+
+def quote_next(path: str) -> str:
+    return quote(path, safe=_QUERY_SAFE)
+
+
+def current_path() -> str:
+    """This page's path (under the app's script root), to come back to after a choice."""
+    path = request.full_path.rstrip("?") if request.query_string else request.path
+    return safe_next(request.script_root + path)
+
+
+def referring_path() -> str | None:
+    """The path of the page that linked here, when it is this very site (for the settings link)."""
+    referrer = request.headers.get("Referer")
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if f"{parts.scheme}://{parts.netloc}".lower() != request.host_url.rstrip("/").lower():
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def check_origin() -> None:
+    """Refuse a cross-site POST: the Origin (or Referer) must be this very site."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null":
+        raise BadRequest("The consent form must be sent from this site (no Origin or Referer header).")
+    parts = urlsplit(source)
+    if f"{parts.scheme}://{parts.netloc}".lower() != request.host_url.rstrip("/").lower():
+        raise BadRequest("The consent form must be sent from this site.")
+
+
+def expire_declined_cookies(response: BaseResponse, state: ConsentState, settings: ConsentSettings) -> None:
+    """Delete the first-party cookies that declined vendors left on this site.
+
+    Each cookie is expired once, and only when no vendor that may still run declares it (``_ga`` is
+    declared by two Analytics properties: granting one keeps it). A browser deletes a cookie only with
+    the domain it was set for, which the request does not tell: it is expired host-only and on each
+    configured domain (``CONSENT_COOKIE_DOMAIN`` and ``CONSENT_DECLINED_COOKIE_DOMAINS``), never on
+    domains taken from the request's Host header.
+    """
+    registry = state.registry
+    declared = [(v.id, c) for v in registry.vendors for c in v.cookies if c.party == "first"]
+    codec = settings.codec
+    domains = list(
+        dict.fromkeys(
+            [*settings.config["CONSENT_DECLINED_COOKIE_DOMAINS"], *([codec.domain] if codec.domain else [])]
+        )
+    )
+    expired = 0
+    for name in request.cookies:
+        if name == codec.name:
+            continue
+        owners = {vendor_id for vendor_id, cookie in declared if cookie.matches(name)}
+        if owners and not any(state.allows(vendor_id) for vendor_id in owners):
+            response.delete_cookie(name, path="/")
+            for domain in domains:
+                response.delete_cookie(name, path="/", domain=domain)
+            expired += 1
+            if expired >= MAX_EXPIRED_COOKIES:
+                break
+
+
+def after_request(response: Response) -> Response:
+    data = request_consent_if_any()
+    settings: ConsentSettings | None = (
+        data.settings if data is not None else current_app.extensions.get(EXTENSION_KEY)
+    )
+    if settings is None:
+        return response
+    mode = settings.config["CONSENT_CSP"]
+    if mode and response.mimetype == "text/html":
+        # Every HTML page gets the policy, whether or not its template asked about consent, so even a
+        # hard-coded tag of an unapproved vendor cannot load. (Reading the gate marks the page private.)
+        data = per_request()
+        header = "Content-Security-Policy-Report-Only" if mode == "report-only" else "Content-Security-Policy"
+        if data.nonce is None:
+            data.nonce = new_nonce()
+        response.headers[header] = build_policy(
+            data.get_gate(),
+            data.nonce,
+            settings.config["CONSENT_CSP_EXTRA"],
+            settings.config["CONSENT_CSP_REPORT_URI"],
+        )
+    if data is None or not data.varies:
+        return response
+    _mark_private(response, data, settings)
+    return response
+
+
+def _mark_private(response: Response, data: RequestConsent, settings: ConsentSettings) -> None:
+    """Output that depends on consent must never be served to someone else from a shared cache."""
+    headers = response.headers
+    varies = ["Cookie", "Sec-GPC"]
+    if data.varies_language:
+        varies.append("Accept-Language")
+    config = settings.config
+    region_header = config["CONSENT_REGION_HEADER"]
+    if region_header and config["CONSENT_REGION_RESOLVER"] is None:
+        varies.append(region_header)
+        if config["CONSENT_SUBDIVISION_HEADER"]:
+            varies.append(config["CONSENT_SUBDIVISION_HEADER"])
+    if "Vary" in headers:
+        response.vary.update(varies)
+    else:
+        headers["Vary"] = ", ".join(varies)
+    if "Cache-Control" not in headers:
+        headers["Cache-Control"] = "private"
+    elif not response.cache_control.no_store:
+        response.cache_control.public = False
+        response.cache_control.private = True

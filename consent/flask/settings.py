@@ -1,0 +1,143 @@
+"""What the extension keeps per app: settings, the registry and what is compiled from it, the codec,
+the ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from ..banner import Widget
+from ..codec import CookieCodec
+from ..consent_mode import registry_uses_consent_mode
+from ..errors import ConfigurationError
+from ..gate import GateTable
+from ..loader import load_registry
+from ..registry import Registry
+
+if TYPE_CHECKING:
+    from ..ledger import Ledger
+
+EXTENSION_KEY = "consent"
+_WIDGET = files("consent.widget")
+
+
+def asset_version() -> str:
+    digest = hashlib.sha256()
+    for name in ("consent.css", "consent.js"):
+        digest.update((_WIDGET / "static" / name).read_bytes())
+    return digest.hexdigest()[:10]
+
+
+@dataclass
+class ConsentSettings:
+    """Per-app state, kept in ``app.extensions["consent"]``: settings, the registry and what is compiled
+    from it once (the gate's table, the widget), the cookie codec for the current keys, the ledger."""
+
+    registry: Registry
+    config: Mapping[str, Any]
+    widget: Widget
+    asset_version: str
+    gate_table: GateTable
+    _codec: CookieCodec | None = field(default=None, repr=False)
+    _ledger: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def keys(self) -> tuple[str | bytes, ...]:
+        """The signing keys now, oldest first: read from the app's config as Flask reads its own."""
+        app_config = current_app.config
+        config = self.config
+        key = (
+            config["CONSENT_SECRET_KEY"]
+            or app_config.get("CONSENT_SECRET_KEY")
+            or app_config.get("SECRET_KEY")
+        )
+        if not key:
+            raise ConfigurationError(
+                "consent needs CONSENT_SECRET_KEY or SECRET_KEY to sign its cookie", "SECRET_KEY"
+            )
+        fallbacks: Sequence[str | bytes] | None = config["CONSENT_SECRET_KEY_FALLBACKS"] or app_config.get(
+            "CONSENT_SECRET_KEY_FALLBACKS"
+        )
+        if fallbacks is None:
+            fallbacks = app_config.get("SECRET_KEY_FALLBACKS") or ()
+        return (*fallbacks, key)
+
+    @property
+    def codec(self) -> CookieCodec:
+        """The codec for the keys configured now: a changed or dropped key counts from the next request
+        on, as with Flask's own session (the codec is rebuilt only when the keys change)."""
+        keys = self.keys()
+        codec = self._codec
+        if codec is None or codec.keys != keys:
+            codec = self._codec = self._make_codec(keys)
+        return codec
+
+    def _make_codec(self, keys: tuple[str | bytes, ...]) -> CookieCodec:
+        config = self.config
+        return CookieCodec(
+            self.registry,
+            keys,
+            name=config["CONSENT_COOKIE_NAME"],
+            secure=bool(config["CONSENT_COOKIE_SECURE"]),
+            domain=config["CONSENT_COOKIE_DOMAIN"],
+            lifetime=timedelta(days=int(config["CONSENT_LIFETIME"])),
+            max_age=timedelta(days=int(config["CONSENT_COOKIE_MAX_AGE"])),
+        )
+
+    @cached_property
+    def consent_mode(self) -> bool:
+        """Whether pages emit Google Consent Mode: as configured, else when the registry maps any type."""
+        configured = self.config["CONSENT_CONSENT_MODE"]
+        return bool(configured) if configured is not None else registry_uses_consent_mode(self.registry)
+
+    @cached_property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(self.config["CONSENT_LOCALES"] or self.registry.all_locales)
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The consent ledger when ``CONSENT_LEDGER_URL`` is set (built on first use, connects on a decision)."""
+        if self._ledger is None and self.config["CONSENT_LEDGER_URL"]:
+            with self._lock:
+                if self._ledger is None:
+                    self._ledger = self._make_ledger()
+        return self._ledger  # type: ignore[no-any-return]
+
+    def _make_ledger(self) -> Ledger:
+        from ..ledger import Ledger, derive_key
+
+        config = self.config
+        key = config["CONSENT_LEDGER_KEY"]
+        if not key:
+            secret = config["CONSENT_SECRET_KEY"] or current_app.config.get("SECRET_KEY")
+            if not secret:
+                raise ConfigurationError(
+                    "the consent ledger needs CONSENT_LEDGER_KEY or SECRET_KEY", "CONSENT_LEDGER_KEY"
+                )
+            key = derive_key(secret)
+        spool = config["CONSENT_LEDGER_SPOOL"] or Path(current_app.instance_path) / "consent-ledger.spool"
+        return Ledger(
+            config["CONSENT_LEDGER_URL"],
+            key,
+            spool=spool,
+            timeout=float(config["CONSENT_LEDGER_TIMEOUT"]),
+            registry=self.registry,
+        )
+
+
+def resolve_registry(value: Registry | str | Path, app: Flask) -> Registry:
+    if isinstance(value, Registry):
+        return value
+    path = Path(value)
+    if not path.is_absolute():
+        path = Path(app.root_path) / path
+    return load_registry(path)
