@@ -97,7 +97,7 @@ def widget_weight() -> dict[str, int]:
     app = create_app({"TESTING": True})
     client = app.test_client()
     with app.test_request_context(ARTICLE):
-        from consent.ext import consent_banner
+        from consent.flask.helpers import consent_banner
 
         banner_html = str(consent_banner())
     panel_html = client.get("/consent/preferences?fragment=1&next=/").get_data(as_text=True)

@@ -179,9 +179,13 @@ class Widget:
 
 def grant_form(ctx: WidgetContext) -> Markup:
     """The one form every click-to-load button posts (hidden: its buttons live in the placeholders)."""
+    return grant_form_markup(ctx.action_url, ctx.next, ctx.csrf_field)
+
+
+def grant_form_markup(action_url: str, next_url: str, csrf_field: Markup) -> Markup:
     return Markup(
-        f'<form id="{GRANT_FORM_ID}" class="consent-grant-form" method="post" action="{escape(ctx.action_url)}" '
-        f'hidden data-consent-form>{ctx.csrf_field}<input type="hidden" name="next" value="{escape(ctx.next)}">'
+        f'<form id="{GRANT_FORM_ID}" class="consent-grant-form" method="post" action="{escape(action_url)}" '
+        f'hidden data-consent-form>{csrf_field}<input type="hidden" name="next" value="{escape(next_url)}">'
         '<input type="hidden" name="layer" value="embed"><input type="hidden" name="action" value="grant"></form>'
     )
 

@@ -20,12 +20,9 @@ import logging
 import struct
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from itsdangerous import BadSignature, Signer
-from itsdangerous.encoding import want_bytes
-from itsdangerous.signer import HMACAlgorithm
+from itsdangerous import Signer
 
 from .errors import ConfigurationError, CookieError
 from .registry import Registry, category_key
@@ -109,35 +106,6 @@ def _b64decode(data: bytes) -> bytes:
     return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
 
 
-class _OneShotHMAC(HMACAlgorithm):
-    """The same HMAC-SHA1 as itsdangerous' default, computed by ``hmac.digest`` in one C call."""
-
-    def get_signature(self, key: bytes, value: bytes) -> bytes:
-        return hmac.digest(key, value, "sha1")
-
-
-class _KeyCachingSigner(Signer):
-    """itsdangerous' Signer, deriving each key once instead of for every cookie it reads."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("algorithm", _OneShotHMAC(hashlib.sha1))
-        super().__init__(*args, **kwargs)
-        self._derived: dict[bytes, bytes] = {}
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
-        derived = self._derived.get(key)
-        if derived is None:
-            derived = self._derived[key] = super().derive_key(key)
-        return derived
-
-
-@lru_cache(maxsize=4096)
-def _format_id(raw: bytes) -> str:
-    # Cached: a returning visitor's every page view would otherwise re-encode the same id.
-    return base64.b32encode(raw).decode("ascii").lower()
-
-
 class CookieCodec:
     """Turns a :class:`ConsentState` into a signed cookie value and back.
 
@@ -166,7 +134,12 @@ class CookieCodec:
         if not timedelta(0) < lifetime <= MAX_LIFETIME:
             raise ConfigurationError("the consent lifetime must be between 1 day and 13 months")
         self.registry = registry
-        self.signer = _KeyCachingSigner(keys, salt=salt, digest_method=hashlib.sha1)
+        #: Signs with the newest key, in itsdangerous' format (HMAC-SHA1 of the payload under a key
+        #: derived from the secret and the salt).
+        self.signer = Signer(keys, salt=salt, digest_method=hashlib.sha1)
+        # Verifying is one HMAC per key, newest first, compared as text: the derived keys are worked
+        # out once, and a signature with stray low bits (an altered copy) never matches.
+        self._verify_keys = tuple(self.signer.derive_key(k) for k in reversed(keys))
         self.secure = secure
         self.domain = domain
         self.name = cookie_name(name, secure=secure, domain=domain)
@@ -254,13 +227,18 @@ class CookieCodec:
         if len(value) > MAX_COOKIE_BYTES:
             raise CookieError("oversized cookie")
         raw = value.encode("ascii")
+        body, dot, signature = raw.rpartition(b".")
+        if not dot:
+            raise CookieError("no signature")
+        for key in self._verify_keys:
+            if hmac.compare_digest(_b64encode(hmac.digest(key, body, "sha1")), signature):
+                break
+        else:
+            raise CookieError("bad signature")
         try:
-            payload = _b64decode(self.signer.unsign(raw))
-        except (BadSignature, binascii.Error) as exc:
-            raise CookieError(f"bad signature or encoding: {exc}") from None
-        signature = raw[raw.rindex(b".") + 1 :]
-        if _b64encode(_b64decode(signature)) != signature:  # unused low bits set: an altered copy
-            raise CookieError("non-canonical signature")
+            payload = _b64decode(body)
+        except binascii.Error as exc:
+            raise CookieError(f"bad encoding: {exc}") from None
         (version, decided, days, revision, consent_id, how, signals, size) = _HEADER.unpack_from(payload)
         if version != FORMAT_VERSION:
             raise CookieError(f"unknown format version {version}")
@@ -278,7 +256,7 @@ class CookieCodec:
         # A site that shortens its re-ask interval shortens it for decisions already stored, too.
         expires_at = min(decided_at + timedelta(days=days), decided_at + self.lifetime)
         current = now or datetime.now(UTC)
-        cid = _format_id(consent_id)
+        cid = base64.b32encode(consent_id).decode("ascii").lower()
         if decided_at > current + CLOCK_SKEW:
             raise CookieError("decision dated in the future")
         if current >= expires_at:

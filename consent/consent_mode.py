@@ -30,9 +30,10 @@ class ConsentModeTable:
             t: registry.mask_of(v.id for v in registry.vendors if t in v.consent_mode)
             for t in ConsentModeType
         }
-        self.categories = {
-            t: tuple(c.id for c in registry.categories if t in c.consent_mode) for t in ConsentModeType
-        }
+        #: Types a required category maps: granted for everyone.
+        self.always = frozenset(t for c in registry.categories if c.required for t in c.consent_mode)
+        #: Optional category id to the types it maps.
+        self.by_category = {c.id: c.consent_mode for c in registry.optional_categories if c.consent_mode}
 
 
 def registry_uses_consent_mode(registry: Registry) -> bool:
@@ -42,14 +43,15 @@ def registry_uses_consent_mode(registry: Registry) -> bool:
 def consent_mode_values(registry: Registry, state: ConsentState) -> dict[str, str]:
     """``{"ad_storage": "denied", ...}`` for every Consent Mode type, from what ``state`` allows."""
     table = registry.derived(ConsentModeTable)
+    granted = set(table.always)
+    for category_id, kinds in table.by_category.items():
+        if state.allows_category(category_id):
+            granted.update(kinds)
     allowed = state.allowed
-    values = {}
-    for kind in ConsentModeType:
-        granted = bool(allowed & table.vendor_masks[kind]) or any(
-            state.allows_category(c) for c in table.categories[kind]
-        )
-        values[kind.value] = _GRANTED if granted else _DENIED
-    return values
+    return {
+        kind.value: _GRANTED if kind in granted or allowed & table.vendor_masks[kind] else _DENIED
+        for kind in ConsentModeType
+    }
 
 
 def render_consent_mode_default(

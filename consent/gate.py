@@ -8,7 +8,6 @@ arithmetic on vendor masks, and :func:`render_scripts` a join of fragments with 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from functools import cached_property
 from string import Formatter
@@ -248,8 +247,8 @@ def _fields(src: str) -> frozenset[str]:
 
 def embed_slot(vendor_id: str, embed: Embed, params: Mapping[str, object]) -> str:
     """A stable id for one embed on a page, so script can swap a placeholder for the real thing."""
-    blob = json.dumps([vendor_id, embed.name, sorted((k, str(v)) for k, v in params.items())])
-    return f"embed-{vendor_id}-{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
+    blob = "\0".join([vendor_id, embed.name, *sorted(f"{k}={v}" for k, v in params.items())])
+    return f"embed-{vendor_id}-{hashlib.blake2s(blob.encode(), digest_size=4).hexdigest()}"
 
 
 def render_iframe(

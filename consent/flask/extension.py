@@ -46,6 +46,7 @@ class Consent:
             widget=Widget(app.jinja_env, registry, policy_url=config["CONSENT_POLICY_URL"]),
             asset_version=asset_version(),
             gate_table=table_for(registry),  # compiled now, not on a visitor's request
+            app_config=app.config,
         )
         app.extensions[EXTENSION_KEY] = settings
 

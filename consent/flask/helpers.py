@@ -9,7 +9,7 @@ from typing import Any, ParamSpec, TypeVar
 from flask import abort, current_app, request
 from markupsafe import Markup, escape
 
-from ..banner import WidgetContext, embed_slot_markup, grant_form
+from ..banner import WidgetContext, embed_slot_markup, grant_form, grant_form_markup
 from ..consent_mode import consent_mode_values, render_consent_mode_default
 from ..errors import UnknownIdError
 from ..gate import embed_slot, find_embed, render_iframe, render_scripts
@@ -119,10 +119,12 @@ def consent_banner() -> Markup:
         script = Markup(f'<script type="module" src="{escape(urls.script)}" data-consent-script></script>')
     state = data.get_state()
     widget = settings.widget
-    locale = data.get_locale()
-    ctx = widget_context(data, state)
-    first = widget.first_layer(ctx) if state.needs_prompt(settings.registry) else Markup("")
-    return first + widget.dialog(locale) + grant_form(ctx) + script
+    if state.needs_prompt(settings.registry):
+        ctx = widget_context(data, state)
+        return widget.first_layer(ctx) + widget.dialog(ctx.locale) + grant_form(ctx) + script
+    # The common case: a decided visitor gets the dialog frame and the click-to-load form only.
+    grant = grant_form_markup(urls.action, current_path(), csrf_field())
+    return widget.dialog(data.get_locale()) + grant + script
 
 
 def consent_settings_link(floating: bool | None = None) -> Markup:

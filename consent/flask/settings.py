@@ -47,13 +47,15 @@ class ConsentSettings:
     widget: Widget
     asset_version: str
     gate_table: GateTable
+    #: The app's own config, read for the signing keys on every request (as Flask reads its key).
+    app_config: Mapping[str, Any] = field(default_factory=dict, repr=False)
     _codec: CookieCodec | None = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def keys(self) -> tuple[str | bytes, ...]:
         """The signing keys now, oldest first: read from the app's config as Flask reads its own."""
-        app_config = current_app.config
+        app_config = self.app_config
         config = self.config
         key = (
             config["CONSENT_SECRET_KEY"]
