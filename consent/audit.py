@@ -15,7 +15,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from .registry import Category, ConsentModeType, Cookie, Registry, Vendor, duration_seconds, host_matches
+from .lifetimes import describe_lifetime
+from .registry import Category, ConsentModeType, Cookie, Registry, Vendor, duration_seconds
 
 #: The CNIL (and most EU regulators) expect consent cookies to live no longer than 13 months.
 THIRTEEN_MONTHS = duration_seconds("13mo") or 0
@@ -26,17 +27,6 @@ _AD_WORDS = re.compile(r"\b(?:marketing|advertising|advertisement|ads?)\b")
 _AD_MODES = frozenset(
     {ConsentModeType.AD_STORAGE, ConsentModeType.AD_USER_DATA, ConsentModeType.AD_PERSONALIZATION}
 )
-_UNITS = {
-    "s": "second",
-    "min": "minute",
-    "h": "hour",
-    "d": "day",
-    "w": "week",
-    "mo": "month",
-    "y": "year",
-}
-_LIFETIME_RE = re.compile(r"^(\d+)\s*([a-z]+)$")
-
 
 class Severity(StrEnum):
     """How bad a finding is; compares by weight (info < warning < error), not alphabetically."""
@@ -264,10 +254,13 @@ def _check_shared_hosts(registry: Registry) -> Iterator[Finding]:
                 ids[0],
                 f"host {pattern} is claimed by {_and(ids)}: a request to it cannot be told apart",
             )
-    patterns = list(claimants)
-    for i, first in enumerate(patterns):
-        for second in patterns[i + 1 :]:
-            if not _overlap(first, second):
+    # A wildcard overlaps what lies under its base: look each pattern's parent domains up as wildcards
+    # (a few lookups per pattern, where comparing every pair grew with the square of the registry).
+    for second in claimants:
+        labels = second.removeprefix("*.").split(".")
+        for i in range(len(labels) - 1):
+            first = "*." + ".".join(labels[i:])
+            if first == second or first not in claimants:
                 continue
             for a in claimants[first]:
                 for b in claimants[second]:
@@ -343,11 +336,6 @@ def _first_party_only(vendor: Vendor) -> bool:
     )
 
 
-def _overlap(a: str, b: str) -> bool:
-    """Whether two host patterns can match the same host."""
-    return host_matches(a, b.removeprefix("*.")) or host_matches(b, a.removeprefix("*."))
-
-
 def _site_domain(registry: Registry) -> str | None:
     """The site's own domain, guessed from its privacy policy link (the last two labels)."""
     host = urlsplit(registry.privacy_policy_url or "").hostname
@@ -359,17 +347,8 @@ def _same_site(host: str, site: str | None) -> bool:
 
 
 def human_lifetime(lifetime: str | None) -> str:
-    """``"2y"`` as ``"2 years"``, ``"session"`` as is, a missing lifetime as ``"not declared"``."""
-    if lifetime is None:
-        return "not declared"
-    if lifetime == "session":
-        return "session"
-    match = _LIFETIME_RE.match(lifetime)
-    if match is None or match.group(2) not in _UNITS:
-        return lifetime
-    count = int(match.group(1))
-    unit = _UNITS[match.group(2)]
-    return f"{count} {unit}{'s' if count != 1 else ''}"
+    """A lifetime in words, as the panel and the ledger notice say it."""
+    return describe_lifetime(lifetime)
 
 
 # -- renderers ----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -238,9 +239,12 @@ class _JsonWalker:
         self.text = text
         self.lines = lines
         self.decoder = json.JSONDecoder()
+        # Where each line ends, so that a position's line is a binary search: counting newlines from
+        # the start for every key made large files quadratic.
+        self.newlines = [match.start() for match in re.finditer("\n", text)]
 
     def line(self, pos: int) -> int:
-        return self.text.count("\n", 0, pos) + 1
+        return bisect.bisect_left(self.newlines, pos) + 1
 
     def skip(self, pos: int) -> int:
         match = self._space.match(self.text, pos)

@@ -442,15 +442,17 @@ def test_counts_follow_category_order() -> None:
 @pytest.mark.parametrize(
     ("lifetime", "text"),
     [
-        (None, "not declared"),
+        (None, "not stated"),
         ("session", "session"),
         ("1y", "1 year"),
         ("2y", "2 years"),
         ("13mo", "13 months"),
         ("30min", "30 minutes"),
         ("1d", "1 day"),
-        ("2 w", "2 weeks"),
-        ("24h", "24 hours"),
+        ("2 w", "14 days"),
+        ("24h", "1 day"),
+        ("400d", "400 days"),  # the panel and the ledger notice say the same (#12.9)
+        ("180d", "180 days"),
         ("10s", "10 seconds"),
     ],
 )
@@ -488,7 +490,7 @@ def test_text_report_groups_vendors_by_category_in_order() -> None:
     assert "Hosts: cdn.vendor-1.example.com" in features
     assert "Without consent: Nothing is counted." in features
     assert "_v (first-party, 2 years): Tells visitors apart." in features
-    assert "sid (first-party, not declared)" in features
+    assert "sid (first-party, not stated)" in features
     assert "s (first-party, session)" in text
     assert "Sells or shares personal data: yes" in text.split("== Necessary")[1]
 
