@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._bulk import without_collector_pauses
 from .lifetimes import describe_lifetime
 from .registry import Category, ConsentModeType, Cookie, Registry, Vendor, duration_seconds
 
@@ -27,6 +28,7 @@ _AD_WORDS = re.compile(r"\b(?:marketing|advertising|advertisement|ads?)\b")
 _AD_MODES = frozenset(
     {ConsentModeType.AD_STORAGE, ConsentModeType.AD_USER_DATA, ConsentModeType.AD_PERSONALIZATION}
 )
+
 
 class Severity(StrEnum):
     """How bad a finding is; compares by weight (info < warning < error), not alphabetically."""
@@ -102,13 +104,14 @@ class AuditReport:
 
 def audit(registry: Registry) -> AuditReport:
     """Check ``registry`` for what validation cannot reject but a privacy review would question."""
-    findings = [
-        *_check_site(registry),
-        *_check_categories(registry),
-        *_check_vendors(registry),
-        *_check_shared_hosts(registry),
-        *_check_translations(registry),
-    ]
+    with without_collector_pauses():
+        findings = [
+            *_check_site(registry),
+            *_check_categories(registry),
+            *_check_vendors(registry),
+            *_check_shared_hosts(registry),
+            *_check_translations(registry),
+        ]
     # Stable sort: within one severity the findings keep registry order, which reads naturally.
     findings.sort(key=lambda f: f.severity.rank, reverse=True)
     return AuditReport(registry, tuple(findings))

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ._bulk import without_collector_pauses
+from .codec import cookie_size_problem
 from .errors import Problem, RegistryError
 from .registry import Registry, semantic_problems
 
@@ -43,13 +45,14 @@ def parse_registry(text: str, fmt: str, source: str = "<string>") -> Registry:
     """Validate registry ``text`` written in ``fmt`` (``toml``, ``json`` or ``yaml``)."""
     if not text.strip():
         raise RegistryError([Problem(source, None, "", "the file is empty")])
-    data, locate = _PARSERS[fmt](text, source)
-    if not isinstance(data, Mapping):
-        kind = type(data).__name__
-        raise RegistryError(
-            [Problem(source, 1, "", f"the top level must be a table of settings, not {kind}")]
-        )
-    return validate_registry(data, source, locate)
+    with without_collector_pauses():
+        data, locate = _PARSERS[fmt](text, source)
+        if not isinstance(data, Mapping):
+            kind = type(data).__name__
+            raise RegistryError(
+                [Problem(source, 1, "", f"the top level must be a table of settings, not {kind}")]
+            )
+        return validate_registry(data, source, locate)
 
 
 def validate_registry(
@@ -69,8 +72,6 @@ def validate_registry(
         loc = tuple(int(p) if p.isdigit() else p for p in path.split("."))
         problems.append(Problem(source, where(loc), path, message))
     if registry is not None and not problems:
-        from .codec import cookie_size_problem  # the codec depends on the registry, not the reverse
-
         too_big = cookie_size_problem(registry)
         if too_big:
             problems.append(Problem(source, where(("vendors",)), "vendors", too_big))
@@ -104,7 +105,7 @@ def _parse_toml(text: str, source: str) -> tuple[Any, Locator]:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
         raise RegistryError([Problem(source, line, "", f"invalid TOML: {exc}")]) from exc
-    return data, _prefix_locator(_toml_lines(text))
+    return data, _lazy_locator(lambda: _toml_lines(text))
 
 
 def _parse_json(text: str, source: str) -> tuple[Any, Locator]:
@@ -112,9 +113,13 @@ def _parse_json(text: str, source: str) -> tuple[Any, Locator]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RegistryError([Problem(source, exc.lineno, "", f"invalid JSON: {exc.msg}")]) from exc
-    lines: dict[tuple[str | int, ...], int] = {}
-    _JsonWalker(text, lines).value(0, ())
-    return data, _prefix_locator(lines)
+
+    def lines() -> dict[tuple[str | int, ...], int]:
+        found: dict[tuple[str | int, ...], int] = {}
+        _JsonWalker(text, found).value(0, ())
+        return found
+
+    return data, _lazy_locator(lines)
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, Locator]:
@@ -124,34 +129,36 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Locator]:
         raise RegistryError(
             [Problem(source, None, "", "YAML registries need PyYAML: pip install 'consent-gate[yaml]'")]
         ) from exc
+    # libyaml's loader where PyYAML was built with it: the pure-Python one is many times slower.
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        loader = yaml.SafeLoader(text)
-        try:  # one pass: the node tree gives the lines, the same tree gives the data
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        data = yaml.load(text, Loader=loader_class)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = str(getattr(exc, "problem", None) or exc)
         raise RegistryError([Problem(source, line, "", f"invalid YAML: {problem}")]) from exc
-    lines: dict[tuple[str | int, ...], int] = {}
 
-    def walk(n: Any, path: tuple[str | int, ...]) -> None:
-        lines.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                lines[(*path, key.value)] = key.start_mark.line + 1
-                walk(value, (*path, key.value))
-                lines[(*path, key.value)] = key.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*path, i))
+    def lines() -> dict[tuple[str | int, ...], int]:
+        found: dict[tuple[str | int, ...], int] = {}
 
-    if node is not None:
-        walk(node, ())
-    return data, _prefix_locator(lines)
+        def walk(n: Any, path: tuple[str | int, ...]) -> None:
+            found.setdefault(path, n.start_mark.line + 1)
+            if isinstance(n, yaml.MappingNode):
+                for key, value in n.value:
+                    found[(*path, key.value)] = key.start_mark.line + 1
+                    walk(value, (*path, key.value))
+                    found[(*path, key.value)] = key.start_mark.line + 1
+            elif isinstance(n, yaml.SequenceNode):
+                for i, item in enumerate(n.value):
+                    walk(item, (*path, i))
+
+        node = yaml.compose(text, Loader=loader_class)
+        if node is not None:
+            walk(node, ())
+        return found
+
+    return data, _lazy_locator(lines)
 
 
 _PARSERS: dict[str, Callable[[str, str], tuple[Any, Locator]]] = {
@@ -161,12 +168,18 @@ _PARSERS: dict[str, Callable[[str, str], tuple[Any, Locator]]] = {
 }
 
 
-def _prefix_locator(lines: Mapping[tuple[str | int, ...], int]) -> Locator:
-    """The line of a path, or of its nearest ancestor that the file names."""
+def _lazy_locator(build: Callable[[], Mapping[tuple[str | int, ...], int]]) -> Locator:
+    """The line of a path, or of its nearest ancestor that the file names.
+
+    The positions are worked out only when a problem needs one: a valid file never pays for them.
+    """
+    lines: list[Mapping[tuple[str | int, ...], int]] = []
 
     def locate(path: tuple[str | int, ...]) -> int | None:
+        if not lines:
+            lines.append(build())
         for end in range(len(path), 0, -1):
-            line = lines.get(path[:end])
+            line = lines[0].get(path[:end])
             if line is not None:
                 return line
         return None

@@ -45,7 +45,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "a header the site's CDN sets to the visitor's region, trusted only when set",
     ),
     "CONSENT_SUBDIVISION_HEADER": (None, "a second header with the subdivision, joined to the first"),
-    "CONSENT_REGION_RESOLVER": (None, 'a callable `(request) -> "US-CA" | None` instead of the header'),
+    "CONSENT_REGION_RESOLVER": (
+        None,
+        'a callable taking the request, returning a code such as `"US-CA"` or `None`, instead of the header',
+    ),
     "CONSENT_CONSENT_MODE": (None, "emit Google Consent Mode v2; default: when the registry maps any type"),
     "CONSENT_CONSENT_MODE_WAIT": (None, "`wait_for_update` in milliseconds"),
     "CONSENT_GPC_JSON": (True, "serve `/.well-known/gpc.json`"),
@@ -54,7 +57,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CONSENT_LEDGER_KEY": (None, "the ledger's HMAC key; default derived from the cookie's key"),
     "CONSENT_LEDGER_SPOOL": (None, "where records wait while the database is down"),
     "CONSENT_LEDGER_TIMEOUT": (0.5, "seconds a decision may wait for the database, then it is spooled"),
-    "CONSENT_LEDGER_SUBJECT": (None, "`(request) -> str | None`: the site's own subject id"),
+    "CONSENT_LEDGER_SUBJECT": (
+        None,
+        "a callable taking the request, returning the site's own subject id or `None`",
+    ),
 }
 DEFAULTS: dict[str, Any] = {key: default for key, (default, _) in SETTINGS.items()}
 CSP_MODES = (None, "enforce", "report-only")
