@@ -18,7 +18,6 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.bench_scale import best_of, load_times  # noqa: E402
 from benchmarks.scale import WRITERS, registry_data  # noqa: E402
-
 from consent.audit import audit  # noqa: E402
 from consent.loader import parse_registry  # noqa: E402
 
