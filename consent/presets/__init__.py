@@ -122,6 +122,7 @@ class Preset(_Model):
         )
         for kind in _TEMPLATED:
             data[kind] = _fill(data[kind], values)
+        data["hosts"] = [host.lower() for host in data["hosts"]]  # host names are case-insensitive
         return {key: value for key, value in data.items() if value not in ((), [], False)}
 
     def vendor(self, vendor_id: str, number: int, params: Mapping[str, str] | None = None) -> Vendor:
