@@ -172,7 +172,7 @@ def page(browser: Browser, site: str) -> Iterator[Page]:
 
 
 def loaded(page: Page) -> dict[str, Any]:
-    page.wait_for_function("window.__uetLog && window.__uetLog.length > 0 && window.__clarityLog !== undefined")
+    page.wait_for_function("() => window.__uetLog && window.__uetLog.length > 0 && window.__clarityLog !== undefined")
     result: dict[str, Any] = page.evaluate(
         "({ uetFound: window.__uetFound, uetLog: window.__uetLog, clarityFound: window.__clarityFound,"
         "   clarityLog: window.__clarityLog, tagId: window.__uetTagId })"
@@ -221,7 +221,7 @@ def test_a_javascript_choice_sends_the_update_and_the_next_page_starts_from_it(
     page.goto("/")
     loaded(page)
     page.click(f"button[data-choice={choice}]")
-    page.wait_for_function("window.__chosen === true")
+    page.wait_for_function("() => window.__chosen === true")
     seen = loaded(page)
     assert seen["uetLog"] == [["pageLoad"], ["consent", "update", uet]]
     assert seen["clarityLog"] == [["consentv2", clarity_values]]
