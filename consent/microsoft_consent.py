@@ -92,7 +92,9 @@ def uet_call(values: Mapping[str, str], command: str = "default") -> str:
 
 def clarity_call(values: Mapping[str, str]) -> str:
     """``window.clarity('consentv2', {...})``, through Clarity's queue stub until its tag has loaded."""
-    stub = "window.clarity=window.clarity||function(){(window.clarity.q=window.clarity.q||[]).push(arguments);};"
+    stub = (
+        "window.clarity=window.clarity||function(){(window.clarity.q=window.clarity.q||[]).push(arguments);};"
+    )
     return stub + f"window.clarity('consentv2',{_payload(values)});"
 
 
@@ -110,7 +112,9 @@ def render_microsoft_consent_default(
     if not code:
         return Markup("")
     nonce_attribute = Markup(' nonce="{}"').format(nonce) if nonce else Markup("")
-    return Markup('<script{} data-consent-microsoft="default">{}</script>').format(nonce_attribute, Markup(code))
+    return Markup('<script{} data-consent-microsoft="default">{}</script>').format(
+        nonce_attribute, Markup(code)
+    )
 
 
 def update_script(signals: MicrosoftConsent) -> str:

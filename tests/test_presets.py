@@ -36,20 +36,80 @@ title = "Marketing"
 """
 
 #: Every service the issue names, by the id of its preset.
-REQUIRED_COVERAGE = """
-google-analytics-4 matomo plausible fathom adobe-analytics amplitude mixpanel heap segment rudderstack posthog
-hotjar microsoft-clarity contentsquare fullstory
-google-ads google-campaign-manager google-ad-manager google-adsense meta-pixel linkedin-insight tiktok-pixel
-x-pixel pinterest-tag snap-pixel reddit-pixel microsoft-uet amazon-ads criteo taboola outbrain
-index-exchange sovrn xandr openx magnite triplelift amazon-publisher-services
-youtube vimeo google-maps openstreetmap spotify soundcloud x-embed instagram-embed facebook-embed tiktok-embed
-calendly typeform
-intercom zendesk drift crisp hubspot tawk-to
-stripe paypal recaptcha hcaptcha cloudflare-turnstile
-google-fonts adobe-fonts cloudflare jsdelivr unpkg
-sentry datadog-rum new-relic
-mailchimp klaviyo brevo
-""".split()
+REQUIRED_COVERAGE = [
+    "google-analytics-4",
+    "matomo",
+    "plausible",
+    "fathom",
+    "adobe-analytics",
+    "amplitude",
+    "mixpanel",
+    "heap",
+    "segment",
+    "rudderstack",
+    "posthog",
+    "hotjar",
+    "microsoft-clarity",
+    "contentsquare",
+    "fullstory",
+    "google-ads",
+    "google-campaign-manager",
+    "google-ad-manager",
+    "google-adsense",
+    "meta-pixel",
+    "linkedin-insight",
+    "tiktok-pixel",
+    "x-pixel",
+    "pinterest-tag",
+    "snap-pixel",
+    "reddit-pixel",
+    "microsoft-uet",
+    "amazon-ads",
+    "criteo",
+    "taboola",
+    "outbrain",
+    "index-exchange",
+    "sovrn",
+    "xandr",
+    "openx",
+    "magnite",
+    "triplelift",
+    "amazon-publisher-services",
+    "youtube",
+    "vimeo",
+    "google-maps",
+    "openstreetmap",
+    "spotify",
+    "soundcloud",
+    "x-embed",
+    "instagram-embed",
+    "facebook-embed",
+    "tiktok-embed",
+    "calendly",
+    "typeform",
+    "intercom",
+    "zendesk",
+    "drift",
+    "crisp",
+    "hubspot",
+    "tawk-to",
+    "stripe",
+    "paypal",
+    "recaptcha",
+    "hcaptcha",
+    "cloudflare-turnstile",
+    "google-fonts",
+    "adobe-fonts",
+    "cloudflare",
+    "jsdelivr",
+    "unpkg",
+    "sentry",
+    "datadog-rum",
+    "new-relic",
+    "mailchimp",
+    "klaviyo",
+    "brevo",
+]
 
 #: The families whose services may be strictly necessary by nature.
 NECESSARY_FAMILIES = {"payments-security", "cdn-fonts"}
@@ -61,9 +121,8 @@ def toml_value(value: object) -> str:
 
 def entry(preset: Preset, number: int, vendor_id: str | None = None) -> str:
     params = ", ".join(f"{name} = {toml_value(value)}" for name, value in preset.params.items())
-    return (
-        f'\n[[vendors]]\nid = "{vendor_id or preset.id}"\nnumber = {number}\npreset = "{preset.id}"\n'
-        + (f"params = {{ {params} }}\n" if params else "")
+    return f'\n[[vendors]]\nid = "{vendor_id or preset.id}"\nnumber = {number}\npreset = "{preset.id}"\n' + (
+        f"params = {{ {params} }}\n" if params else ""
     )
 
 
@@ -89,11 +148,18 @@ def test_it_covers_every_service_the_issue_names() -> None:
 def test_each_preset_validates_alone(preset: Preset) -> None:
     registry = load(CATEGORIES + entry(preset, 7))
     vendor = registry.vendor(preset.id)
-    assert (vendor.number, vendor.preset, vendor.name, vendor.category) == (7, preset.id, preset.name, preset.category)
+    assert (vendor.number, vendor.preset, vendor.name, vendor.category) == (
+        7,
+        preset.id,
+        preset.name,
+        preset.category,
+    )
     assert vendor.policy_url == preset.policy_url
     # Site parameters are filled everywhere; only render-time ones stay, and only in embeds.
     for kind in ("hosts", "scripts", "pixels"):
-        text = json.dumps([item if isinstance(item, str) else item.model_dump() for item in getattr(vendor, kind)])
+        text = json.dumps(
+            [item if isinstance(item, str) else item.model_dump() for item in getattr(vendor, kind)]
+        )
         assert not re.search(r"\{[a-z][a-z0-9_]*\}", text), (kind, text)
     for embed in vendor.embeds:
         assert set(re.findall(r"\{([a-z][a-z0-9_]*)\}", embed.src)) <= set(preset.render_params)
@@ -184,7 +250,11 @@ hosts = ["www.googletagmanager.com"]
     vendor = registry.vendor("site-analytics")
     assert vendor.scripts[0].src == "https://www.googletagmanager.com/gtag/js?id=G-ABC123"
     assert "gtag('config', 'G-ABC123');" in (vendor.scripts[1].inline or "")
-    assert (vendor.category, vendor.description, vendor.hosts) == ("functional", "Our own words.", ("www.googletagmanager.com",))
+    assert (vendor.category, vendor.description, vendor.hosts) == (
+        "functional",
+        "Our own words.",
+        ("www.googletagmanager.com",),
+    )
     assert [c.name for c in vendor.cookies] == ["_ga", "_ga_*"]  # not overridden: the preset's
 
 
@@ -207,16 +277,22 @@ def test_a_plain_registry_does_not_read_the_catalogue(monkeypatch: pytest.Monkey
         raise AssertionError("the catalogue was read")
 
     monkeypatch.setattr(presets, "catalogue", fail)
-    assert load(CATEGORIES + '[[vendors]]\nid = "a"\nnumber = 1\nname = "A"\ncategory = "functional"\npolicy_url = "https://a.example/p"\n')
+    assert load(
+        CATEGORIES
+        + '[[vendors]]\nid = "a"\nnumber = 1\nname = "A"\ncategory = "functional"\npolicy_url = "https://a.example/p"\n'
+    )
 
 
-UNKNOWN_PRESET = CATEGORIES + """
+UNKNOWN_PRESET = (
+    CATEGORIES
+    + """
 [[vendors]]
 id = "ga"
 number = 1
 preset = "google-analytics"
 params = { measurement_id = "G-1" }
 """
+)
 
 
 def test_an_unknown_preset_is_reported_on_its_line_with_suggestions() -> None:
@@ -230,23 +306,31 @@ def test_an_unknown_preset_is_reported_on_its_line_with_suggestions() -> None:
 def test_a_missing_parameter_is_reported_on_the_preset_line() -> None:
     text = CATEGORIES + '\n[[vendors]]\nid = "hj"\nnumber = 1\npreset = "hotjar"\n'
     line = text.splitlines().index('preset = "hotjar"') + 1
-    assert problems(text) == [(line, "vendors.0.preset", "preset 'hotjar' needs the parameter 'site_id' (for example '1234567')")]
+    assert problems(text) == [
+        (line, "vendors.0.preset", "preset 'hotjar' needs the parameter 'site_id' (for example '1234567')")
+    ]
 
 
 def test_unknown_and_malformed_parameters_are_reported_on_the_params_line() -> None:
     text = CATEGORIES + (
         '\n[[vendors]]\nid = "hj"\nnumber = 1\npreset = "hotjar"\n'
-        "params = { site_id = \"1'); alert(1); //\", siteid = \"2\" }\n"
+        'params = { site_id = "1\'); alert(1); //", siteid = "2" }\n'
     )
     line = len(text.splitlines())
     found = problems(text)
-    assert {(p[0], p[1]) for p in found} == {(line, "vendors.0.params.site_id"), (line, "vendors.0.params.siteid")}
+    assert {(p[0], p[1]) for p in found} == {
+        (line, "vendors.0.params.site_id"),
+        (line, "vendors.0.params.siteid"),
+    }
     assert any("is not an identifier" in p[2] for p in found)
     assert any("has no parameter 'siteid' (its parameters: site_id)" in p[2] for p in found)
 
 
 def test_params_without_a_preset_is_a_problem() -> None:
-    text = CATEGORIES + '\n[[vendors]]\nid = "a"\nnumber = 1\nname = "A"\ncategory = "functional"\npolicy_url = "https://a.example/p"\nparams = { x = "1" }\n'
+    text = (
+        CATEGORIES
+        + '\n[[vendors]]\nid = "a"\nnumber = 1\nname = "A"\ncategory = "functional"\npolicy_url = "https://a.example/p"\nparams = { x = "1" }\n'
+    )
     assert problems(text) == [(len(text.splitlines()), "vendors.0.params", "'params' without a 'preset'")]
 
 
@@ -272,15 +356,23 @@ vendors:
 
 def test_yaml_and_json_registries_get_the_same_problems_with_lines() -> None:
     found = problems(YAML, "yaml")
-    assert (8, "vendors.0.preset", "unknown preset 'hotjr' (did you mean 'hotjar'?); see 'consent presets list'") in found
-    assert (11, "vendors.1.preset", "preset 'plausible' needs the parameter 'domain' (for example 'example.com')") in found
+    assert (
+        8,
+        "vendors.0.preset",
+        "unknown preset 'hotjr' (did you mean 'hotjar'?); see 'consent presets list'",
+    ) in found
+    assert (
+        11,
+        "vendors.1.preset",
+        "preset 'plausible' needs the parameter 'domain' (for example 'example.com')",
+    ) in found
     data = {
         "name": "J",
         "categories": [{"id": "statistics", "title": "S"}],
         "vendors": [{"id": "pl", "number": 1, "preset": "plausible", "params": {"domian": "x.org"}}],
     }
     text = json.dumps(data, indent=2)
-    line = next(i for i, l in enumerate(text.splitlines(), start=1) if '"domian"' in l)
+    line = next(i for i, row in enumerate(text.splitlines(), start=1) if '"domian"' in row)
     assert (line, "vendors.0.params.domian") in {(p[0], p[1]) for p in problems(text, "json")}
 
 
@@ -295,8 +387,14 @@ BASE = 'name = "X"\ncategory = "functional"\ndescription = "An example service."
     [
         ('[[x.scripts]]\nsrc = "https://x.example/{site}.js"\n', "not a declared parameter"),
         ('params = { site = "1" }\n', "never used"),
-        ('params = { site = "a b" }\n[[x.scripts]]\nsrc = "https://x.example/{site}.js"\n', "not a valid parameter value"),
-        ('render_params = ["video"]\n[[x.scripts]]\nsrc = "https://x.example/{video}.js"\n', "not a declared parameter"),
+        (
+            'params = { site = "a b" }\n[[x.scripts]]\nsrc = "https://x.example/{site}.js"\n',
+            "not a valid parameter value",
+        ),
+        (
+            'render_params = ["video"]\n[[x.scripts]]\nsrc = "https://x.example/{video}.js"\n',
+            "not a declared parameter",
+        ),
         ('nickname = "x"\n', "Extra inputs"),
     ],
 )
@@ -310,7 +408,9 @@ def test_a_preset_defined_twice_is_an_error() -> None:
         parse_catalogue({"a.toml": "[x]\n" + BASE, "b.toml": "[x]\n" + BASE})
 
 
-@pytest.mark.parametrize(("text", "category", "expected"), [("bing", None, {"microsoft-uet"}), ("", "necessary", None)])
+@pytest.mark.parametrize(
+    ("text", "category", "expected"), [("bing", None, {"microsoft-uet"}), ("", "necessary", None)]
+)
 def test_search(text: str, category: str | None, expected: set[str] | None) -> None:
     found = catalogue().search(text, category)
     if expected is not None:

@@ -87,7 +87,9 @@ def only_inserted(before: str, after: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("name", "text"), [("site.toml", COMMENTED_TOML), ("site.yaml", COMMENTED_YAML)])
-def test_add_keeps_every_byte_and_appends_a_valid_entry(tmp_path: Path, capsys: Capsys, name: str, text: str) -> None:
+def test_add_keeps_every_byte_and_appends_a_valid_entry(
+    tmp_path: Path, capsys: Capsys, name: str, text: str
+) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     assert main(["add", "hotjar", str(path), "--param", "site_id=3141592"]) == 0
@@ -142,7 +144,9 @@ def test_add_to_a_registry_without_vendors(tmp_path: Path) -> None:
         (["add", "hotjr"], "unknown preset 'hotjr' (did you mean hotjar?)"),
     ],
 )
-def test_bad_input_is_refused_and_the_file_is_untouched(tmp_path: Path, capsys: Capsys, argv: list[str], message: str) -> None:
+def test_bad_input_is_refused_and_the_file_is_untouched(
+    tmp_path: Path, capsys: Capsys, argv: list[str], message: str
+) -> None:
     path = tmp_path / "site.toml"
     path.write_text(COMMENTED_TOML, encoding="utf-8")
     assert main([*argv, str(path)]) == 2
@@ -166,7 +170,9 @@ def test_add_refuses_json_and_a_registry_that_would_not_load(tmp_path: Path, cap
 def test_presets_list_filters_by_category_and_text(capsys: Capsys) -> None:
     assert main(["presets", "list", "--category", "necessary"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert any(line.startswith("stripe ") for line in lines) and not any(line.startswith("hotjar ") for line in lines)
+    assert any(line.startswith("stripe ") for line in lines) and not any(
+        line.startswith("hotjar ") for line in lines
+    )
     assert main(["presets", "list", "--search", "session replay", "--format", "json"]) == 0
     found = {row["id"] for row in json.loads(capsys.readouterr().out)}
     assert {"posthog", "sentry", "logrocket"} <= found and "stripe" not in found

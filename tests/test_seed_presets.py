@@ -27,7 +27,11 @@ def short() -> Registry:
 
 def content_lines(path: Path) -> int:
     """Lines that are neither blank nor comments: what a person writes and reviews."""
-    return sum(1 for line in path.read_text("utf-8").splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    return sum(
+        1
+        for line in path.read_text("utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
 
 
 def test_the_presets_registry_is_at_least_60_percent_shorter() -> None:
@@ -46,7 +50,13 @@ def test_even_without_the_translations_it_is_60_percent_shorter() -> None:
 def test_same_vendors_numbers_categories_and_wording(full: Registry, short: Registry) -> None:
     assert short.revision == full.revision
     for a, b in zip(full.vendors, short.vendors, strict=True):
-        assert (a.id, a.number, a.category, a.name, a.description) == (b.id, b.number, b.category, b.name, b.description)
+        assert (a.id, a.number, a.category, a.name, a.description) == (
+            b.id,
+            b.number,
+            b.category,
+            b.name,
+            b.description,
+        )
         assert (a.without_consent or "") == (b.without_consent or "")
         assert set(a.hosts) == set(b.hosts)
         assert a.consent_mode == b.consent_mode and a.tcf_id == b.tcf_id and a.sale_share == b.sale_share
@@ -107,11 +117,15 @@ def _page(registry: Registry, state: ConsentState, consent_mode: bool) -> dict[s
 
 
 @pytest.mark.parametrize("consent_mode", [False, True])
-def test_the_gate_renders_the_same_page_for_every_choice(full: Registry, short: Registry, consent_mode: bool) -> None:
+def test_the_gate_renders_the_same_page_for_every_choice(
+    full: Registry, short: Registry, consent_mode: bool
+) -> None:
     full_states, short_states = _states(full), _states(short)
     assert full_states.keys() == short_states.keys()
     for name in full_states:
         expected = _page(full, full_states[name], consent_mode)
         assert _page(short, short_states[name], consent_mode) == expected, name
     # The comparison has teeth: choices lead to different pages.
-    assert _page(full, full_states["accept-all"], consent_mode) != _page(full, full_states["reject-all"], consent_mode)
+    assert _page(full, full_states["accept-all"], consent_mode) != _page(
+        full, full_states["reject-all"], consent_mode
+    )

@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from ..errors import Problem
-from ..registry import SLUG_PATTERN, Cookie, ConsentModeType, Embed, Pixel, Script, Slug, Vendor, _Model
+from ..registry import SLUG_PATTERN, ConsentModeType, Cookie, Embed, Pixel, Script, Slug, Vendor, _Model
 
 Locator = Callable[[tuple[str | int, ...]], int | None]
 

@@ -102,7 +102,9 @@ def describe(preset: Preset) -> str:
         out.append("  cookies:")
         for cookie in preset.cookies:
             where = f"third party, {cookie.domain}" if cookie.party == "third" else "first party"
-            out.append(f"    {cookie.name} ({where}, {cookie.lifetime or 'lifetime unknown'}): {cookie.purpose}")
+            out.append(
+                f"    {cookie.name} ({where}, {cookie.lifetime or 'lifetime unknown'}): {cookie.purpose}"
+            )
     for kind in ("scripts", "pixels", "embeds"):
         items = getattr(preset, kind)
         if items:
@@ -199,7 +201,9 @@ def new_entry(
     category = category or preset.category
     if category not in categories:
         known = ", ".join(str(c) for c in categories) or "none"
-        raise EditError("<add>", f"the registry has no category {category!r} ({known}): choose one with --category")
+        raise EditError(
+            "<add>", f"the registry has no category {category!r} ({known}): choose one with --category"
+        )
     params: dict[str, str] = {}
     for item in param_args:
         name, sep, value = item.partition("=")
@@ -207,9 +211,13 @@ def new_entry(
             raise EditError("<add>", f"--param {item!r}: write NAME=VALUE")
         if name not in preset.params:
             known = ", ".join(preset.params) or "none"
-            raise EditError("<add>", f"preset {preset.id!r} has no parameter {name!r} (its parameters: {known})")
+            raise EditError(
+                "<add>", f"preset {preset.id!r} has no parameter {name!r} (its parameters: {known})"
+            )
         if not PARAM_VALUE.match(value):
-            raise EditError("<add>", f"--param {name}: {value!r} is not an identifier (letters, digits, ._:@-)")
+            raise EditError(
+                "<add>", f"--param {name}: {value!r} is not an identifier (letters, digits, ._:@-)"
+            )
         params[name] = value
     missing = [name for name in preset.required_params if name not in params]
     if missing:

@@ -53,7 +53,9 @@ def preset_gaps(registry: Registry, presets: Catalogue | None = None) -> Iterato
             continue
         hosts = tuple(h for h in _concrete(preset.hosts) if not _covered(h, vendor.hosts))
         cookies = tuple(
-            c.name for c in preset.cookies if not any(own.name == c.name or own.matches(c.name) for own in vendor.cookies)
+            c.name
+            for c in preset.cookies
+            if not any(own.name == c.name or own.matches(c.name) for own in vendor.cookies)
         )
         if hosts or cookies:
             yield PresetGap(vendor.id, preset.id, matched_by, hosts, cookies)  # type: ignore[arg-type]

@@ -93,7 +93,9 @@ def append_yaml(text: str, entry: Mapping[str, Any], comment: str | None = None)
     vendors = document.get("vendors")
     if vendors is None or (isinstance(vendors, CommentedSeq) and not vendors):
         if "vendors" in document:
-            raise EditError("<yaml>", "'vendors' is empty: write 'vendors:' with no value, or add one entry by hand")
+            raise EditError(
+                "<yaml>", "'vendors' is empty: write 'vendors:' with no value, or add one entry by hand"
+            )
         item = _yaml_item(yaml, entry, comment, dash_column=0)
         return "".join(lines) + "vendors:\n" + item
     if not isinstance(vendors, CommentedSeq) or vendors.fa.flow_style():

@@ -172,7 +172,9 @@ def page(browser: Browser, site: str) -> Iterator[Page]:
 
 
 def loaded(page: Page) -> dict[str, Any]:
-    page.wait_for_function("() => window.__uetLog && window.__uetLog.length > 0 && window.__clarityLog !== undefined")
+    page.wait_for_function(
+        "() => window.__uetLog && window.__uetLog.length > 0 && window.__clarityLog !== undefined"
+    )
     result: dict[str, Any] = page.evaluate(
         "({ uetFound: window.__uetFound, uetLog: window.__uetLog, clarityFound: window.__clarityFound,"
         "   clarityLog: window.__clarityLog, tagId: window.__uetTagId })"
