@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from preset_helpers import MAPPED_CATEGORIES, only_category
 
 from consent.loader import parse_registry
 from consent.microsoft_consent import (
@@ -20,17 +21,7 @@ from consent.microsoft_consent import (
 from consent.registry import Registry
 from consent.state import ConsentState, Method
 
-CATEGORIES = """
-name = "MS"
-[[categories]]
-id = "statistics"
-title = "Statistics"
-consent_mode = ["analytics_storage"]
-[[categories]]
-id = "marketing"
-title = "Marketing"
-consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
-"""
+CATEGORIES = MAPPED_CATEGORIES
 UET = '[[vendors]]\nid = "uet"\nnumber = 1\npreset = "microsoft-uet"\nparams = { tag_id = "1" }\n'
 CLARITY = (
     '[[vendors]]\nid = "clarity"\nnumber = 2\npreset = "microsoft-clarity"\nparams = { project_id = "p1" }\n'
@@ -45,14 +36,6 @@ OWN_UET = (
 @pytest.fixture
 def registry() -> Registry:
     return parse_registry(CATEGORIES + UET + CLARITY, "toml")
-
-
-def only(registry: Registry, category: str) -> ConsentState:
-    return ConsentState.undecided(registry).with_choices(
-        {v.id: v.category == category for v in registry.vendors},
-        {c.id: c.id == category for c in registry.categories},
-        method=Method.CUSTOM,
-    )
 
 
 @pytest.mark.parametrize(
@@ -70,7 +53,7 @@ def test_values_follow_the_choice(registry: Registry, choice: str, ad: str, anal
         "undecided": ConsentState.undecided(registry),
         "accept": ConsentState.accept_all(registry),
         "reject": ConsentState.reject_all(registry),
-    }.get(choice) or only(registry, choice)
+    }.get(choice) or only_category(registry, choice)
     assert uet_consent_values(registry, state) == {"ad_storage": ad}
     assert clarity_consent_values(registry, state) == {"ad_Storage": ad, "analytics_Storage": analytics}
 

@@ -8,6 +8,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
+from preset_helpers import SUGGESTED_CATEGORIES
 
 from consent.errors import RegistryError
 from consent.loader import parse_registry
@@ -17,23 +18,7 @@ from consent.registry import Registry, host_matches
 PRESETS = list(catalogue())
 IDS = [p.id for p in PRESETS]
 
-CATEGORIES = """
-name = "Preset test"
-[[categories]]
-id = "necessary"
-title = "Necessary"
-required = true
-justification = "The site cannot work without them."
-[[categories]]
-id = "functional"
-title = "Features"
-[[categories]]
-id = "statistics"
-title = "Statistics"
-[[categories]]
-id = "marketing"
-title = "Marketing"
-"""
+CATEGORIES = SUGGESTED_CATEGORIES
 
 #: Every service the issue names, by the id of its preset.
 REQUIRED_COVERAGE = [

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+from preset_helpers import SUGGESTED_CATEGORIES
+
 from consent.audit import Severity, audit
 from consent.loader import parse_registry
 from consent.presets.compare import preset_gaps
 from consent.registry import Registry
 
-CATEGORIES = """
-name = "Audit"
-[[categories]]
-id = "statistics"
-title = "Statistics"
-[[categories]]
-id = "marketing"
-title = "Marketing"
-"""
+CATEGORIES = SUGGESTED_CATEGORIES
 
 
 def load(vendors: str) -> Registry:

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from preset_helpers import only_category
 
 from consent.gate import decide, embed_src, render_scripts
 from consent.loader import load_registry
@@ -87,11 +88,7 @@ def _states(registry: Registry) -> dict[str, ConsentState]:
         "reject-all": ConsentState.reject_all(registry),
     }
     for category in optional:
-        states[f"only-{category}"] = ConsentState.undecided(registry).with_choices(
-            {v.id: v.category == category for v in registry.optional_vendors()},
-            {c: c == category for c in optional},
-            method=Method.CUSTOM,
-        )
+        states[f"only-{category}"] = only_category(registry, category)
     rng = random.Random(14)
     vendors = [v.id for v in registry.optional_vendors()]
     for n in range(6):

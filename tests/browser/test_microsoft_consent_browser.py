@@ -16,26 +16,20 @@ import pytest
 from flask import Flask, Response, request
 from markupsafe import Markup
 from playwright.sync_api import Browser, Page, Route
+from preset_helpers import MAPPED_CATEGORIES, only_category
 from werkzeug.serving import make_server
 
 from consent.gate import decide, render_scripts
 from consent.loader import parse_registry
 from consent.microsoft_consent import microsoft_consent_update, render_microsoft_consent_default
 from consent.registry import Registry
-from consent.state import ConsentState, Method
+from consent.state import ConsentState
 
 pytestmark = pytest.mark.browser
 
-REGISTRY = """
-name = "Microsoft consent test"
-[[categories]]
-id = "statistics"
-title = "Statistics"
-consent_mode = ["analytics_storage"]
-[[categories]]
-id = "marketing"
-title = "Marketing"
-consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
+REGISTRY = (
+    MAPPED_CATEGORIES
+    + """
 [[vendors]]
 id = "bing-ads"
 number = 1
@@ -49,6 +43,7 @@ preset = "microsoft-clarity"
 params = { project_id = "abcdefghij" }
 consent_mode_advanced = true
 """
+)
 NONCE = "t3st-n0nce"
 
 # The fake bat.js: keeps what it finds in window.uetq, then stands in for UET and records every push.
@@ -87,11 +82,7 @@ def state_for(registry: Registry, choice: str | None) -> ConsentState:
     if choice == "reject":
         return ConsentState.reject_all(registry)
     if choice in ("statistics", "marketing"):
-        return ConsentState.undecided(registry).with_choices(
-            {v.id: v.category == choice for v in registry.vendors},
-            {c.id: c.id == choice for c in registry.categories},
-            method=Method.CUSTOM,
-        )
+        return only_category(registry, choice)
     return ConsentState.undecided(registry)
 
 
