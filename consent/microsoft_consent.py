@@ -48,33 +48,57 @@ def _is(vendor: Vendor, preset: str, host: str) -> bool:
     return vendor.preset == preset or vendor.covers_host(host)
 
 
+def _microsoft_vendors(registry: Registry) -> tuple[bool, bool]:
+    """Whether the registry has a UET and a Clarity vendor, worked out once per registry.
+
+    Kept in the registry's instance dict, as its own derived indexes are (see ``Registry``): the answer
+    depends on nothing but the registry, which is immutable, and every request asks.
+    """
+    cached: tuple[bool, bool] | None = registry.__dict__.get("_consent_microsoft_vendors")
+    if cached is None:
+        cached = (
+            any(_is(v, UET_PRESET, UET_HOST) for v in registry.vendors),
+            any(_is(v, CLARITY_PRESET, CLARITY_HOST) for v in registry.vendors),
+        )
+        registry.__dict__["_consent_microsoft_vendors"] = cached
+    return cached
+
+
 def uses_uet(registry: Registry) -> bool:
     """Whether a vendor is Microsoft UET (its preset, or a vendor loading from ``bat.bing.com``)."""
-    return any(_is(v, UET_PRESET, UET_HOST) for v in registry.vendors)
+    return _microsoft_vendors(registry)[0]
 
 
 def uses_clarity(registry: Registry) -> bool:
     """Whether a vendor is Microsoft Clarity (its preset, or a vendor loading from ``www.clarity.ms``)."""
-    return any(_is(v, CLARITY_PRESET, CLARITY_HOST) for v in registry.vendors)
+    return _microsoft_vendors(registry)[1]
+
+
+def _uet(google: Mapping[str, str]) -> dict[str, str]:
+    return {"ad_storage": google["ad_storage"]}
+
+
+def _clarity(google: Mapping[str, str]) -> dict[str, str]:
+    return {"ad_Storage": google["ad_storage"], "analytics_Storage": google["analytics_storage"]}
 
 
 def uet_consent_values(registry: Registry, state: ConsentState) -> dict[str, str]:
     """``{"ad_storage": "granted" | "denied"}`` for UET consent mode."""
-    return {"ad_storage": consent_mode_values(registry, state)["ad_storage"]}
+    return _uet(consent_mode_values(registry, state))
 
 
 def clarity_consent_values(registry: Registry, state: ConsentState) -> dict[str, str]:
     """``{"ad_Storage": …, "analytics_Storage": …}`` for Clarity's ``consentv2`` call."""
-    google = consent_mode_values(registry, state)
-    return {"ad_Storage": google["ad_storage"], "analytics_Storage": google["analytics_storage"]}
+    return _clarity(consent_mode_values(registry, state))
 
 
 def microsoft_consent_update(registry: Registry, state: ConsentState) -> MicrosoftConsent:
     """What the page should signal for ``state``: the default at render time, the update after a choice."""
-    return MicrosoftConsent(
-        uet_consent_values(registry, state) if uses_uet(registry) else None,
-        clarity_consent_values(registry, state) if uses_clarity(registry) else None,
-    )
+    uet, clarity = _microsoft_vendors(registry)
+    if not (uet or clarity):
+        return MicrosoftConsent(None, None)
+    google = consent_mode_values(registry, state)
+    return MicrosoftConsent(_uet(google) if uet else None, _clarity(google) if clarity else None)
 
 
 def _payload(values: Mapping[str, str]) -> str:
