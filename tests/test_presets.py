@@ -401,3 +401,18 @@ def test_search(text: str, category: str | None, expected: set[str] | None) -> N
     if expected is not None:
         assert {p.id for p in found} == expected
     assert found and all(category is None or p.category == category for p in found)
+
+
+def test_the_schema_for_editors_accepts_preset_entries() -> None:
+    from consent.cli import schema
+    from consent.presets import schema_with_presets
+
+    plain = schema()
+    extended = schema_with_presets(plain)
+    vendor = extended["$defs"]["Vendor"]
+    assert vendor["required"] == ["id", "number"]
+    assert set(vendor["else"]["required"]) == set(plain["$defs"]["Vendor"]["required"]) - {"id", "number"}
+    assert vendor["if"] == {"required": ["preset"]}
+    assert "google-analytics-4" in vendor["properties"]["preset"]["enum"]
+    assert vendor["additionalProperties"] is False and "params" in vendor["properties"]
+    assert plain["$defs"]["Vendor"]["required"] != ["id", "number"]  # the original is untouched

@@ -187,3 +187,14 @@ def test_presets_show_prints_the_facts_and_the_entry(capsys: Capsys) -> None:
     assert json.loads(capsys.readouterr().out)["required_reason"].startswith("Takes the payment")
     assert main(["presets", "show", "strip"]) == 2
     assert "did you mean stripe" in capsys.readouterr().err
+
+
+def test_validate_and_audit_report_preset_problems_with_file_and_line(tmp_path: Path, capsys: Capsys) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text(COMMENTED_TOML + '\n[[vendors]]\nid = "ga"\nnumber = 9\npreset = "google-analytic-4"\n', "utf-8")
+    line = len(path.read_text("utf-8").splitlines())
+    for command in ("validate", "audit"):
+        assert main([command, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"{path}:{line}: vendors.1.preset: unknown preset 'google-analytic-4'" in err
+        assert "did you mean 'google-analytics-4'" in err

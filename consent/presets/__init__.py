@@ -20,6 +20,7 @@ writes itself replaces the preset's (a whole field: ``hosts = [...]`` replaces t
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -297,3 +298,30 @@ def _entry_params(
 
 def is_slug(value: str) -> bool:
     return bool(_SLUG.match(value))
+
+
+def schema_with_presets(schema: Mapping[str, Any], presets: Catalogue | None = None) -> dict[str, Any]:
+    """The registry's JSON Schema (``consent schema``) accepting ``preset`` entries, for editors.
+
+    A vendor with a ``preset`` needs only ``id`` and ``number`` (the rest comes from the preset) and may
+    have ``params``; ``preset`` is one of the catalogue's ids. Other vendors need every field, as before.
+    """
+    result: dict[str, Any] = json.loads(json.dumps(schema))  # a deep copy of plain JSON data
+    vendor = result["$defs"]["Vendor"]
+    required = [name for name in vendor.get("required", []) if name not in ("id", "number")]
+    vendor["required"] = ["id", "number"]
+    vendor["if"] = {"required": ["preset"]}
+    vendor["else"] = {"required": required, "not": {"required": ["params"]}}
+    ids = sorted(p.id for p in (presets or catalogue()))
+    vendor["properties"]["preset"] = {
+        "enum": ids,
+        "description": "A vendor preset ('consent presets list'); the entry's own fields replace its.",
+    }
+    vendor["properties"]["params"] = {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"type": "string", "pattern": PARAM_VALUE.pattern}, {"type": "integer"}]
+        },
+        "description": "The preset's site parameters ('consent presets show ID' lists them).",
+    }
+    return result
