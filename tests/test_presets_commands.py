@@ -191,7 +191,9 @@ def test_presets_show_prints_the_facts_and_the_entry(capsys: Capsys) -> None:
 
 def test_validate_and_audit_report_preset_problems_with_file_and_line(tmp_path: Path, capsys: Capsys) -> None:
     path = tmp_path / "site.toml"
-    path.write_text(COMMENTED_TOML + '\n[[vendors]]\nid = "ga"\nnumber = 9\npreset = "google-analytic-4"\n', "utf-8")
+    path.write_text(
+        COMMENTED_TOML + '\n[[vendors]]\nid = "ga"\nnumber = 9\npreset = "google-analytic-4"\n', "utf-8"
+    )
     line = len(path.read_text("utf-8").splitlines())
     for command in ("validate", "audit"):
         assert main([command, str(path)]) == 2
