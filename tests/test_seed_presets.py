@@ -126,3 +126,13 @@ def test_the_gate_renders_the_same_page_for_every_choice(
     assert _page(full, full_states["accept-all"], consent_mode) != _page(
         full, full_states["reject-all"], consent_mode
     )
+
+
+def test_the_audit_finds_the_same_warnings_on_both(full: Registry, short: Registry) -> None:
+    from consent.audit import Severity, audit
+
+    def warnings(registry: Registry) -> list[tuple[str, str | None, str]]:
+        return sorted((f.code, f.vendor, f.message) for f in audit(registry).at_least(Severity.WARNING))
+
+    assert warnings(short) == warnings(full)
+    assert warnings(full)  # the seed has findings worth comparing
