@@ -416,3 +416,11 @@ def test_the_schema_for_editors_accepts_preset_entries() -> None:
     assert "google-analytics-4" in vendor["properties"]["preset"]["enum"]
     assert vendor["additionalProperties"] is False and "params" in vendor["properties"]
     assert plain["$defs"]["Vendor"]["required"] != ["id", "number"]  # the original is untouched
+
+
+def test_a_preset_has_every_vendor_field_but_the_sites_own() -> None:
+    from consent.registry import Vendor
+
+    own = {"id", "number", "preset"}
+    catalogue_only = {"id", "reviewed", "params", "defaults", "render_params", "required_reason", "family"}
+    assert set(Preset.model_fields) - catalogue_only == set(Vendor.model_fields) - own
