@@ -111,6 +111,7 @@ def audit(registry: Registry) -> AuditReport:
             *_check_vendors(registry),
             *_check_shared_hosts(registry),
             *_check_translations(registry),
+            *_check_presets(registry),
         ]
     # Stable sort: within one severity the findings keep registry order, which reads naturally.
     findings.sort(key=lambda f: f.severity.rank, reverse=True)
@@ -276,6 +277,16 @@ def _check_shared_hosts(registry: Registry) -> Iterator[Finding]:
                             f"hosts {first} and {second} overlap, claimed by {a.id!r} and {b.id!r}: "
                             "a request to them cannot be told apart",
                         )
+
+
+def _check_presets(registry: Registry) -> Iterator[Finding]:
+    """Hosts or cookies the preset of the same service lists and the vendor does not (consent.presets)."""
+    from .presets.compare import preset_gaps
+
+    for gap in preset_gaps(registry):
+        severity = Severity.WARNING if gap.matched_by == "preset" else Severity.INFO
+        vendor = registry.vendor(gap.vendor)
+        yield Finding(severity, "preset-differs", vendor.id, gap.message(vendor.name))
 
 
 def _pairs(items: list[str]) -> Iterator[tuple[str, str]]:

@@ -39,6 +39,8 @@ SCHEMA_TITLE = "consent-gate vendor registry"
 #: command a ``handler`` with ``set_defaults(handler=...)``.
 COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "ledger": ("consent.ledger:add_ledger_commands", "the consent ledger (see 'consent ledger --help')"),
+    "presets": ("consent.presets.commands:add_presets_commands", "the catalogue of vendor presets"),
+    "add": ("consent.presets.commands:add_add_commands", "add a vendor from a preset to a registry file"),
 }
 
 Handler = Callable[[argparse.Namespace], int]

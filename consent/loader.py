@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from ._bulk import without_collector_pauses
 from .codec import cookie_size_problem
 from .errors import Problem, RegistryError
+from .presets import expand_presets
 from .registry import Registry, semantic_problems
 
 Locator = Callable[[tuple[str | int, ...]], int | None]
@@ -60,7 +61,7 @@ def validate_registry(
 ) -> Registry:
     """Validate already-parsed registry data, collecting field and cross-field problems together."""
     where: Locator = locate or (lambda path: None)
-    problems: list[Problem] = []
+    data, problems = expand_presets(data, source, where)  # `preset = "…"` vendors (consent.presets)
     registry: Registry | None = None
     try:
         registry = Registry.model_validate(data, context={"skip_semantics": True})

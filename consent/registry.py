@@ -231,6 +231,13 @@ class Vendor(_Model):
     )
     sale_share: StrictBool = Field(default=False, description="Sells or shares personal data (US laws).")
 
+    # -- vendor presets (consent.presets) ---------------------------------------------------------
+    preset: Slug | None = Field(
+        default=None,
+        description="The catalogue preset this entry starts from ('consent presets list'); the loader "
+        "merges the entry's own fields over it, filling the preset's {placeholders} from 'params'.",
+    )
+
     @field_validator("policy_url")
     @classmethod
     def _check_policy(cls, value: str) -> str:

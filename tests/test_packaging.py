@@ -80,6 +80,12 @@ def test_the_wheel_contains_the_package(names: set[str], path: str) -> None:
     assert path in names
 
 
+def test_the_wheel_contains_the_preset_catalogue(names: set[str]) -> None:
+    shipped = {n.removeprefix("consent/presets/") for n in names if n.startswith("consent/presets/")}
+    in_tree = {p.name for p in (ROOT / "consent" / "presets").iterdir() if p.suffix in (".py", ".toml")}
+    assert shipped == in_tree and "analytics.toml" in shipped
+
+
 def test_the_wheel_contains_only_the_package(names: set[str]) -> None:
     tops = {name.split("/")[0] for name in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"consent"}
