@@ -32,3 +32,17 @@ class RegistryError(ConsentError):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the vendor registry"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+
+
+class GPPStringError(ConsentError):
+    """A Global Privacy Platform string could not be decoded; ``reason`` says why.
+
+    ``section`` names the part at fault (``"header"``, ``"usnat"``, ...) when the fault is inside one.
+    """
+
+    def __init__(self, reason: str, *, section: str | None = None) -> None:
+        self.reason = reason
+        self.section = section
+        super().__init__(
+            f"invalid GPP string: {section}: {reason}" if section else f"invalid GPP string: {reason}"
+        )

@@ -1,0 +1,149 @@
+"""The GPP string for one visitor, derived from the signed consent store on each request.
+
+Nothing is stored twice: the string is a pure function of the registry, the visitor's stored
+:class:`~consent.state.ConsentState`, where they are (an ISO 3166-2 code such as ``"US-CA"``), the
+request's Global Privacy Control signal and, where the TCF applies, the TC string derived the same way.
+
+Which sections, and which apply (``gpp_sid``)
+    A US visitor gets one US section, and it is the applicable one. With the default "state" approach a
+    visitor from California, Virginia, Colorado or Connecticut gets that state's section (``usca`` 8,
+    ``usva`` 9, ``usco`` 10, ``usct`` 12) and a visitor from any other state, or from the US with no state
+    known, gets the national section ``usnat`` (7), which IAB offers for every state. With the
+    "national" approach every US visitor gets ``usnat``. IAB's implementation guidelines ask for the one
+    section that is in force, not a list of everything supported. A TC string, when given, is carried as
+    section 2 (``tcfeuv2``) and is the applicable section outside the US (pass one only where the TCF
+    applies). When nothing applies, ``gpp_sid`` is ``[-1]`` (CMP API, ``applicableSections``).
+
+How the fields are derived (one omnibus choice, because the registry has one flag, ``sale_share``)
+    A *seller* is a vendor with ``sale_share = true``. The visitor is **opted out** when no seller may
+    run for them now, read exactly as the gate reads it: their stored decisions, their region's policy,
+    and in opt-out and notice-only regions the GPC signal, which opts out of sale and sharing (an opt-in
+    the visitor gave while sending GPC stands; see ``consent.regions``).
+
+    ==================================================  ========================================
+    field                                               value
+    ==================================================  ========================================
+    SaleOptOutNotice, SharingOptOutNotice,              1 (provided: the banner shows the opt-out
+    TargetedAdvertisingOptOutNotice, SharingNotice      notice) when the registry has a seller,
+                                                        else 0 (not applicable: nothing is sold)
+    SaleOptOut, SharingOptOut,                          1 opted out / 2 did not opt out when there
+    TargetedAdvertisingOptOut                           is a seller, else 0 (not applicable)
+    SensitiveDataProcessingOptOutNotice,                0: the registry records no processing of
+    SensitiveDataLimitUseNotice, SensitiveDataProcessing,  sensitive data, children's data, or data
+    KnownChildSensitiveDataConsents, PersonalDataConsents  for incompatible secondary uses
+    MspaCoveredTransaction                              2 (no), unless the site declares itself an
+                                                        MSPA signatory: ``mspa="opt_out_option"``
+    MspaOptOutOptionMode, MspaServiceProviderMode       0, 0 when not covered; 1, 2 in opt-out
+                                                        option mode; 2, 1 in service provider mode
+    Gpc (GPC subsection, usnat/usca/usco/usct)          the request's GPC signal, always present
+    ==================================================  ========================================
+
+The usnat section is written in version 2 of its specification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..regions import default_vendors, policy_of, suppressed_vendors
+from ..registry import Registry
+from ..state import ConsentState
+from .encoding import encode_gpp
+from .sections import LAYOUTS, Section, TcfEuV2Section, UsSection
+
+Approach = Literal["state", "national"]
+MspaMode = Literal["none", "opt_out_option", "service_provider"]
+
+#: US states with their own section that this package writes (the states AdMob reads, among others).
+STATE_SECTIONS = {"US-CA": "usca", "US-VA": "usva", "US-CO": "usco", "US-CT": "usct"}
+_MSPA_FIELDS: dict[str, dict[str, int]] = {
+    "none": {"MspaCoveredTransaction": 2, "MspaOptOutOptionMode": 0, "MspaServiceProviderMode": 0},
+    "opt_out_option": {"MspaCoveredTransaction": 1, "MspaOptOutOptionMode": 1, "MspaServiceProviderMode": 2},
+    "service_provider": {
+        "MspaCoveredTransaction": 1,
+        "MspaOptOutOptionMode": 2,
+        "MspaServiceProviderMode": 1,
+    },
+}
+_NOTICES = ("SharingNotice", "SaleOptOutNotice", "SharingOptOutNotice", "TargetedAdvertisingOptOutNotice")
+_OPT_OUTS = ("SaleOptOut", "SharingOptOut", "TargetedAdvertisingOptOut")
+NO_APPLICABLE_SECTION = -1
+
+
+@dataclass(frozen=True, slots=True)
+class GppSignal:
+    """What ad tech reads: the GPP string, the ids of the sections in force, and the sections."""
+
+    gpp: str
+    sids: tuple[int, ...]
+    sections: tuple[Section, ...]
+
+
+def us_section_for(region_code: str | None, approach: Approach = "state") -> str | None:
+    """The US section a visitor from ``region_code`` gets, or ``None`` outside the US."""
+    code = (region_code or "").strip().upper()
+    if code.split("-")[0] != "US":
+        return None
+    if approach == "state" and code in STATE_SECTIONS:
+        return STATE_SECTIONS[code]
+    return "usnat"
+
+
+def opted_out_of_sale(
+    registry: Registry, state: ConsentState, region_code: str | None, gpc: bool
+) -> bool | None:
+    """Whether no seller may run for this visitor now; ``None`` when the registry has no seller."""
+    sellers = [v.id for v in registry.vendors if v.sale_share]
+    if not sellers:
+        return None
+    region = registry.policy_for(region_code)
+    read = (state if state.registry is registry else state.rebind(registry)).in_region(
+        policy_of(region),
+        default_vendors(registry, region, gpc),
+        suppressed_vendors(registry, region, gpc, state.signals),
+    )
+    return not any(read.allows(vendor_id) for vendor_id in sellers)
+
+
+def us_section(name: str, opted_out: bool | None, gpc: bool, mspa: MspaMode = "none") -> UsSection:
+    """One US section with the field values documented in this module."""
+    layout = LAYOUTS[name]
+    present = {spec.name for spec in layout.fields(layout.current)}
+    values: dict[str, object] = dict(_MSPA_FIELDS[mspa])
+    if opted_out is not None:
+        values.update({f: 1 for f in _NOTICES if f in present})
+        values.update({f: 1 if opted_out else 2 for f in _OPT_OUTS if f in present})
+    return UsSection.build(name, values, gpc=gpc if layout.gpc else None)
+
+
+def derive_gpp(
+    registry: Registry,
+    state: ConsentState,
+    region_code: str | None,
+    gpc: bool,
+    tc_string: str | None = None,
+    *,
+    approach: Approach = "state",
+    mspa: MspaMode = "none",
+) -> GppSignal:
+    """The visitor's GPP string and applicable section ids (see the module docstring for the mapping)."""
+    sections: list[Section] = []
+    sids: list[int] = []
+    if tc_string:
+        sections.append(TcfEuV2Section(tc_string))
+    name = us_section_for(region_code, approach)
+    if name is not None:
+        section = us_section(name, opted_out_of_sale(registry, state, region_code, gpc), gpc, mspa)
+        sections.append(section)
+        sids.append(section.id)
+    elif tc_string:
+        sids.append(TcfEuV2Section.id)
+    ordered = tuple(sorted(sections, key=lambda s: s.id))
+    return GppSignal(encode_gpp(ordered), tuple(sids) or (NO_APPLICABLE_SECTION,), ordered)
+
+
+def gpp_url_params(gpp_string: str, sids: tuple[int, ...] | list[int]) -> dict[str, str]:
+    """The ``gpp`` and ``gpp_sid`` URL macros for server-side ad calls, pixels and embeds
+    (``gpp_sid`` is the applicable ids joined by commas, ``-1`` when none applies)."""
+    return {"gpp": gpp_string, "gpp_sid": ",".join(str(s) for s in sids) or str(NO_APPLICABLE_SECTION)}
