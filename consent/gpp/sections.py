@@ -95,7 +95,8 @@ class FieldSpec:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{self.name} must be an integer, got {value!r}")
             if not self.lowest <= value <= 2:
-                raise ValueError(f"{self.name} must be {self.lowest}, 1 or 2, got {value}")
+                allowed = "1 or 2" if self.lowest else "0, 1 or 2"
+                raise ValueError(f"{self.name} must be {allowed}, got {value}")
             return value
         if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
             raise ValueError(f"{self.name} must be a list of {self.count} integers, got {value!r}")
@@ -361,7 +362,7 @@ def _decode_us(layout: SectionLayout, text: str) -> UsSection:
             raise GPPStringError(
                 f"{len(subsections)} subsections where at most one (GPC) is defined", section=name
             )
-        sub = BitReader(subsections[0], f"{name} GPC subsection")
+        sub = BitReader(subsections[0], name)
         kind = sub.uint(2, "SubsectionType")
         if kind != GPC_SUBSECTION_TYPE:
             raise GPPStringError(f"subsection type {kind} where 1 (GPC) is expected", section=name)
