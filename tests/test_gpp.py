@@ -11,6 +11,7 @@ from html import unescape
 from typing import Any
 
 import pytest
+from conftest import registry_data, vendor
 
 from consent.errors import ConsentError, GPPStringError
 from consent.gpp import (
@@ -29,8 +30,6 @@ from consent.gpp.bits import BitReader, BitWriter
 from consent.gpp.sections import LAYOUTS, decode_section
 from consent.registry import Registry
 from consent.state import ConsentState, Method, Signal
-
-from tests.conftest import registry_data, vendor
 
 # A TC string (core, disclosed vendors, publisher purposes) made by IAB's @iabgpp/cmpapi.
 TC_STRING = "CQdWToAQdWToAAKAAAENAAFgAKAAAAAAAAAAPoQAwAAgAFA-gAAAAAAA.IAAA.YAAAAAAAAAAA"
