@@ -4,7 +4,7 @@
 //      -> {"ok": true, "sectionList": [7], "sections": {"usnat": {...fields...}}, "gpcIncluded": {"usnat": true},
 //          "ping": {...PingReturn from __gpp("ping")...}}
 //      or {"ok": false, "error": "..."}
-//   {"op": "encode", "sections": {"usnat": {"SaleOptOut": 1, ...}}, "gpcIncluded": {"usnat": false}}
+//   {"op": "encode", "sections": {"usnat": {"SaleOptOut": 1, ...}}, "gpcIncluded": {"usnat": false}, "tc": "C..."}
 //      -> {"ok": true, "gpp": "DBABLA~..."}
 //   {"op": "tcf", "fields": {"CmpId": 10, "PurposeConsents": [...], ...}} -> {"ok": true, "tc": "C..."}
 // Decoding goes through CmpApi (setGppString, then the page API __gpp("ping")), as a page's ad tag reads it.
@@ -36,8 +36,9 @@ function decode(gpp) {
   return { ok: true, sectionList: answer.sectionList, sections, gpcIncluded, ping: answer };
 }
 
-function encode(sections, gpcIncluded) {
+function encode(sections, gpcIncluded, tc) {
   const model = new GppModel();
+  if (tc) model.decodeSection("tcfeuv2", tc);
   for (const [name, fields] of Object.entries(sections)) {
     for (const [field, value] of Object.entries(fields)) model.setFieldValue(name, field, value);
     if (name in (gpcIncluded || {})) model.setFieldValue(name, "GpcSegmentIncluded", gpcIncluded[name]);
@@ -60,7 +61,7 @@ for await (const line of lines) {
   try {
     const request = JSON.parse(line);
     if (request.op === "decode") answer = decode(request.gpp);
-    else if (request.op === "encode") answer = encode(request.sections, request.gpcIncluded);
+    else if (request.op === "encode") answer = encode(request.sections, request.gpcIncluded, request.tc);
     else if (request.op === "tcf") answer = tcf(request.fields);
     else answer = { ok: false, error: `unknown op ${request.op}` };
   } catch (error) {
