@@ -44,12 +44,13 @@ The usnat section is written in version 2 of its specification.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
 from ..regions import default_vendors, policy_of, suppressed_vendors
-from ..registry import Registry
-from ..state import ConsentState
-from .encoding import encode_gpp
+from ..registry import RegionPolicy, Registry
+from ..state import ConsentState, Policy, Signal
+from .encoding import encode_header
 from .sections import LAYOUTS, Section, TcfEuV2Section, UsSection
 
 Approach = Literal["state", "national"]
@@ -90,22 +91,53 @@ def us_section_for(region_code: str | None, approach: Approach = "state") -> str
     return "usnat"
 
 
+class _Reading(NamedTuple):
+    """What a request's region makes of a registry's vendors: the gate's reading, computed once."""
+
+    registry: Registry  # kept so the id in the cache key cannot be reused while the entry lives
+    sellers: tuple[str, ...]
+    policy: Policy
+    defaults: frozenset[str]
+    suppressed: frozenset[str]
+
+
+_READINGS: dict[tuple[int, RegionPolicy, bool, bool], _Reading] = {}
+_READINGS_MAX = 256
+
+
+def _reading(registry: Registry, region: RegionPolicy, gpc: bool, gpc_when_decided: bool) -> _Reading:
+    # A per-registry table, as the Flask extension keeps its defaults: this runs on every request.
+    key = (id(registry), region, gpc, gpc_when_decided)
+    found = _READINGS.get(key)
+    if found is None or found.registry is not registry:
+        if len(_READINGS) >= _READINGS_MAX:
+            _READINGS.clear()
+        signals = frozenset({Signal.GPC}) if gpc_when_decided else frozenset()
+        found = _READINGS[key] = _Reading(
+            registry,
+            tuple(v.id for v in registry.vendors if v.sale_share),
+            policy_of(region),
+            default_vendors(registry, region, gpc),
+            suppressed_vendors(registry, region, gpc, signals),
+        )
+    return found
+
+
 def opted_out_of_sale(
     registry: Registry, state: ConsentState, region_code: str | None, gpc: bool
 ) -> bool | None:
     """Whether no seller may run for this visitor now; ``None`` when the registry has no seller."""
-    sellers = [v.id for v in registry.vendors if v.sale_share]
-    if not sellers:
-        return None
     region = registry.policy_for(region_code)
+    reading = _reading(registry, region, gpc, Signal.GPC in state.signals)
+    if not reading.sellers:
+        return None
     read = (state if state.registry is registry else state.rebind(registry)).in_region(
-        policy_of(region),
-        default_vendors(registry, region, gpc),
-        suppressed_vendors(registry, region, gpc, state.signals),
+        reading.policy, reading.defaults, reading.suppressed
     )
-    return not any(read.allows(vendor_id) for vendor_id in sellers)
+    return not any(read.allows(vendor_id) for vendor_id in reading.sellers)
 
 
+@lru_cache(maxsize=128)
 def us_section(name: str, opted_out: bool | None, gpc: bool, mspa: MspaMode = "none") -> UsSection:
     """One US section with the field values documented in this module."""
     layout = LAYOUTS[name]
@@ -115,6 +147,11 @@ def us_section(name: str, opted_out: bool | None, gpc: bool, mspa: MspaMode = "n
         values.update({f: 1 for f in _NOTICES if f in present})
         values.update({f: 1 if opted_out else 2 for f in _OPT_OUTS if f in present})
     return UsSection.build(name, values, gpc=gpc if layout.gpc else None)
+
+
+@lru_cache(maxsize=128)
+def _us_text(name: str, opted_out: bool | None, gpc: bool, mspa: MspaMode) -> str:
+    return us_section(name, opted_out, gpc, mspa).encode()
 
 
 def derive_gpp(
@@ -128,19 +165,21 @@ def derive_gpp(
     mspa: MspaMode = "none",
 ) -> GppSignal:
     """The visitor's GPP string and applicable section ids (see the module docstring for the mapping)."""
-    sections: list[Section] = []
+    parts: list[tuple[Section, str]] = []
     sids: list[int] = []
     if tc_string:
-        sections.append(TcfEuV2Section(tc_string))
+        tcf = TcfEuV2Section(tc_string)
+        parts.append((tcf, tcf.text))
     name = us_section_for(region_code, approach)
     if name is not None:
-        section = us_section(name, opted_out_of_sale(registry, state, region_code, gpc), gpc, mspa)
-        sections.append(section)
+        key = (name, opted_out_of_sale(registry, state, region_code, gpc), gpc, mspa)
+        section = us_section(*key)
+        parts.append((section, _us_text(*key)))
         sids.append(section.id)
     elif tc_string:
         sids.append(TcfEuV2Section.id)
-    ordered = tuple(sorted(sections, key=lambda s: s.id))
-    return GppSignal(encode_gpp(ordered), tuple(sids) or (NO_APPLICABLE_SECTION,), ordered)
+    gpp = "~".join([encode_header(tuple(s.id for s, _ in parts)), *(text for _, text in parts)])
+    return GppSignal(gpp, tuple(sids) or (NO_APPLICABLE_SECTION,), tuple(s for s, _ in parts))
 
 
 def gpp_url_params(gpp_string: str, sids: tuple[int, ...] | list[int]) -> dict[str, str]:

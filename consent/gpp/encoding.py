@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import GPPStringError
 from .bits import BitReader, BitWriter
@@ -34,7 +35,9 @@ class GppString:
         return encode_gpp(self.sections)
 
 
-def encode_header(section_ids: Iterable[int]) -> str:
+@lru_cache(maxsize=256)
+def encode_header(section_ids: tuple[int, ...]) -> str:
+    """The header for these section ids (in the order given: ascending)."""
     header = BitWriter()
     header.uint(HEADER_TYPE, 6)
     header.uint(GPP_VERSION, 6)
@@ -48,7 +51,7 @@ def encode_gpp(sections: Iterable[Section]) -> str:
     ids = [s.id for s in ordered]
     if len(set(ids)) != len(ids):
         raise ValueError(f"a GPP string carries each section once, got ids {ids}")
-    return "~".join([encode_header(ids), *(s.encode() for s in ordered)])
+    return "~".join([encode_header(tuple(ids)), *(s.encode() for s in ordered)])
 
 
 def decode_gpp(text: str) -> GppString:

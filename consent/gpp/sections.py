@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ..errors import GPPStringError
@@ -237,7 +238,7 @@ class UsSection:
         if unknown:
             raise ValueError(f"{name} v{version} has no field {', '.join(sorted(unknown))}")
         fields = {s.name: s.check(values[s.name]) if s.name in values else s.default() for s in specs}
-        return cls(name, version, fields, gpc)
+        return cls(name, version, MappingProxyType(fields), gpc)
 
     @property
     def id(self) -> int:
@@ -368,4 +369,4 @@ def _decode_us(layout: SectionLayout, text: str) -> UsSection:
             raise GPPStringError(f"subsection type {kind} where 1 (GPC) is expected", section=name)
         gpc = sub.flag("Gpc")
         sub.finish()
-    return UsSection(name, version, fields, gpc)
+    return UsSection(name, version, MappingProxyType(fields), gpc)
