@@ -25,5 +25,5 @@ def test_gpp_benchmark_reports_every_measure(
         "(c) __gpp page data",
     ]:
         assert len([line for line in lines if line.startswith(prefix)]) == 1, prefix
-    assert [line for line in lines if line.startswith("(a) ... / HMAC")][0].endswith(("PASS", "FAIL"))
+    assert next(line for line in lines if line.startswith("(a) ... / HMAC")).endswith(("PASS", "FAIL"))
     assert lines[-1] in ("all targets met", "FAILED")
