@@ -209,7 +209,8 @@ USNAT = UsSection.build("usnat", gpc=False).encode()  # CAAAAAAAAACA.QA
 
 MALFORMED = [
     ("", None, "empty"),
-    ("DBABLA~" + USNAT + "!", "usnat", "not a base64url character"),
+    ("DBABLA~" + USNAT + "!", "usnat", "URL-safe characters"),
+    ("DB.BLA~" + USNAT, "header", "not a base64url character"),
     ("DBA=~" + USNAT, "header", "not a base64url character"),
     ("CBABLA~" + USNAT, "header", "header type 2"),
     ("DCABLA~" + USNAT, "header", "unsupported GPP version 2"),
@@ -220,6 +221,8 @@ MALFORMED = [
     ("DBABLB~" + USNAT, "header", "non-zero padding"),
     ("DBABKYA~AAAA", None, "unknown section id 28"),  # 28 is not assigned
     ("DBABLA~", "usnat", "blank section"),
+    ("DBABTA~1Y N", "uspv1", "URL-safe characters"),
+    ("DBABLA~CAAAAAAAAACA+QA", "usnat", "URL-safe characters"),
     ("DBABLA~CAAAAAAAAA", "usnat", "truncated"),  # 60 bits of a 70-bit core
     ("DBABLA~CAAAAAAAAACAA", "usnat", "wrong length"),
     ("DBABLA~CAAAAAAAAACB", "usnat", "non-zero padding"),
@@ -236,6 +239,11 @@ MALFORMED = [
     ("DBABLA~CVQqAAAACg", "usnat", "truncated"),  # version 2 label on 60 bits
     ("DBABBg~BbYbGwXY.YA", "usca", "got 3"),  # 2-bit fields holding 3
 ]
+
+
+def test_a_gpp_string_is_text() -> None:
+    with pytest.raises(GPPStringError, match="is text, got bytes"):
+        decode_gpp(b"DBAA")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("text", "section", "reason"), MALFORMED)
@@ -289,6 +297,24 @@ def test_us_region_picks_one_applicable_section(
     assert signal.sids == sids
     assert [s.name for s in signal.sections] == [name]
     assert decode_gpp(signal.gpp).section_ids == sids
+
+
+def test_each_registry_is_read_on_its_own(us_registry: Registry, make_registry: Any) -> None:
+    """The per-registry reading is cached: a second registry must not be answered from the first's."""
+    no_sellers = make_registry(4)
+    for _ in range(2):
+        sold = _fields(
+            derive_gpp(us_registry, ConsentState.undecided(us_registry), "US-CA", True).sections[0]
+        )
+        unsold = _fields(
+            derive_gpp(no_sellers, ConsentState.undecided(no_sellers), "US-CA", True).sections[0]
+        )
+        assert (sold["SaleOptOut"], unsold["SaleOptOut"]) == (1, 0)
+
+
+def test_a_malformed_tc_string_is_refused(us_registry: Registry) -> None:
+    with pytest.raises(GPPStringError, match="base64url segments"):
+        derive_gpp(us_registry, ConsentState.undecided(us_registry), "DE", False, "CO=bad")
 
 
 def test_national_approach_uses_usnat_in_every_state(us_registry: Registry) -> None:

@@ -56,7 +56,9 @@ def encode_gpp(sections: Iterable[Section]) -> str:
 
 def decode_gpp(text: str) -> GppString:
     """Read a GPP string; :class:`~consent.errors.GPPStringError` says what is wrong with a bad one."""
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str):
+        raise GPPStringError(f"a GPP string is text, got {type(text).__name__}")
+    if not text:
         raise GPPStringError("empty")
     header_text, *section_texts = text.split("~")
     header = BitReader(header_text, "header")

@@ -269,6 +269,7 @@ class UsSection:
 
 
 _TC_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_WEB_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,8 +318,8 @@ def decode_section(section_id: int, text: str) -> Section:
         raise GPPStringError(f"unknown section id {section_id}")
     if not text.strip():
         raise GPPStringError("blank section", section=name)
-    if "~" in text:
-        raise GPPStringError("a section cannot contain '~'", section=name)
+    if not _WEB_SAFE.fullmatch(text):
+        raise GPPStringError("a section is made of URL-safe characters (A-Z a-z 0-9 - _ .)", section=name)
     if section_id == TcfEuV2Section.id:
         return TcfEuV2Section(text)
     layout = _LAYOUT_BY_ID.get(section_id)

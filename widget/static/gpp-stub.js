@@ -48,8 +48,8 @@
 
   function parsedSection(name) {
     if (name === "tcfeuv2") return null; // TCF data is read through __tcfapi or an event handler only
-    var section = data.parsedSections[name];
-    return section === undefined ? null : copy(section);
+    var sections = data.parsedSections;
+    return Object.prototype.hasOwnProperty.call(sections, name) ? copy(sections[name]) : null;
   }
 
   function field(parameter) {
