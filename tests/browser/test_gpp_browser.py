@@ -81,6 +81,21 @@ target.postMessage(JSON.stringify({ __gppCall: { command: "addEventListener", ve
 """
 
 
+# A stub loaded before ours (as the IAB sample stub keeps them): a queued call and a listener.
+EARLIER_STUB = """
+window.__gpp = function () {
+  var args = arguments;
+  __gpp.queue = __gpp.queue || [];
+  if (!args.length) return __gpp.queue;
+  __gpp.queue.push([].slice.apply(args));
+};
+__gpp("ping", function (data, success) { window.early = [data.gppString, success]; });
+__gpp.events = [{ id: 1, parameter: null, callback: function (event) {
+  (window.earlyEvents = window.earlyEvents || []).push(event.eventName);
+} }];
+"""
+
+
 def page_data(state: ConsentState, region: str, gpc: bool, *, visible: bool) -> dict[str, Any]:
     signal = derive_gpp(REGISTRY, state, region, gpc, TC_STRING)
     return gpp_data(signal.gpp, signal.sids, cmp_id=1, banner_visible=visible)
@@ -102,8 +117,9 @@ def create_app() -> Flask:
         )
         child = request.args.get("child", "")
         frame = f'<iframe id="child" src="{child}"></iframe>' if child else ""
+        earlier = f'<script nonce="{NONCE}">{EARLIER_STUB}</script>' if request.args.get("earlier") else ""
         return (
-            f"<!doctype html><html><head><title>GPP</title>{stub}"
+            f"<!doctype html><html><head><title>GPP</title>{earlier}{stub}"
             f'<script nonce="{NONCE}" src="/ad.js"></script></head>'
             f"<body><h1>Article</h1>{frame}</body></html>"
         )
@@ -249,6 +265,15 @@ def test_removed_listener_hears_nothing(page: Page) -> None:
     assert again is False
     simulate_decision(page, page_data(OPTED_OUT, "US-TX", False, visible=False))
     assert len(page.evaluate("adLog.events")) == 1
+
+
+def test_calls_made_to_an_earlier_stub_are_answered(page: Page) -> None:
+    page.goto("/?region=US-TX&earlier=1")
+    expected = page_data(ConsentState.undecided(REGISTRY), "US-TX", False, visible=True)
+    assert page.evaluate("window.early") == [expected["gppString"], True]
+    assert page.evaluate("window.earlyEvents") == ["listenerRegistered"]
+    simulate_decision(page, page_data(OPTED_OUT, "US-TX", False, visible=False))
+    assert page.evaluate("window.earlyEvents")[-1] == "signalStatus"
 
 
 def test_child_frame_talks_by_post_message(page: Page, server: str) -> None:
