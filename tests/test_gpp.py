@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from conftest import registry_data, vendor
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consent.errors import ConsentError, GPPStringError
 from consent.gpp import (
@@ -27,6 +29,7 @@ from consent.gpp import (
     render_gpp_stub,
 )
 from consent.gpp.bits import BitReader, BitWriter
+from consent.gpp.encoding import encode_header
 from consent.gpp.sections import LAYOUTS, decode_section
 from consent.registry import Registry
 from consent.state import ConsentState, Method, Signal
@@ -487,3 +490,22 @@ def test_stub_carries_nonce_and_escaped_data() -> None:
 
 def test_stub_without_nonce() -> None:
     assert str(render_gpp_stub(gpp_data("DBAA", [-1]), None)).startswith("<script data-consent-gpp=")
+
+
+# -- any text ----------------------------------------------------------------------------------------
+
+FUZZ_ALPHABET = "ABCDQRSTabcwxyz019-_.~!="
+
+
+@given(st.lists(st.text(alphabet=FUZZ_ALPHABET, max_size=24), min_size=1, max_size=4))
+@settings(max_examples=400, deadline=None, database=None, derandomize=True)
+def test_any_text_is_decoded_or_refused_with_gpp_string_error(parts: list[str]) -> None:
+    """Strings built from a valid header and random sections: never another exception, and what is
+    accepted encodes to a string that decodes to the same sections."""
+    ids = [7, 8, 9, 10, 12, 6][: len(parts)]
+    for text in (encode_header(tuple(ids)) + "~" + "~".join(parts), "~".join(parts)):
+        try:
+            decoded = decode_gpp(text)
+        except GPPStringError:
+            continue
+        assert decode_gpp(decoded.encode()) == decoded
