@@ -153,7 +153,13 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
+def js_errors() -> list[str]:
+    """Errors the page reports; the ``page`` fixture fails the test unless the test takes them out."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, server: str, js_errors: list[str]) -> Iterator[Page]:
     context = browser.new_context(base_url=server)
     context.set_default_timeout(10_000)
     outside: list[str] = []
@@ -168,12 +174,11 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
 
     context.route("**/*", only_local)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: js_errors.append(str(error)))
+    page.on("console", lambda message: js_errors.append(message.text) if message.type == "error" else None)
     yield page
     context.close()
-    assert not errors, errors
+    assert not js_errors, js_errors
     assert not outside, outside
 
 
@@ -248,6 +253,18 @@ def test_decision_fires_events_in_order(page: Page) -> None:
     assert now == 1
     ping = page.evaluate("new Promise(r => __gpp('ping', (d) => r(d)))")
     assert ping == after
+
+
+def test_a_failing_listener_does_not_silence_the_others(page: Page, js_errors: list[str]) -> None:
+    page.goto("/?region=US-TX")
+    page.evaluate(
+        "__gpp('addEventListener', (e) => { if (e.eventName !== 'listenerRegistered') throw new Error('vendor bug'); })"
+    )
+    simulate_decision(page, page_data(OPTED_OUT, "US-TX", False, visible=False))
+    assert [e["name"] for e in page.evaluate("adLog.events")][-1] == "signalStatus"
+    page.wait_for_timeout(100)  # the listener's error is rethrown asynchronously, for the console
+    assert js_errors and all("vendor bug" in error for error in js_errors)
+    js_errors.clear()
 
 
 def test_event_without_gpp_data_changes_nothing(page: Page) -> None:

@@ -67,11 +67,12 @@
     var ids = Object.keys(listeners);
     for (var i = 0; i < ids.length; i++) {
       var listener = listeners[ids[i]];
-      if (listener) {
-        listener(
-          { eventName: eventName, listenerId: Number(ids[i]), data: eventData, pingData: ping() },
-          true
-        );
+      if (!listener) continue; // removed by an earlier listener of this event
+      try {
+        listener({ eventName: eventName, listenerId: Number(ids[i]), data: eventData, pingData: ping() }, true);
+      } catch (error) {
+        // one vendor's failing listener must not silence the others; the error still reaches the console
+        win.setTimeout(function () { throw error; }, 0);
       }
     }
   }
@@ -115,13 +116,13 @@
 
   function update(next) {
     var before = sectionTexts(data);
-    var wasVisible = data.cmpDisplayStatus === "visible";
+    var display = data.cmpDisplayStatus;
     data.signalStatus = "not ready";
     fire("signalStatus", "not ready");
     var incoming = copy(next);
     incoming.signalStatus = "not ready";
     data = incoming;
-    if (wasVisible && data.cmpDisplayStatus !== "visible") fire("cmpDisplayStatus", data.cmpDisplayStatus);
+    if (data.cmpDisplayStatus !== display) fire("cmpDisplayStatus", data.cmpDisplayStatus);
     var after = sectionTexts(data);
     var ids = Object.keys(before).concat(Object.keys(after).filter(function (k) { return !(k in before); }));
     ids.sort(function (a, b) { return a - b; });
