@@ -20,23 +20,30 @@ How the fields are derived (one omnibus choice, because the registry has one fla
     and in opt-out and notice-only regions the GPC signal, which opts out of sale and sharing (an opt-in
     the visitor gave while sending GPC stands; see ``consent.regions``).
 
-    ==================================================  ========================================
-    field                                               value
-    ==================================================  ========================================
-    SaleOptOutNotice, SharingOptOutNotice,              1 (provided: the banner shows the opt-out
-    TargetedAdvertisingOptOutNotice, SharingNotice      notice) when the registry has a seller,
-                                                        else 0 (not applicable: nothing is sold)
-    SaleOptOut, SharingOptOut,                          1 opted out / 2 did not opt out when there
-    TargetedAdvertisingOptOut                           is a seller, else 0 (not applicable)
-    SensitiveDataProcessingOptOutNotice,                0: the registry records no processing of
-    SensitiveDataLimitUseNotice, SensitiveDataProcessing,  sensitive data, children's data, or data
-    KnownChildSensitiveDataConsents, PersonalDataConsents  for incompatible secondary uses
-    MspaCoveredTransaction                              2 (no), unless the site declares itself an
-                                                        MSPA signatory: ``mspa="opt_out_option"``
-    MspaOptOutOptionMode, MspaServiceProviderMode       0, 0 when not covered; 1, 2 in opt-out
-                                                        option mode; 2, 1 in service provider mode
-    Gpc (GPC subsection, usnat/usca/usco/usct)          the request's GPC signal, always present
-    ==================================================  ========================================
+    ======================================  ===================================================
+    field                                   value
+    ======================================  ===================================================
+    SaleOptOutNotice, SharingOptOutNotice,  1 (provided: the banner shows the opt-out notice)
+    TargetedAdvertisingOptOutNotice,        when the registry has a seller, else 0 (not
+    SharingNotice                           applicable: nothing is sold or shared)
+    SaleOptOut, SharingOptOut,              1 opted out / 2 did not opt out when there is a
+    TargetedAdvertisingOptOut               seller, else 0 (not applicable)
+    SensitiveDataProcessingOptOutNotice,    0 (not applicable): the registry records no
+    SensitiveDataLimitUseNotice,            processing of sensitive data, of known children's
+    SensitiveDataProcessing (every entry),  data, or for secondary uses that would need consent
+    KnownChildSensitiveDataConsents,
+    PersonalDataConsents
+    MspaCoveredTransaction                  2 (no), unless the site declares itself an MSPA
+                                            signatory: ``mspa="opt_out_option"`` or
+                                            ``mspa="service_provider"`` make it 1 (yes)
+    MspaOptOutOptionMode,                   0, 0 when not covered; 1, 2 in opt-out option
+    MspaServiceProviderMode                 mode; 2, 1 in service provider mode
+    Gpc (GPC subsection: usnat, usca,       the request's GPC signal; the subsection is always
+    usco, usct)                             written where the section has one
+    ======================================  ===================================================
+
+    Where the site asks for consent first (an opt-in region), sellers run only once granted, so an
+    undecided visitor there reads as opted out (1): nothing is sold for them.
 
 The usnat section is written in version 2 of its specification.
 """
