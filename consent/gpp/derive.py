@@ -15,7 +15,7 @@ Which sections, and which apply (``gpp_sid``)
     applies). When nothing applies, ``gpp_sid`` is ``[-1]`` (CMP API, ``applicableSections``).
 
 How the fields are derived (one omnibus choice, because the registry has one flag, ``sale_share``)
-    A *seller* is a vendor with ``sale_share = true``. The visitor is **opted out** when no seller may
+    A *seller* is an optional vendor with ``sale_share = true``. The visitor is **opted out** when no seller may
     run for them now, read exactly as the gate reads it: their stored decisions, their region's policy,
     and in opt-out and notice-only regions the GPC signal, which opts out of sale and sharing (an opt-in
     the visitor gave while sending GPC stands; see ``consent.regions``).
@@ -122,7 +122,7 @@ def _reading(registry: Registry, region: RegionPolicy, gpc: bool, gpc_when_decid
         signals = frozenset({Signal.GPC}) if gpc_when_decided else frozenset()
         found = _READINGS[key] = _Reading(
             registry,
-            tuple(v.id for v in registry.vendors if v.sale_share),
+            tuple(v.id for v in registry.optional_vendors() if v.sale_share),
             policy_of(region),
             default_vendors(registry, region, gpc),
             suppressed_vendors(registry, region, gpc, signals),
