@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_codec, bench_ledger, bench_pages, bench_presets
+from benchmarks import bench_codec, bench_gpp, bench_ledger, bench_pages, bench_presets, bench_scale
 
 
 def main() -> int:
@@ -18,6 +18,8 @@ def main() -> int:
         ("pages and widget", bench_pages.main),
         ("consent ledger", bench_ledger.main),
         ("presets and Microsoft consent", lambda: bench_presets.main([])),
+        ("global privacy platform", lambda: bench_gpp.main([])),
+        ("scale: 34, 1,000 and 4,000 vendors", bench_scale.main),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

@@ -62,3 +62,17 @@ class CookieError(ConsentError):
 
     Reading a cookie never lets it out: :meth:`consent.codec.CookieCodec.decode` answers "undecided".
     """
+
+
+class GPPStringError(ConsentError):
+    """A Global Privacy Platform string could not be decoded; ``reason`` says why.
+
+    ``section`` names the part at fault (``"header"``, ``"usnat"``, ...) when the fault is inside one.
+    """
+
+    def __init__(self, reason: str, *, section: str | None = None) -> None:
+        self.reason = reason
+        self.section = section
+        super().__init__(
+            f"invalid GPP string: {section}: {reason}" if section else f"invalid GPP string: {reason}"
+        )

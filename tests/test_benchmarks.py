@@ -10,14 +10,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_benchmark(
+    name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> list[str]:
+    """The lines a benchmark prints with two calls per case (timings that mean nothing)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    bench = importlib.import_module(f"benchmarks.{name}")
+    status = bench.main(["--rounds", "1", "--number", "2"])
+    assert status in (0, 1)  # only the report's shape is checked
+    return list(capsys.readouterr().out.splitlines())
+
+
 def test_codec_benchmark_reports_every_measure(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.syspath_prepend(str(ROOT))
-    bench = importlib.import_module("benchmarks.bench_codec")
-    status = bench.main(["--rounds", "1", "--number", "2"])
-    lines = capsys.readouterr().out.splitlines()
-    assert status in (0, 1)  # timings from two calls mean nothing: only the report's shape is checked
+    lines = run_benchmark("bench_codec", monkeypatch, capsys)
     for prefix in [
         "(a) read seed cookie / itsdangerous loads",
         "(b) decode 1000 vendors / seed's 34",
@@ -46,3 +53,18 @@ def test_presets_benchmark_reports_every_measure(
         [row] = [line for line in lines if line.startswith(prefix)]
         assert row.endswith(("PASS", "FAIL")), row
     assert lines[-1] in ("targets met", "targets FAILED")
+
+
+def test_gpp_benchmark_reports_every_measure(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = run_benchmark("bench_gpp", monkeypatch, capsys)
+    for prefix in [
+        "one HMAC-SHA1 verification",
+        "(a) GPP string, US-CA visitor",
+        "(b) GPP string with TC string",
+    ]:
+        assert len([line for line in lines if line.startswith(prefix)]) == 1, prefix
+    (verdict,) = [line for line in lines if line.startswith("(a) ... / HMAC")]
+    assert verdict.endswith(("PASS", "FAIL")), verdict
+    assert lines[-1] in ("all targets met", "FAILED")

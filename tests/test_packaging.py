@@ -21,6 +21,7 @@ WIDGET_FILES = (
     *(f"templates/consent/{name}.html" for name in TEMPLATES),
     "static/consent.css",
     "static/consent.js",
+    "static/gpp-stub.js",
     "translations/de/LC_MESSAGES/messages.mo",
     "translations/fr/LC_MESSAGES/messages.mo",
 )

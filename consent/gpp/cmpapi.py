@@ -1,0 +1,99 @@
+"""The ``__gpp`` CMP API (GPP CMP API v1.1), answered from data the server renders into the page.
+
+:func:`gpp_data` builds the PingReturn object for a GPP string; :func:`render_gpp_stub` emits one
+synchronous inline ``<script>`` for ``<head>``, before any ad tag, that defines ``window.__gpp`` from it.
+No request is needed to answer ``ping``, ``addEventListener``, ``removeEventListener``, ``hasSection``,
+``getSection`` and ``getField``. The script also adds the ``__gppLocator`` iframe and answers
+``__gppCall`` messages from child frames with ``__gppReturn`` messages.
+
+Decisions taken with JavaScript: the widget dispatches ``consent:change`` on ``document``. When the
+event's ``detail.gpp`` holds a new object built by :func:`gpp_data` (the decision endpoint adds it to its
+JSON answer), the stub switches to it and tells every listener, in the order the specification asks:
+``signalStatus`` "not ready", ``cmpDisplayStatus`` "hidden" (when the banner was up), one
+``sectionChange`` per section whose text changed (data: its API prefix), then ``signalStatus`` "ready".
+An event without ``detail.gpp`` changes nothing.
+
+Choices where the specification leaves room: ``cmpStatus`` is "loaded" and ``signalStatus`` "ready" from
+the start (the string is final when the page is served); ``removeEventListener`` answers with an
+EventListener object whose ``eventName`` is "listenerRemoved" and ``data`` says whether it was removed, as
+IAB's reference implementation does; ``getSection`` and ``getField`` answer ``null`` for ``tcfeuv2``,
+whose data callers must read through ``__tcfapi`` (TCF policy since v2.2), and for sections not present.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from .encoding import decode_gpp
+from .sections import LAYOUTS, SECTION_IDS, UsSection
+
+GPP_API_VERSION = "1.1"
+#: What ``supportedAPIs`` lists: the sections this package writes, as ``"id:prefix"``.
+SUPPORTED_APIS = tuple(f"{SECTION_IDS[name]}:{name}" for name in ("tcfeuv2", *LAYOUTS))
+#: A CMP without an IAB-assigned id must say 1 (CMP API, "What is CMP ID?").
+UNREGISTERED_CMP_ID = 1
+STUB_FILE = "gpp-stub.js"
+
+
+def gpp_data(
+    gpp_string: str,
+    sids: Sequence[int],
+    *,
+    cmp_id: int = UNREGISTERED_CMP_ID,
+    banner_visible: bool = False,
+    extra_parsed: Mapping[str, list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """The PingReturn object for ``gpp_string`` (JSON-ready); its ``parsedSections`` are decoded from the
+    string itself, so the page can never show data the string does not carry.
+
+    ``banner_visible``: whether the consent layer is up on this page (``cmpDisplayStatus``).
+    ``extra_parsed``: parsed forms of sections this package does not decode (for example ``tcfeuv2``
+    from the TCF module), added to ``parsedSections``.
+    """
+    decoded = decode_gpp(gpp_string)
+    parsed: dict[str, list[dict[str, Any]]] = {
+        s.name: s.parsed() for s in decoded.sections if isinstance(s, UsSection)
+    }
+    for name, value in (extra_parsed or {}).items():
+        if name in {s.name for s in decoded.sections}:
+            parsed[name] = value
+    return {
+        "gppVersion": GPP_API_VERSION,
+        "cmpStatus": "loaded",
+        "cmpDisplayStatus": "visible" if banner_visible else "hidden",
+        "signalStatus": "ready",
+        "supportedAPIs": list(SUPPORTED_APIS),
+        "cmpId": cmp_id,
+        "sectionList": list(decoded.section_ids),
+        "applicableSections": list(sids),
+        "gppString": gpp_string,
+        "parsedSections": parsed,
+    }
+
+
+@lru_cache(maxsize=1)
+def stub_source() -> str:
+    """The stub's JavaScript (``widget/static/gpp-stub.js``), read once."""
+    source = (files("consent.widget") / "static" / STUB_FILE).read_text(encoding="utf-8")
+    if "</" in source:  # it is inlined: anything that could close the script element is refused
+        raise RuntimeError(f"{STUB_FILE} must not contain '</'")
+    return source
+
+
+def render_gpp_stub(gpp_data: Mapping[str, Any], nonce: str | None = None) -> Markup:
+    """The inline ``__gpp`` stub for ``<head>``, before any ad tag, carrying the CSP ``nonce``.
+
+    The data travels in a ``data-consent-gpp`` attribute (escaped by markupsafe), the script reads it
+    synchronously from ``document.currentScript``.
+    """
+    payload = json.dumps(gpp_data, separators=(",", ":"), ensure_ascii=False)
+    nonce_attr = Markup(' nonce="{}"').format(nonce) if nonce else Markup("")
+    return Markup('<script{} data-consent-gpp="{}">{}</script>').format(
+        nonce_attr, escape(payload), Markup(stub_source())
+    )
