@@ -13,6 +13,7 @@ from ..banner import WidgetContext, embed_slot_markup, grant_form, grant_form_ma
 from ..consent_mode import consent_mode_values, render_consent_mode_default
 from ..errors import UnknownIdError
 from ..gate import embed_slot, find_embed, render_iframe, render_scripts
+from ..microsoft_consent import render_microsoft_consent_default
 from ..state import ConsentState
 from .current import RequestConsent, get_consent, per_request
 from .http import current_path, new_nonce, quote_next
@@ -81,17 +82,21 @@ def widget_context(
 
 
 def consent_head() -> Markup:
-    """For ``<head>``: the widget's stylesheet and, when configured, the Consent Mode default.
+    """For ``<head>``: the widget's stylesheet and, where the registry needs them, the consent defaults
+    of Google Consent Mode and of Microsoft UET and Clarity.
 
-    The default comes from the visitor's stored choices, so a returning visitor never starts as denied;
-    put this before any Google tag.
+    The defaults come from the visitor's stored choices, so a returning visitor never starts as denied;
+    put this before any Google or Microsoft tag.
     """
     data = per_request()
     settings = data.settings
+    registry = settings.registry
     link = Markup(f'<link rel="stylesheet" href="{escape(Urls(data).stylesheet)}">')
+    if settings.microsoft_consent:
+        link += render_microsoft_consent_default(registry, data.get_state(), nonce_if_csp(data))
     if not settings.consent_mode:
         return link
-    values = consent_mode_values(settings.registry, data.get_state())
+    values = consent_mode_values(registry, data.get_state())
     return link + render_consent_mode_default(
         values, nonce_if_csp(data), settings.config["CONSENT_CONSENT_MODE_WAIT"]
     )

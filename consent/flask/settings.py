@@ -21,6 +21,7 @@ from ..consent_mode import registry_uses_consent_mode
 from ..errors import ConfigurationError
 from ..gate import GateTable
 from ..loader import load_registry
+from ..microsoft_consent import uses_clarity, uses_uet
 from ..registry import Registry
 
 if TYPE_CHECKING:
@@ -100,6 +101,11 @@ class ConsentSettings:
         """Whether pages emit Google Consent Mode: as configured, else when the registry maps any type."""
         configured = self.config["CONSENT_CONSENT_MODE"]
         return bool(configured) if configured is not None else registry_uses_consent_mode(self.registry)
+
+    @cached_property
+    def microsoft_consent(self) -> bool:
+        """Whether pages emit Microsoft UET and Clarity consent: when the registry has either vendor."""
+        return uses_uet(self.registry) or uses_clarity(self.registry)
 
     @cached_property
     def locales(self) -> tuple[str, ...]:

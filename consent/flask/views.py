@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..consent_mode import consent_mode_values
 from ..decisions import Action, InvalidChoice, apply
 from ..errors import UnknownIdError
+from ..microsoft_consent import microsoft_consent_update
 from ..state import Method
 from .current import per_request
 from .helpers import widget_context
@@ -116,6 +117,10 @@ def decide_view() -> BaseResponse:
         body: dict[str, Any] = state.as_dict() | {"reload": bool(dropped)}
         if settings.consent_mode:  # consent.js pushes gtag('consent', 'update', ...) with these
             body["consent_mode"] = consent_mode_values(settings.registry, state)
+        if (
+            settings.microsoft_consent
+        ):  # ... and uetq.push('consent', 'update', ...), clarity('consentv2', ...)
+            body["microsoft_consent"] = microsoft_consent_update(settings.registry, state).as_dict()
         response = jsonify(body)
         response.cache_control.no_store = True
     else:

@@ -90,6 +90,9 @@ async function submit(event) {
   if (!state.needs_prompt) for (const banner of $$("[data-consent-banner]")) banner.hidden = true;
   closePanel();
   if (state.consent_mode && typeof window.gtag === "function") window.gtag("consent", "update", state.consent_mode);
+  const ms = state.microsoft_consent;
+  if (ms && ms.uet) { window.uetq = window.uetq || []; window.uetq.push("consent", "update", ms.uet); }
+  if (ms && ms.clarity && typeof window.clarity === "function") window.clarity("consentv2", ms.clarity);
   doc.dispatchEvent(new CustomEvent("consent:change", { detail: state }));
   if (state.reload || reloadAlways) location.reload();
   else await refreshGated();
