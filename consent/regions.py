@@ -50,7 +50,20 @@ _NONE: frozenset[Signal] = frozenset()
 
 def resolve_region(registry: Registry, code: str | None, gpc: bool = False) -> Region:
     """The :class:`Region` for a visitor from ``code`` (``"US-CA"``, ``"DE"``; ``None``: unknown)."""
-    return region_of(registry, registry.policy_for(code), gpc)
+    policy = registry.policy_for(code)
+    table = registry.derived(_RegionTable)
+    key = (policy.region, policy.policy, gpc)
+    region = table.get(key)
+    if region is None:  # at most two per region of the registry, and two for the default
+        region = table[key] = region_of(registry, policy, gpc)
+    return region
+
+
+class _RegionTable(dict[tuple[str | None, str, bool], Region]):
+    """Per registry: each region's reading, with and without GPC, worked out on first use."""
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__()
 
 
 def region_of(registry: Registry, region: RegionPolicy, gpc: bool) -> Region:

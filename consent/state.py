@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -100,6 +100,8 @@ class ConsentState:
     #: vendors that must not run now whatever was stored (a Global Privacy Control signal overrides an
     #: earlier opt-in to sale or sharing that was given without it).
     suppressed: int = 0
+    # What :attr:`allowed` works out, kept after its first use (every page asks it many times).
+    _allowed: int = field(default=-1, init=False, repr=False, compare=False)
 
     # -- construction --------------------------------------------------------------------------
 
@@ -262,11 +264,16 @@ class ConsentState:
     @property
     def allowed(self) -> int:
         """The mask of every vendor that may run now: required, granted, or running by default."""
-        registry = self.registry
-        if self.decided_at is None:
-            return (registry.required_mask | self.defaults) & ~self.suppressed
-        free = self.defaults & ~self.decided
-        return (registry.required_mask | self.granted | free) & ~self.suppressed
+        allowed = self._allowed
+        if allowed < 0:
+            registry = self.registry
+            if self.decided_at is None:
+                allowed = (registry.required_mask | self.defaults) & ~self.suppressed
+            else:
+                free = self.defaults & ~self.decided
+                allowed = (registry.required_mask | self.granted | free) & ~self.suppressed
+            object.__setattr__(self, "_allowed", allowed)
+        return allowed
 
     def vendor_decision(self, vendor_id: str) -> Decision:
         registry = self.registry
@@ -283,7 +290,10 @@ class ConsentState:
         """Whether this vendor may run: required, explicitly granted under its current category, or
         not yet decided about where the visitor's region lets it run until they object."""
         bit = self.registry.vendor_bits.get(vendor_id)
-        return bit is not None and bool(bit & self.allowed)
+        if bit is None:
+            return False
+        allowed = self._allowed
+        return bool(bit & (allowed if allowed >= 0 else self.allowed))
 
     def category_decision(self, category_id: str) -> Decision:
         category = self.registry.get_category(category_id)
