@@ -42,9 +42,10 @@ class IabTcf:
         return self.ask({"op": "encode", "model": to_iab_model(model)})
 
     def close(self) -> None:
-        assert self.process.stdin is not None
+        assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.close()
         self.process.wait(timeout=30)
+        self.process.stdout.close()
 
 
 def to_iab_model(model: TCModel) -> dict[str, Any]:
