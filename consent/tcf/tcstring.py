@@ -77,11 +77,13 @@ _DECISECONDS: Final = 10
 # -- encoding ---------------------------------------------------------------------------------------------
 
 
-def encode_tc_string(model: TCModel) -> str:
+def encode_tc_string(model: TCModel, *, disclosed_segment: str | None = None) -> str:
     """The TC string of ``model``: core, Disclosed Vendors and, when present, Publisher TC segments.
 
     Created and LastUpdated are written at midnight UTC of their day, as the policy requires; the
-    legitimate-interest bits of purposes 1, 3, 4, 5 and 6 are never set.
+    legitimate-interest bits of purposes 1, 3, 4, 5 and 6 are never set. ``disclosed_segment`` is
+    :func:`encode_disclosed_vendors_segment` of ``model.disclosed_vendors`` when the caller keeps it
+    precomputed (it depends on the registry only).
     """
     if model.version != VERSION:
         raise TCStringError(f"only version 2 strings are written, not {model.version}")
@@ -114,8 +116,10 @@ def encode_tc_string(model: TCModel) -> str:
             _restrictions_bits(model.publisher_restrictions),
         )
     )
-    disclosed = model.disclosed_vendors if model.disclosed_vendors is not None else IdSet()
-    segments = [encode_segment(core), encode_disclosed_vendors_segment(disclosed)]
+    if disclosed_segment is None:
+        disclosed = model.disclosed_vendors if model.disclosed_vendors is not None else IdSet()
+        disclosed_segment = encode_disclosed_vendors_segment(disclosed)
+    segments = [encode_segment(core), disclosed_segment]
     if model.publisher_tc is not None:
         segments.append(_publisher_tc_segment(model.publisher_tc))
     return ".".join(segments)
