@@ -39,6 +39,7 @@ SCHEMA_TITLE = "consent-gate vendor registry"
 #: command a ``handler`` with ``set_defaults(handler=...)``.
 COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "ledger": ("consent.ledger:add_ledger_commands", "the consent ledger (see 'consent ledger --help')"),
+    "tcf": ("consent.tcf.cli:add_tcf_commands", "IAB TCF v2.3: vendor list import, TC strings"),
 }
 
 Handler = Callable[[argparse.Namespace], int]
