@@ -63,17 +63,17 @@
   win.__tcfapi = api;
 
   // Frames that cannot call window.__tcfapi find this window by the frame's name and postMessage.
-  function addLocator() {
-    if (win.frames.__tcfapiLocator) return;
-    if (!doc.body) { doc.addEventListener("DOMContentLoaded", addLocator); return; }
+  // Added at once (in <head> there is no body yet: the root element takes it), so that an ad frame
+  // loading early still finds it.
+  if (!win.frames.__tcfapiLocator) {
     var frame = doc.createElement("iframe");
     frame.name = "__tcfapiLocator";
     frame.style.display = "none";
     frame.setAttribute("aria-hidden", "true");
+    frame.setAttribute("tabindex", "-1");
     frame.setAttribute("title", "TCF locator");
-    doc.body.appendChild(frame);
+    (doc.body || doc.documentElement).appendChild(frame);
   }
-  addLocator();
 
   win.addEventListener("message", function (event) {
     var asText = typeof event.data === "string", message = event.data;
