@@ -61,8 +61,8 @@ class TcfTable:
     settings: TcfSettings
     # (category id, consent purposes, special features, legitimate-interest purposes) per optional category
     category_purposes: tuple[tuple[str, frozenset[int], frozenset[int], frozenset[int]], ...]
-    vendor_slugs: tuple[tuple[int, tuple[str, ...]], ...]  # GVL id -> the registry vendors carrying it
-    legitimate_interest_vendors: frozenset[int]
+    vendor_bits: tuple[tuple[str, int], ...]  # (registry vendor id, 1 << its GVL id)
+    legitimate_interest_mask: int  # GVL ids whose vendors may rely on legitimate interest
     disclosed: IdSet
     disclosed_segment: str
 
@@ -100,8 +100,8 @@ class TcfTable:
         return cls(
             settings,
             tuple(categories),
-            tuple((tcf_id, tuple(ids)) for tcf_id, ids in sorted(slugs.items())),
-            frozenset(legitimate),
+            tuple((slug, 1 << tcf_id) for tcf_id, ids in sorted(slugs.items()) for slug in ids),
+            IdSet(legitimate).mask,
             disclosed,
             encode_disclosed_vendors_segment(disclosed),
         )
@@ -136,16 +136,21 @@ def tc_model_for(
         elif decision is Decision.DENIED:
             objected |= consent_ids | li_ids
         li_candidates |= li_ids
-    consents = 0
-    denied_any = 0
+    # One pass over the registry's IAB vendors, collecting bit masks (cheaper than sets of ids).
+    granted = refused = denied = 0
+    decide = state.vendor_decision
     suppressed = state.suppressed
-    for tcf_id, slugs in table.vendor_slugs:
-        decisions = [Decision.DENIED if s in suppressed else state.vendor_decision(s) for s in slugs]
-        if all(d is Decision.GRANTED for d in decisions):
-            consents |= 1 << tcf_id
-        if any(d is Decision.DENIED for d in decisions):
-            denied_any |= 1 << tcf_id
-    li_vendors = IdSet(table.legitimate_interest_vendors) - IdSet.from_mask(denied_any)
+    yes, no = Decision.GRANTED, Decision.DENIED  # enum members looked up once, not per vendor
+    for slug, bit in table.vendor_bits:
+        decision = no if slug in suppressed else decide(slug)
+        if decision is yes:
+            granted |= bit
+        else:
+            refused |= bit
+            if decision is no:
+                denied |= bit
+    consents = granted & ~refused  # every registry vendor carrying the id must be granted
+    li_vendors = IdSet.from_mask(table.legitimate_interest_mask & ~denied)
     when = state.decided_at or now or datetime.now(UTC)
     return TCModel(
         created=when,
