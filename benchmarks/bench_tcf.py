@@ -65,7 +65,12 @@ def tcf_registry(vendor_count: int = VENDORS) -> Registry:
         for n, tcf_id in enumerate(tcf_ids, start=1)
     ]
     return Registry.model_validate(
-        {"name": "TCF benchmark", "categories": categories, "vendors": vendors, "tcf": {"vendor_list_version": 140}}
+        {
+            "name": "TCF benchmark",
+            "categories": categories,
+            "vendors": vendors,
+            "tcf": {"vendor_list_version": 140},
+        }
     )
 
 
@@ -108,7 +113,12 @@ def run(*, rounds: int, number: int) -> list[tuple[str, str, str, bool]]:
             f"< {ENCODE_TARGET_SECONDS * 1e6:.0f} us",
             encode < ENCODE_TARGET_SECONDS,
         ),
-        ("(a) encode / one HMAC-SHA1 verification", f"{encode_ratio:.1f}x", f"<= {RATIO_TARGET:.0f}x", encode_ratio <= RATIO_TARGET),
+        (
+            "(a) encode / one HMAC-SHA1 verification",
+            f"{encode_ratio:.1f}x",
+            f"<= {RATIO_TARGET:.0f}x",
+            encode_ratio <= RATIO_TARGET,
+        ),
         (
             f"(b) encode without the per-registry table ({micros(median(samples, 'encode, no table'))})",
             f"{ratio(samples, 'encode, no table', 'hmac'):.1f}x",
@@ -130,14 +140,19 @@ def report(rows: Sequence[tuple[str, str, str, bool]], *, rounds: int, number: i
         f"TCF benchmark: {rounds} interleaved rounds of {number} calls, ratios are medians of per-round ratios",
         f"{'measure':<{width}}  {'value':>10}  {'target':>9}  result",
     ]
-    lines += [f"{label:<{width}}  {value:>10}  {target:>9}  {'PASS' if ok else 'FAIL'}" for label, value, target, ok in rows]
+    lines += [
+        f"{label:<{width}}  {value:>10}  {target:>9}  {'PASS' if ok else 'FAIL'}"
+        for label, value, target, ok in rows
+    ]
     failed = [r for r in rows if not r[3]]
     lines.append(f"{len(rows) - len(failed)} of {len(rows)} targets met" + (": FAILED" if failed else ""))
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_tcf", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_tcf", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--rounds", type=int, default=31, help="interleaved rounds (median taken)")
     parser.add_argument("--number", type=int, default=300, help="calls per case per round")
     args = parser.parse_args(argv)

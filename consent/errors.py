@@ -52,4 +52,6 @@ class GVLError(ConsentError):
     def __init__(self, source: str, problems: Iterable[str]) -> None:
         self.source = source
         self.problems: tuple[str, ...] = tuple(problems)
-        super().__init__("\n".join([f"{source}: not a usable Global Vendor List", *(f"  {p}" for p in self.problems)]))
+        super().__init__(
+            "\n".join([f"{source}: not a usable Global Vendor List", *(f"  {p}" for p in self.problems)])
+        )

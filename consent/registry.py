@@ -253,7 +253,9 @@ class TcfSettings(_Model):
     """A site's TCF settings: the vendor list it shows and what its own purposes are."""
 
     vendor_list_version: StrictInt = Field(default=0, ge=0, le=4095, description="The GVL version shown.")
-    tcf_policy_version: StrictInt = Field(default=5, ge=0, le=63, description="The GVL's tcfPolicyVersion shown.")
+    tcf_policy_version: StrictInt = Field(
+        default=5, ge=0, le=63, description="The GVL's tcfPolicyVersion shown."
+    )
     policy_version_since: datetime | None = Field(
         default=None,
         description="When the site started showing this tcfPolicyVersion: choices made before are asked again.",
@@ -265,7 +267,9 @@ class TcfSettings(_Model):
         default_factory=dict,
         description="Category id -> the TCF purposes its decision answers (default: what its TCF vendors declare).",
     )
-    publisher_purposes: tuple[TcfPurposeId, ...] = Field(default=(), description="The site's own, on consent.")
+    publisher_purposes: tuple[TcfPurposeId, ...] = Field(
+        default=(), description="The site's own, on consent."
+    )
     publisher_legitimate_interest_purposes: tuple[TcfPurposeId, ...] = ()
     custom_purposes: tuple[TcfCustomPurpose, ...] = ()
 
@@ -284,7 +288,9 @@ def _tcf_problems(data: Mapping[str, Any], category_ids: set[str]) -> list[tuple
         if custom.get("category") not in category_ids:
             problems.append((f"tcf.custom_purposes.{i}.category", f"no category {custom.get('category')!r}"))
         if custom.get("id") in seen:
-            problems.append((f"tcf.custom_purposes.{i}.id", f"custom purpose {custom.get('id')} appears twice"))
+            problems.append(
+                (f"tcf.custom_purposes.{i}.id", f"custom purpose {custom.get('id')} appears twice")
+            )
         seen.add(custom.get("id"))
     return problems
 

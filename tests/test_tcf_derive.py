@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import vendor
 
 from consent.errors import RegistryError
 from consent.registry import Registry
@@ -16,8 +17,13 @@ from consent.state import ConsentState, Method
 from consent.tcf import IdSet, decode_tc_string
 from consent.tcf.additional_consent import additional_consent
 from consent.tcf.cmpapi import build_tcdata, render_tcf_stub, tcf_url_params
-from consent.tcf.derive import CmpSettings, policy_version_changed, tc_model_for, tc_string_for, tcf_needs_prompt
-from conftest import vendor
+from consent.tcf.derive import (
+    CmpSettings,
+    policy_version_changed,
+    tc_model_for,
+    tc_string_for,
+    tcf_needs_prompt,
+)
 
 CMP = CmpSettings(cmp_id=300, cmp_version=4, consent_language="DE")
 WHEN = datetime(2026, 5, 4, 12, 30, tzinfo=UTC)
@@ -33,7 +39,12 @@ def tcf_registry(**tcf: Any) -> Registry:
         "categories": {"personalisation": {"purposes": [5, 6]}},
         "custom_purposes": [
             {"id": 1, "name": "Newsletter tailoring", "category": "personalisation"},
-            {"id": 2, "name": "Site statistics", "category": "statistics", "legal_basis": "legitimate_interest"},
+            {
+                "id": 2,
+                "name": "Site statistics",
+                "category": "statistics",
+                "legal_basis": "legitimate_interest",
+            },
         ],
     } | tcf
     return Registry.model_validate(
@@ -46,8 +57,18 @@ def tcf_registry(**tcf: Any) -> Registry:
                 {"id": "personalisation", "title": "Personalisation", "order": 3},
             ],
             "vendors": [
-                vendor("adnet", 1, "marketing", tcf_id=10, google_atp_id=89,
-                       tcf={"purposes": [1, 2, 3, 4], "legitimate_interest_purposes": [7], "special_features": [1]}),
+                vendor(
+                    "adnet",
+                    1,
+                    "marketing",
+                    tcf_id=10,
+                    google_atp_id=89,
+                    tcf={
+                        "purposes": [1, 2, 3, 4],
+                        "legitimate_interest_purposes": [7],
+                        "special_features": [1],
+                    },
+                ),
                 vendor("adnet-video", 2, "marketing", tcf_id=10),
                 vendor("measure", 3, "statistics", tcf_id=20, google_atp_id=35, tcf={"purposes": [1, 8, 9]}),
                 vendor("fraud", 4, "marketing", tcf_id=30, tcf={"special_purposes": [1]}),
@@ -95,7 +116,11 @@ def test_accept_all_signals_every_declared_purpose_and_vendor() -> None:
 def test_reject_all_objects_to_legitimate_interest_too_but_still_discloses() -> None:
     model = tc_model_for(REGISTRY, ConsentState.reject_all(REGISTRY, now=WHEN), CMP)
     assert model is not None
-    assert not model.purpose_consents and not model.purpose_legitimate_interests and not model.special_feature_optins
+    assert (
+        not model.purpose_consents
+        and not model.purpose_legitimate_interests
+        and not model.special_feature_optins
+    )
     assert not model.vendor_consents and not model.vendor_legitimate_interests
     assert model.disclosed_vendors == IdSet([10, 20, 30])
     assert model.publisher_tc is not None and not model.publisher_tc.custom_purpose_legitimate_interests
@@ -182,7 +207,9 @@ def test_visitors_who_decided_before_the_new_policy_version_are_asked_again() ->
         (ConsentState.undecided(REGISTRY), None),
     ],
 )
-def test_additional_consent_lists_consented_then_disclosed_ids(state: ConsentState, expected: str | None) -> None:
+def test_additional_consent_lists_consented_then_disclosed_ids(
+    state: ConsentState, expected: str | None
+) -> None:
     assert additional_consent(REGISTRY, state) == expected
 
 
@@ -226,8 +253,13 @@ def test_tcdata_while_the_banner_asks() -> None:
 def test_tcdata_where_gdpr_does_not_apply_carries_no_signals() -> None:
     data = build_tcdata(REGISTRY, ConsentState.accept_all(REGISTRY), CMP, gdpr_applies=False)
     assert data == {
-        "tcString": "", "tcfPolicyVersion": 5, "cmpId": 300, "cmpVersion": 4, "gdprApplies": False,
-        "eventStatus": "tcloaded", "cmpStatus": "loaded",
+        "tcString": "",
+        "tcfPolicyVersion": 5,
+        "cmpId": 300,
+        "cmpVersion": 4,
+        "gdprApplies": False,
+        "eventStatus": "tcloaded",
+        "cmpStatus": "loaded",
     }
 
 

@@ -20,7 +20,10 @@ SHARED_GVL = Path(__file__).resolve().parents[2] / "shared" / "data" / "iab-tcf-
 
 
 def texts(count: int) -> dict[str, dict[str, Any]]:
-    return {str(i): {"id": i, "name": f"Item {i}", "description": f"What item {i} is."} for i in range(1, count + 1)}
+    return {
+        str(i): {"id": i, "name": f"Item {i}", "description": f"What item {i} is."}
+        for i in range(1, count + 1)
+    }
 
 
 def gvl_data(*, policy: int = 5, version: int = 140) -> dict[str, Any]:
@@ -34,36 +37,68 @@ def gvl_data(*, policy: int = 5, version: int = 140) -> dict[str, Any]:
         "specialPurposes": texts(2),
         "features": texts(3),
         "specialFeatures": texts(2),
-        "stacks": {"1": {"id": 1, "name": "Stack", "description": "", "purposes": [2, 7], "specialFeatures": []}},
+        "stacks": {
+            "1": {"id": 1, "name": "Stack", "description": "", "purposes": [2, 7], "specialFeatures": []}
+        },
         "dataCategories": texts(11),
         "vendors": {
             "10": {
-                "id": 10, "name": "Adnet Europe GmbH", "purposes": [1, 2, 3, 4], "legIntPurposes": [7],
-                "flexiblePurposes": [7], "specialPurposes": [1], "features": [1, 3], "specialFeatures": [1],
+                "id": 10,
+                "name": "Adnet Europe GmbH",
+                "purposes": [1, 2, 3, 4],
+                "legIntPurposes": [7],
+                "flexiblePurposes": [7],
+                "specialPurposes": [1],
+                "features": [1, 3],
+                "specialFeatures": [1],
                 "dataRetention": {"stdRetention": 365, "purposes": {}, "specialPurposes": {}},
-                "urls": [{"langId": "de", "privacy": "https://adnet.example/de"}, {"langId": "en", "privacy": "https://adnet.example/privacy"}],
-                "dataDeclaration": [1, 4], "newFieldIabMayAdd": True,
+                "urls": [
+                    {"langId": "de", "privacy": "https://adnet.example/de"},
+                    {"langId": "en", "privacy": "https://adnet.example/privacy"},
+                ],
+                "dataDeclaration": [1, 4],
+                "newFieldIabMayAdd": True,
             },
             "20": {
-                "id": 20, "name": "Measure Ltd", "purposes": [1, 8], "legIntPurposes": [], "flexiblePurposes": [],
-                "specialPurposes": [], "features": [], "specialFeatures": [],
-                "urls": [{"langId": "en", "privacy": "https://measure.example/privacy"}], "dataDeclaration": [],
+                "id": 20,
+                "name": "Measure Ltd",
+                "purposes": [1, 8],
+                "legIntPurposes": [],
+                "flexiblePurposes": [],
+                "specialPurposes": [],
+                "features": [],
+                "specialFeatures": [],
+                "urls": [{"langId": "en", "privacy": "https://measure.example/privacy"}],
+                "dataDeclaration": [],
             },
             "30": {
-                "id": 30, "name": "Gone SA", "purposes": [1], "legIntPurposes": [], "flexiblePurposes": [],
-                "specialPurposes": [], "features": [], "specialFeatures": [], "urls": [],
+                "id": 30,
+                "name": "Gone SA",
+                "purposes": [1],
+                "legIntPurposes": [],
+                "flexiblePurposes": [],
+                "specialPurposes": [],
+                "features": [],
+                "specialFeatures": [],
+                "urls": [],
                 "deletedDate": "2026-01-01T00:00:00Z",
             },
             "40": {
-                "id": 40, "name": "Plain HTTP Inc", "purposes": [1], "legIntPurposes": [], "flexiblePurposes": [],
-                "specialPurposes": [], "features": [], "specialFeatures": [],
+                "id": 40,
+                "name": "Plain HTTP Inc",
+                "purposes": [1],
+                "legIntPurposes": [],
+                "flexiblePurposes": [],
+                "specialPurposes": [],
+                "features": [],
+                "specialFeatures": [],
                 "urls": [{"langId": "en", "privacy": "http://plain.example/privacy"}],
             },
         },
     }
 
 
-REGISTRY_TOML = '''\
+REGISTRY_TOML = """\
 # Our vendors. Comments must survive an import.
 name = "TCF site"
 
@@ -94,7 +129,7 @@ number = 5
 name = "Chat"
 category = "marketing"
 policy_url = "https://chat.example/privacy"
-'''
+"""
 
 
 @pytest.fixture
@@ -107,11 +142,20 @@ def gvl_file(tmp_path: Path) -> Path:
 def test_the_gvl_reads_every_part() -> None:
     gvl = parse_gvl(gvl_data())
     assert (gvl.vendor_list_version, gvl.tcf_policy_version, gvl.gvl_specification_version) == (140, 5, 3)
-    assert len(gvl.purposes) == 11 and gvl.stacks[1].purposes == (2, 7) and gvl.data_categories[4].name == "Item 4"
+    assert (
+        len(gvl.purposes) == 11
+        and gvl.stacks[1].purposes == (2, 7)
+        and gvl.data_categories[4].name == "Item 4"
+    )
     adnet = gvl.vendor(10)
-    assert adnet.leg_int_purposes == (7,) and adnet.special_features == (1,) and adnet.data_declaration == (1, 4)
+    assert (
+        adnet.leg_int_purposes == (7,) and adnet.special_features == (1,) and adnet.data_declaration == (1, 4)
+    )
     assert adnet.data_retention is not None and adnet.data_retention.std_retention == 365
-    assert adnet.privacy_url() == "https://adnet.example/privacy" and adnet.privacy_url("DE") == "https://adnet.example/de"
+    assert (
+        adnet.privacy_url() == "https://adnet.example/privacy"
+        and adnet.privacy_url("DE") == "https://adnet.example/de"
+    )
     assert gvl.vendor(30).is_deleted and not adnet.is_deleted
 
 
@@ -165,11 +209,17 @@ def test_a_new_policy_version_moves_the_re_ask_date(tmp_path: Path) -> None:
     first = import_gvl(registry_file, parse_gvl(gvl_data()), now=datetime(2026, 1, 1, tzinfo=UTC))
     same = import_gvl(registry_file, parse_gvl(gvl_data(version=141)), now=datetime(2026, 2, 1, tzinfo=UTC))
     assert load_registry(registry_file).tcf.policy_version_since == datetime(2026, 1, 1, tzinfo=UTC)  # type: ignore[union-attr]
-    newer = import_gvl(registry_file, parse_gvl(gvl_data(policy=6, version=142)), now=datetime(2026, 3, 1, tzinfo=UTC))
+    newer = import_gvl(
+        registry_file, parse_gvl(gvl_data(policy=6, version=142)), now=datetime(2026, 3, 1, tzinfo=UTC)
+    )
     after = load_registry(registry_file).tcf
     assert after is not None and after.tcf_policy_version == 6
     assert after.policy_version_since == datetime(2026, 3, 1, tzinfo=UTC)
-    assert (first.policy_version_changed, same.policy_version_changed, newer.policy_version_changed) == (False, False, True)
+    assert (first.policy_version_changed, same.policy_version_changed, newer.policy_version_changed) == (
+        False,
+        False,
+        True,
+    )
 
 
 def test_import_into_yaml_keeps_comments(tmp_path: Path) -> None:
@@ -189,7 +239,9 @@ def test_import_into_yaml_keeps_comments(tmp_path: Path) -> None:
 
 def test_import_into_json(tmp_path: Path) -> None:
     registry_file = tmp_path / "vendors.json"
-    registry_file.write_text(json.dumps({"name": "S", "categories": [{"id": "marketing", "title": "M"}]}), encoding="utf-8")
+    registry_file.write_text(
+        json.dumps({"name": "S", "categories": [{"id": "marketing", "title": "M"}]}), encoding="utf-8"
+    )
     import_gvl(registry_file, parse_gvl(gvl_data()), vendor_ids=[10])
     assert load_registry(registry_file).vendor("adnet-europe-gmbh").tcf_id == 10
 
@@ -245,7 +297,9 @@ def test_decode_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tcf", "decode", "C="]) == 2
 
 
-@pytest.mark.skipif(not SHARED_GVL.exists(), reason="IAB's test GVLs are in ../shared only on the dev machine")
+@pytest.mark.skipif(
+    not SHARED_GVL.exists(), reason="IAB's test GVLs are in ../shared only on the dev machine"
+)
 def test_iabs_own_test_gvl_loads_and_imports(tmp_path: Path) -> None:
     gvl = load_gvl(SHARED_GVL)
     assert len(gvl.vendors) > 300

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tcf_support.iab import IabTcf, fields_of
 
 from consent.errors import TCStringError
 from consent.tcf import (
@@ -23,8 +24,6 @@ from consent.tcf import (
     encode_tc_string,
 )
 from consent.tcf.tcstring import vendor_section_bits
-
-from tcf_support.iab import IabTcf, fields_of
 
 STATES = 500
 MAX_VENDOR = 3000
@@ -68,7 +67,9 @@ def random_ids(rng: random.Random, width: int) -> frozenset[int]:
 def random_model(rng: random.Random) -> TCModel:
     created = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=rng.randint(0, 1500))
     restrictions = tuple(
-        PublisherRestriction(purpose, RestrictionType(kind), IdSet(rng.sample(range(1, MAX_VENDOR + 1), rng.randint(1, 40))))
+        PublisherRestriction(
+            purpose, RestrictionType(kind), IdSet(rng.sample(range(1, MAX_VENDOR + 1), rng.randint(1, 40)))
+        )
         for purpose, kind in rng.sample([(p, k) for p in FLEXIBLE for k in range(3)], rng.randint(0, 3))
     )
     publisher = None
@@ -114,7 +115,9 @@ def test_iab_decodes_every_string_we_write(iab: IabTcf) -> None:
         string = encode_tc_string(model)
         answer = iab.decode(string)
         assert answer["ok"], (answer, string)
-        expected = fields_of(replace(model, created=_midnight(model.created), last_updated=_midnight(model.last_updated)))
+        expected = fields_of(
+            replace(model, created=_midnight(model.created), last_updated=_midnight(model.last_updated))
+        )
         assert answer["fields"] == expected, string
         assert fields_of(decode_tc_string(string)) == expected
         for vendors in (model.vendor_consents, model.vendor_legitimate_interests):
@@ -171,7 +174,11 @@ def test_iab_published_strings_decode_as_iab_reads_them(iab: IabTcf, string: str
         assert (ours.cmp_id, ours.cmp_version) == (facts["cmp_id"], facts["cmp_version"])
     if "restriction" in facts:
         purpose, kind, vendors = facts["restriction"]
-        assert [list(r.vendors) for r in ours.publisher_restrictions if (r.purpose_id, r.restriction_type) == (purpose, kind)] == [vendors]
+        assert [
+            list(r.vendors)
+            for r in ours.publisher_restrictions
+            if (r.purpose_id, r.restriction_type) == (purpose, kind)
+        ] == [vendors]
     if "disclosed" in facts:
         assert ours.disclosed_vendors is not None and len(ours.disclosed_vendors) == facts["disclosed"]
 

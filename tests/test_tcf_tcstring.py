@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from tcf_support.iab import IabTcf
 
 from consent.errors import ConsentError, TCStringError
 from consent.tcf import IdSet, PublisherTC, TCModel, decode_tc_string, encode_tc_string
 from consent.tcf.bits import encode_segment, to_bits
 from consent.tcf.tcstring import vendor_section_bits
-from tcf_support.iab import IabTcf
 
 WHEN = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 
@@ -116,8 +116,16 @@ def test_errors_are_consent_errors_with_the_reason_and_string() -> None:
 def core(**fields: int) -> str:
     """Core segment bits with some fields replaced: every value is given as (int)."""
     values = {
-        "version": 2, "created": 17_000_000_000, "updated": 17_000_000_000, "cmp_id": 300, "cmp_version": 2,
-        "screen": 0, "lang1": 4, "lang2": 13, "gvl": 140, "policy": 5,
+        "version": 2,
+        "created": 17_000_000_000,
+        "updated": 17_000_000_000,
+        "cmp_id": 300,
+        "cmp_version": 2,
+        "screen": 0,
+        "lang1": 4,
+        "lang2": 13,
+        "gvl": 140,
+        "policy": 5,
     } | fields
     return "".join(
         (
@@ -133,7 +141,8 @@ def core(**fields: int) -> str:
             to_bits(values["policy"], 6, "p"),
             "00",
             "0" * 12 + "1" * 24 + "0" * 24 + "0",
-            to_bits(3, 6, "c"), to_bits(4, 6, "c"),  # PublisherCC "DE"
+            to_bits(3, 6, "c"),
+            to_bits(4, 6, "c"),  # PublisherCC "DE"
         )
     )
 
@@ -182,8 +191,16 @@ MALFORMED = [
     (with_core(core() + EMPTY_VENDORS * 2 + restriction(0, 1, (4, 4))), "purpose 0", True),
     (with_core(core() + EMPTY_VENDORS * 2 + restriction(2, 1, (9, 4))), "ends before", True),
     (GOOD + "." + encode_segment("101" + "0" * 21), "unknown segment type 5", True),
-    (GOOD + "." + encode_segment("011" + "0" * 48 + "111111" + "01"), "truncated", True),  # 63 custom purposes
-    (GOOD.split(".")[0] + "." + encode_segment("001" + format(30, "016b") + "0" + "1" * 5), "truncated", True),
+    (
+        GOOD + "." + encode_segment("011" + "0" * 48 + "111111" + "01"),
+        "truncated",
+        True,
+    ),  # 63 custom purposes
+    (
+        GOOD.split(".")[0] + "." + encode_segment("001" + format(30, "016b") + "0" + "1" * 5),
+        "truncated",
+        True,
+    ),
     # IAB's own test (#142): the bit field is shorter than its MaxVendorId.
     (
         "CLSYjTaOngnCIAOABBENAXCMAGOAABBAAA7IA5n-m7fP6_3fbqVv6E__PoA5Aqff3aJx8tv_1967rfnQEQoAIAAQCrwkAEABAcACABIMACAAuApEVABABUSABgBCAVSAtIoACACIArYQAHACgAFgAVwBJgDcAI7AWgMAAgBiKgAgBMgFfKQAQBRkQAQA4AFiBAAoA-AEVAJlAVgAtYcACAJcAr4eABAK8OgBgFzAOmAqwgABAWyA.IFukWSQh",
@@ -201,7 +218,11 @@ MALFORMED = [
     (GOOD + "." + encode_segment("010" + EMPTY_VENDORS), "Vendors Allowed", False),
     (GOOD + "." + GOOD.split(".")[0], "second core", False),
     (with_core(core() + vendors_range(9, (7, 3)) + EMPTY_VENDORS + NO_RESTRICTIONS), "ends before", False),
-    (with_core(core() + vendors_range(9, (12, 12)) + EMPTY_VENDORS + NO_RESTRICTIONS), "above MaxVendorId", False),
+    (
+        with_core(core() + vendors_range(9, (12, 12)) + EMPTY_VENDORS + NO_RESTRICTIONS),
+        "above MaxVendorId",
+        False,
+    ),
     (with_core(core(lang1=30) + EMPTY_VENDORS * 2 + NO_RESTRICTIONS), "outside A-Z", False),
 ]
 

@@ -30,7 +30,9 @@ def add_tcf_commands(subparsers: Any) -> None:
     importing.add_argument(
         "--vendors", type=_id_list, default=[], metavar="1,2,...", help="GVL vendor ids to add if missing"
     )
-    importing.add_argument("--category", default="marketing", help="category of added vendors (default: marketing)")
+    importing.add_argument(
+        "--category", default="marketing", help="category of added vendors (default: marketing)"
+    )
     importing.set_defaults(handler=_import)
 
     decode = commands.add_parser("decode", help="print a TC string's fields as JSON")
@@ -62,7 +64,9 @@ def _import(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{args.registry}: {exc}\n")
         return EXIT_ERROR
     out = sys.stdout
-    out.write(f"{args.registry}: GVL version {gvl.vendor_list_version}, tcfPolicyVersion {gvl.tcf_policy_version}\n")
+    out.write(
+        f"{args.registry}: GVL version {gvl.vendor_list_version}, tcfPolicyVersion {gvl.tcf_policy_version}\n"
+    )
     out.write(f"  updated: {', '.join(map(str, report.updated)) or 'none'}\n")
     out.write(f"  added: {', '.join(map(str, report.added)) or 'none'}\n")
     for reason in report.skipped:

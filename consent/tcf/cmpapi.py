@@ -28,7 +28,9 @@ PURPOSE_COUNT: Final = 11
 SPECIAL_FEATURE_COUNT: Final = 2
 _STUB_JS: Final = files("consent.widget").joinpath("static/tcf-stub.js").read_text(encoding="utf-8").strip()
 # Characters that could end the inline script or confuse an HTML parser, escaped inside the JSON.
-_SCRIPT_SAFE: Final = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_SCRIPT_SAFE: Final = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def build_tcdata(
@@ -67,12 +69,17 @@ def build_tcdata(
     vendor_li = IdSet() if model is None else model.vendor_legitimate_interests
     publisher = (model.publisher_tc if model else None) or PublisherTC()
     base |= {
-        "tcString": "" if model is None else encode_tc_string(model, disclosed_segment=table.disclosed_segment),
+        "tcString": ""
+        if model is None
+        else encode_tc_string(model, disclosed_segment=table.disclosed_segment),
         "isServiceSpecific": cmp.is_service_specific,
         "useNonStandardTexts": table.settings.use_non_standard_texts,
         "publisherCC": table.settings.publisher_country,
         "purposeOneTreatment": table.settings.purpose_one_treatment,
-        "purpose": {"consents": _flags(purposes, PURPOSE_COUNT), "legitimateInterests": _flags(purposes_li, PURPOSE_COUNT)},
+        "purpose": {
+            "consents": _flags(purposes, PURPOSE_COUNT),
+            "legitimateInterests": _flags(purposes_li, PURPOSE_COUNT),
+        },
         "vendor": {
             "consents": {str(i): i in vendor_consents for i in disclosed},
             "legitimateInterests": {str(i): i in vendor_li for i in disclosed},
@@ -84,7 +91,9 @@ def build_tcdata(
             "legitimateInterests": _flags(publisher.purpose_legitimate_interests, PURPOSE_COUNT),
             "customPurpose": {
                 "consents": _flags(publisher.custom_purpose_consents, publisher.num_custom_purposes),
-                "legitimateInterests": _flags(publisher.custom_purpose_legitimate_interests, publisher.num_custom_purposes),
+                "legitimateInterests": _flags(
+                    publisher.custom_purpose_legitimate_interests, publisher.num_custom_purposes
+                ),
             },
             "restrictions": {},
         },

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
 from ..errors import TCStringError
 from ..registry import Registry, TcfSettings
 from ..state import ConsentState, Decision
@@ -49,7 +50,9 @@ class CmpSettings:
 
     def __post_init__(self) -> None:
         if self.cmp_id <= 1:
-            raise ValueError(f"cmp_id must be the id IAB Europe assigned to the CMP (above 1), not {self.cmp_id}")
+            raise ValueError(
+                f"cmp_id must be the id IAB Europe assigned to the CMP (above 1), not {self.cmp_id}"
+            )
         if self.cmp_version < 1:
             raise ValueError(f"cmp_version must be 1 or more, not {self.cmp_version}")
 
@@ -109,11 +112,11 @@ class TcfTable:
 
 def tcf_table(registry: Registry) -> TcfTable:
     """The registry's :class:`TcfTable`, built on first use and kept with the registry."""
-    table = registry.__dict__.get(_TABLE_KEY)
+    table: TcfTable | None = registry.__dict__.get(_TABLE_KEY)
     if table is None:
         table = TcfTable.build(registry)
         registry.__dict__[_TABLE_KEY] = table  # like the registry's own cached properties
-    return table  # type: ignore[no-any-return]
+    return table
 
 
 def tc_model_for(
@@ -178,7 +181,11 @@ def tc_model_for(
 def _publisher_tc(
     settings: TcfSettings, state: ConsentState, purposes: frozenset[int], objected: frozenset[int]
 ) -> PublisherTC | None:
-    if not (settings.publisher_purposes or settings.publisher_legitimate_interest_purposes or settings.custom_purposes):
+    if not (
+        settings.publisher_purposes
+        or settings.publisher_legitimate_interest_purposes
+        or settings.custom_purposes
+    ):
         return None
     custom_count = max((c.id for c in settings.custom_purposes), default=0)
     custom_consents = frozenset(
@@ -189,9 +196,14 @@ def _publisher_tc(
     custom_li = frozenset(
         c.id
         for c in settings.custom_purposes
-        if c.legal_basis == "legitimate_interest" and state.category_decision(c.category) is not Decision.DENIED
+        if c.legal_basis == "legitimate_interest"
+        and state.category_decision(c.category) is not Decision.DENIED
     )
-    li = frozenset(settings.publisher_legitimate_interest_purposes) - objected - NO_LEGITIMATE_INTEREST_PURPOSES
+    li = (
+        frozenset(settings.publisher_legitimate_interest_purposes)
+        - objected
+        - NO_LEGITIMATE_INTEREST_PURPOSES
+    )
     return PublisherTC(
         frozenset(settings.publisher_purposes) & purposes, li, custom_count, custom_consents, custom_li
     )

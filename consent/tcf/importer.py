@@ -164,7 +164,14 @@ class _Document:
                 return cls(YAML(typ="rt").load(text), fmt)
         except ImportError as exc:
             raise RegistryError(
-                [Problem(source, None, "", f"editing a registry needs {exc.name}: pip install 'consent-gate[edit]'")]
+                [
+                    Problem(
+                        source,
+                        None,
+                        "",
+                        f"editing a registry needs {exc.name}: pip install 'consent-gate[edit]'",
+                    )
+                ]
             ) from exc
         return cls(json.loads(text), fmt)
 

@@ -107,7 +107,9 @@ def encode_tc_string(model: TCModel, *, disclosed_segment: str | None = None) ->
             _flags(model.special_feature_optins, 12, "SpecialFeatureOptIns"),
             _flags(model.purpose_consents, 24, "PurposesConsent"),
             _flags(
-                model.purpose_legitimate_interests - NO_LEGITIMATE_INTEREST_PURPOSES, 24, "PurposesLITransparency"
+                model.purpose_legitimate_interests - NO_LEGITIMATE_INTEREST_PURPOSES,
+                24,
+                "PurposesLITransparency",
             ),
             "1" if model.purpose_one_treatment else "0",
             _letters_bits(model.publisher_cc, "PublisherCC"),

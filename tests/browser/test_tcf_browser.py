@@ -29,10 +29,24 @@ REGISTRY = Registry.model_validate(
         "name": "TCF page",
         "categories": [{"id": "marketing", "title": "Marketing"}],
         "vendors": [
-            {"id": "adnet", "number": 1, "name": "Adnet", "category": "marketing",
-             "policy_url": "https://adnet.example/privacy", "tcf_id": 10, "tcf": {"purposes": [1, 2]}},
-            {"id": "measure", "number": 2, "name": "Measure", "category": "marketing",
-             "policy_url": "https://measure.example/privacy", "tcf_id": 20, "tcf": {"purposes": [1]}},
+            {
+                "id": "adnet",
+                "number": 1,
+                "name": "Adnet",
+                "category": "marketing",
+                "policy_url": "https://adnet.example/privacy",
+                "tcf_id": 10,
+                "tcf": {"purposes": [1, 2]},
+            },
+            {
+                "id": "measure",
+                "number": 2,
+                "name": "Measure",
+                "category": "marketing",
+                "policy_url": "https://measure.example/privacy",
+                "tcf_id": 20,
+                "tcf": {"purposes": [1]},
+            },
         ],
         "tcf": {"vendor_list_version": 140, "tcf_policy_version": 5},
     }
@@ -75,8 +89,8 @@ def create_app(frame_origin: list[str]) -> Flask:
         tcdata = build_tcdata(REGISTRY, state, CMP, banner_shown=not decided)
         stub = render_tcf_stub(tcdata, NONCE, gvl_version=140)
         html = Markup(
-            "<!doctype html><html><head><title>Article</title>{}<script nonce=\"{}\" src=\"/ad.js\"></script>"
-            "</head><body><h1>Article</h1><iframe id=\"ad-frame\" src=\"{}/frame\"></iframe></body></html>"
+            '<!doctype html><html><head><title>Article</title>{}<script nonce="{}" src="/ad.js"></script>'
+            '</head><body><h1>Article</h1><iframe id="ad-frame" src="{}/frame"></iframe></body></html>'
         ).format(stub, NONCE, frame_origin[0])
         response = Response(str(html), content_type="text/html")
         # The stub must run under a nonce-only CSP, as the site's pages will send.
@@ -128,16 +142,38 @@ def ad_log(page: Page) -> list[dict[str, Any]]:
     return log
 
 
-def test_a_decided_visitor_ad_tag_gets_ping_and_tcloaded_at_once(site: dict[str, str], page: tuple[Page, list[str]]) -> None:
+def test_a_decided_visitor_ad_tag_gets_ping_and_tcloaded_at_once(
+    site: dict[str, str], page: tuple[Page, list[str]]
+) -> None:
     tab, errors = page
     tab.goto(site["page"] + "/?state=decided", wait_until="load")
     log = ad_log(tab)
     assert [entry["command"] for entry in log] == ["ping", "event"]  # synchronous: before any request
     ping = log[0]["ping"]
     assert log[0]["ok"] is True
-    assert {k: ping[k] for k in ("cmpLoaded", "cmpStatus", "displayStatus", "apiVersion", "cmpId", "cmpVersion", "gvlVersion", "tcfPolicyVersion", "gdprApplies")} == {
-        "cmpLoaded": True, "cmpStatus": "loaded", "displayStatus": "hidden", "apiVersion": "2.3",
-        "cmpId": 300, "cmpVersion": 4, "gvlVersion": 140, "tcfPolicyVersion": 5, "gdprApplies": True,
+    assert {
+        k: ping[k]
+        for k in (
+            "cmpLoaded",
+            "cmpStatus",
+            "displayStatus",
+            "apiVersion",
+            "cmpId",
+            "cmpVersion",
+            "gvlVersion",
+            "tcfPolicyVersion",
+            "gdprApplies",
+        )
+    } == {
+        "cmpLoaded": True,
+        "cmpStatus": "loaded",
+        "displayStatus": "hidden",
+        "apiVersion": "2.3",
+        "cmpId": 300,
+        "cmpVersion": 4,
+        "gvlVersion": 140,
+        "tcfPolicyVersion": 5,
+        "gdprApplies": True,
     }
     event = log[1]
     assert event["ok"] is True and event["status"] == "tcloaded" and event["id"] == 1
@@ -154,7 +190,9 @@ def test_the_banner_is_reported_then_useractioncomplete_follows_a_decision(
     log = ad_log(tab)
     assert log[0]["ping"]["displayStatus"] == "visible"
     assert (log[1]["status"], log[1]["tcString"]) == ("cmpuishown", "")
-    granted = ConsentState.undecided(REGISTRY).with_choices({"adnet": True, "measure": False}, {"marketing": True}, method=Method.CUSTOM)
+    granted = ConsentState.undecided(REGISTRY).with_choices(
+        {"adnet": True, "measure": False}, {"marketing": True}, method=Method.CUSTOM
+    )
     new_tcdata = build_tcdata(REGISTRY, granted, CMP)
     # What the widget does after a choice is saved: the status JSON rides on consent:change.
     tab.evaluate(
@@ -187,7 +225,9 @@ def test_remove_event_listener_stops_the_events(site: dict[str, str], page: tupl
     assert not errors
 
 
-def test_a_cross_origin_frame_gets_answers_through_the_locator(site: dict[str, str], page: tuple[Page, list[str]]) -> None:
+def test_a_cross_origin_frame_gets_answers_through_the_locator(
+    site: dict[str, str], page: tuple[Page, list[str]]
+) -> None:
     tab, errors = page
     tab.goto(site["page"] + "/?state=decided", wait_until="load")
     frame = next(f for f in tab.frames if f.url.startswith(site["frame"]))

@@ -93,7 +93,9 @@ def fields_of(model: TCModel) -> dict[str, Any]:
     publisher = model.publisher_tc
     segments = ([1] if model.disclosed_vendors is not None else []) + ([3] if publisher is not None else [])
     restrictions = sorted(
-        [r.purpose_id, int(r.restriction_type), list(r.vendors)] for r in model.publisher_restrictions if r.vendors
+        [r.purpose_id, int(r.restriction_type), list(r.vendors)]
+        for r in model.publisher_restrictions
+        if r.vendors
     )
     return {
         "segments": segments,
