@@ -26,6 +26,16 @@ def texts(count: int) -> dict[str, dict[str, Any]]:
     }
 
 
+def gvl_vendor(vendor_id: int, name: str, *, privacy: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A GVL vendor entry: purpose 1 only and empty declarations unless ``fields`` say otherwise."""
+    empty: dict[str, Any] = {
+        key: []
+        for key in ("legIntPurposes", "flexiblePurposes", "specialPurposes", "features", "specialFeatures")
+    }
+    urls = [{"langId": "en", "privacy": privacy}] if privacy else []
+    return {"id": vendor_id, "name": name, "purposes": [1], **empty, "urls": urls, **fields}
+
+
 def gvl_data(*, policy: int = 5, version: int = 140) -> dict[str, Any]:
     """A small vendor list in IAB's format (v3), written for these tests."""
     return {
@@ -42,58 +52,26 @@ def gvl_data(*, policy: int = 5, version: int = 140) -> dict[str, Any]:
         },
         "dataCategories": texts(11),
         "vendors": {
-            "10": {
-                "id": 10,
-                "name": "Adnet Europe GmbH",
-                "purposes": [1, 2, 3, 4],
-                "legIntPurposes": [7],
-                "flexiblePurposes": [7],
-                "specialPurposes": [1],
-                "features": [1, 3],
-                "specialFeatures": [1],
-                "dataRetention": {"stdRetention": 365, "purposes": {}, "specialPurposes": {}},
-                "urls": [
+            "10": gvl_vendor(
+                10,
+                "Adnet Europe GmbH",
+                purposes=[1, 2, 3, 4],
+                legIntPurposes=[7],
+                flexiblePurposes=[7],
+                specialPurposes=[1],
+                features=[1, 3],
+                specialFeatures=[1],
+                dataRetention={"stdRetention": 365, "purposes": {}, "specialPurposes": {}},
+                urls=[
                     {"langId": "de", "privacy": "https://adnet.example/de"},
                     {"langId": "en", "privacy": "https://adnet.example/privacy"},
                 ],
-                "dataDeclaration": [1, 4],
-                "newFieldIabMayAdd": True,
-            },
-            "20": {
-                "id": 20,
-                "name": "Measure Ltd",
-                "purposes": [1, 8],
-                "legIntPurposes": [],
-                "flexiblePurposes": [],
-                "specialPurposes": [],
-                "features": [],
-                "specialFeatures": [],
-                "urls": [{"langId": "en", "privacy": "https://measure.example/privacy"}],
-                "dataDeclaration": [],
-            },
-            "30": {
-                "id": 30,
-                "name": "Gone SA",
-                "purposes": [1],
-                "legIntPurposes": [],
-                "flexiblePurposes": [],
-                "specialPurposes": [],
-                "features": [],
-                "specialFeatures": [],
-                "urls": [],
-                "deletedDate": "2026-01-01T00:00:00Z",
-            },
-            "40": {
-                "id": 40,
-                "name": "Plain HTTP Inc",
-                "purposes": [1],
-                "legIntPurposes": [],
-                "flexiblePurposes": [],
-                "specialPurposes": [],
-                "features": [],
-                "specialFeatures": [],
-                "urls": [{"langId": "en", "privacy": "http://plain.example/privacy"}],
-            },
+                dataDeclaration=[1, 4],
+                newFieldIabMayAdd=True,
+            ),
+            "20": gvl_vendor(20, "Measure Ltd", purposes=[1, 8], privacy="https://measure.example/privacy"),
+            "30": gvl_vendor(30, "Gone SA", deletedDate="2026-01-01T00:00:00Z"),
+            "40": gvl_vendor(40, "Plain HTTP Inc", privacy="http://plain.example/privacy"),
         },
     }
 

@@ -137,6 +137,15 @@ def page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
     context.close()
 
 
+def decide(tab: Page, tcdata: dict[str, Any]) -> None:
+    """What the widget does once a choice is saved: the status JSON, with its "tcf" member, rides on
+    the consent:change event."""
+    tab.evaluate(
+        "tcf => document.dispatchEvent(new CustomEvent('consent:change', { detail: { decided: true, tcf: tcf } }))",
+        tcdata,
+    )
+
+
 def ad_log(page: Page) -> list[dict[str, Any]]:
     log: list[dict[str, Any]] = page.evaluate("window.adLog")
     return log
@@ -179,6 +188,11 @@ def test_a_decided_visitor_ad_tag_gets_ping_and_tcloaded_at_once(
     assert event["ok"] is True and event["status"] == "tcloaded" and event["id"] == 1
     assert set(decode_tc_string(event["tcString"]).vendor_consents) == {10, 20}
     assert tab.locator("iframe[name=__tcfapiLocator]").count() == 1
+    # The visitor reopens the preferences: listeners hear the UI is shown, with the current string.
+    tab.evaluate("document.dispatchEvent(new CustomEvent('consent:shown'))")
+    shown = ad_log(tab)[-1]
+    assert (shown["status"], shown["tcString"], shown["id"]) == ("cmpuishown", event["tcString"], 1)
+    assert tab.evaluate("new Promise(r => __tcfapi('ping', 2, p => r(p.displayStatus)))") == "visible"
     assert not errors
 
 
@@ -194,11 +208,7 @@ def test_the_banner_is_reported_then_useractioncomplete_follows_a_decision(
         {"adnet": True, "measure": False}, {"marketing": True}, method=Method.CUSTOM
     )
     new_tcdata = build_tcdata(REGISTRY, granted, CMP)
-    # What the widget does after a choice is saved: the status JSON rides on consent:change.
-    tab.evaluate(
-        "tcf => document.dispatchEvent(new CustomEvent('consent:change', { detail: { decided: true, tcf: tcf } }))",
-        new_tcdata,
-    )
+    decide(tab, new_tcdata)
     log = ad_log(tab)
     assert log[-1]["status"] == "useractioncomplete" and log[-1]["id"] == 1
     assert set(decode_tc_string(log[-1]["tcString"]).vendor_consents) == {10}
@@ -216,10 +226,7 @@ def test_remove_event_listener_stops_the_events(site: dict[str, str], page: tupl
     assert (removed, again) == (True, False)
     before = len(ad_log(tab))
     tab.evaluate("document.dispatchEvent(new CustomEvent('consent:shown'))")
-    tab.evaluate(
-        "tcf => document.dispatchEvent(new CustomEvent('consent:change', { detail: { tcf: tcf } }))",
-        build_tcdata(REGISTRY, ConsentState.accept_all(REGISTRY), CMP),
-    )
+    decide(tab, build_tcdata(REGISTRY, ConsentState.accept_all(REGISTRY), CMP))
     assert len(ad_log(tab)) == before
     assert tab.evaluate("new Promise(r => __tcfapi('ping', 3, (d, ok) => r(ok)))") is False  # only version 2
     assert not errors

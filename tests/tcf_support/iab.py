@@ -48,6 +48,24 @@ class IabTcf:
         self.process.stdout.close()
 
 
+def scalars(model: TCModel) -> dict[str, Any]:
+    """The single-valued core fields under IAB's names (dates in milliseconds, as JavaScript has them)."""
+    return {
+        "created": round(model.created.timestamp() * 1000),
+        "lastUpdated": round(model.last_updated.timestamp() * 1000),
+        "cmpId": model.cmp_id,
+        "cmpVersion": model.cmp_version,
+        "consentScreen": model.consent_screen,
+        "consentLanguage": model.consent_language,
+        "vendorListVersion": model.vendor_list_version,
+        "policyVersion": model.tcf_policy_version,
+        "isServiceSpecific": model.is_service_specific,
+        "useNonStandardTexts": model.use_non_standard_texts,
+        "purposeOneTreatment": model.purpose_one_treatment,
+        "publisherCountryCode": model.publisher_cc,
+    }
+
+
 def to_iab_model(model: TCModel) -> dict[str, Any]:
     """``model`` in the shape the bridge's ``encode`` builds an IAB TCModel from."""
     publisher = model.publisher_tc
@@ -67,18 +85,7 @@ def to_iab_model(model: TCModel) -> dict[str, Any]:
             "publisherCustomLegitimateInterests": sorted(publisher.custom_purpose_legitimate_interests),
         }
     return {
-        "created": int(model.created.timestamp() * 1000),
-        "lastUpdated": int(model.last_updated.timestamp() * 1000),
-        "cmpId": model.cmp_id,
-        "cmpVersion": model.cmp_version,
-        "consentScreen": model.consent_screen,
-        "consentLanguage": model.consent_language,
-        "vendorListVersion": model.vendor_list_version,
-        "policyVersion": model.tcf_policy_version,
-        "isServiceSpecific": model.is_service_specific,
-        "useNonStandardTexts": model.use_non_standard_texts,
-        "purposeOneTreatment": model.purpose_one_treatment,
-        "publisherCountryCode": model.publisher_cc,
+        **scalars(model),
         "vectors": vectors,
         "publisherRestrictions": [
             [r.purpose_id, int(r.restriction_type), list(r.vendors)] for r in model.publisher_restrictions
@@ -100,21 +107,10 @@ def fields_of(model: TCModel) -> dict[str, Any]:
     return {
         "segments": segments,
         "version": model.version,
-        "created": round(model.created.timestamp() * 1000),
-        "lastUpdated": round(model.last_updated.timestamp() * 1000),
-        "cmpId": model.cmp_id,
-        "cmpVersion": model.cmp_version,
-        "consentScreen": model.consent_screen,
-        "consentLanguage": model.consent_language,
-        "vendorListVersion": model.vendor_list_version,
-        "policyVersion": model.tcf_policy_version,
-        "isServiceSpecific": model.is_service_specific,
-        "useNonStandardTexts": model.use_non_standard_texts,
+        **scalars(model),
         "specialFeatureOptins": sorted(model.special_feature_optins),
         "purposeConsents": sorted(model.purpose_consents),
         "purposeLegitimateInterests": sorted(model.purpose_legitimate_interests),
-        "purposeOneTreatment": model.purpose_one_treatment,
-        "publisherCountryCode": model.publisher_cc,
         "vendorConsents": list(model.vendor_consents),
         "vendorLegitimateInterests": list(model.vendor_legitimate_interests),
         "publisherRestrictions": restrictions,
