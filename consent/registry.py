@@ -275,10 +275,14 @@ class TcfSettings(_Model):
 
 
 def _tcf_problems(data: Mapping[str, Any], category_ids: set[str]) -> list[tuple[str, str]]:
+    problems = [
+        (f"vendors.{i}.tcf", "declarations from the GVL need the vendor's 'tcf_id'")
+        for i, vendor in _items(data, "vendors")
+        if vendor.get("tcf") is not None and vendor.get("tcf_id") is None
+    ]
     tcf = data.get("tcf")
     if not isinstance(tcf, Mapping) or not category_ids:
-        return []
-    problems = []
+        return problems
     mapping = tcf.get("categories")
     for category_id in mapping if isinstance(mapping, Mapping) else ():
         if category_id not in category_ids:

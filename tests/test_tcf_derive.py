@@ -161,16 +161,41 @@ def test_the_derived_string_decodes_to_the_model_at_day_level() -> None:
     assert decoded.created == datetime(2026, 5, 4, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("cmp_id", "cmp_version"), [(1, 1), (0, 1), (300, 0)])
-def test_cmp_settings_refuse_ids_iab_never_assigns(cmp_id: int, cmp_version: int) -> None:
-    with pytest.raises(ValueError, match="cmp_"):
-        CmpSettings(cmp_id, cmp_version)
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((1, 1), "cmp_id"),
+        ((0, 1), "cmp_id"),
+        ((300, 0), "cmp_version"),
+        ((300, 1, "english"), "consent_language"),
+    ],
+)
+def test_cmp_settings_refuse_what_iab_never_assigns(arguments: tuple[Any, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CmpSettings(*arguments)
 
 
-def test_the_registry_refuses_tcf_references_to_unknown_categories() -> None:
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"categories": {"ads": {"purposes": [2]}}}, "tcf.categories.ads"),
+        ({"custom_purposes": [{"id": 1, "name": "X", "category": "ads"}]}, "tcf.custom_purposes.0.category"),
+    ],
+)
+def test_the_registry_refuses_tcf_references_to_unknown_categories(
+    changes: dict[str, Any], path: str
+) -> None:
     with pytest.raises(RegistryError) as info:
-        tcf_registry(categories={"ads": {"purposes": [2]}})
-    assert [p.path for p in info.value.problems] == ["tcf.categories.ads"]
+        tcf_registry(**changes)
+    assert [p.path for p in info.value.problems] == [path]
+
+
+def test_gvl_declarations_need_a_tcf_id() -> None:
+    data = REGISTRY.model_dump(mode="json", exclude_none=True)
+    data["vendors"][4]["tcf"] = {"purposes": [1]}
+    with pytest.raises(RegistryError) as info:
+        Registry.model_validate(data)
+    assert [p.path for p in info.value.problems] == ["vendors.4.tcf"]
 
 
 # -- re-asking when the policy version changes --------------------------------------------------------

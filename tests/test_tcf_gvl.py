@@ -13,7 +13,7 @@ import pytest
 from consent.cli import main
 from consent.errors import GVLError, RegistryError
 from consent.loader import load_registry
-from consent.tcf.gvl import load_gvl, parse_gvl
+from consent.tcf.gvl import load_gvl, load_gvl_texts, parse_gvl
 from consent.tcf.importer import import_gvl
 
 SHARED_GVL = Path(__file__).resolve().parents[2] / "shared" / "data" / "iab-tcf-test-gvl" / "vendor-list.json"
@@ -286,3 +286,23 @@ def test_iabs_own_test_gvl_loads_and_imports(tmp_path: Path) -> None:
     report = import_gvl(registry_file, gvl, vendor_ids=list(gvl.vendors)[:20])
     assert len(report.added) + len(report.skipped) + len(report.updated) >= 20
     assert len(load_registry(registry_file).vendors) == 2 + len(report.added)
+
+
+def test_a_translation_replaces_the_policy_texts_it_gives(tmp_path: Path) -> None:
+    path = tmp_path / "purposes-de.json"
+    path.write_text(
+        json.dumps(
+            {
+                "language": "de",
+                "purposes": {
+                    "1": {"id": 1, "name": "Informationen auf einem Gerät speichern", "description": "…"}
+                },
+                "stacks": {"1": {"id": 1, "name": "Stapel", "description": "", "purposes": [2, 7]}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    german = parse_gvl(gvl_data()).translated(load_gvl_texts(path))
+    assert german.purposes[1].name == "Informationen auf einem Gerät speichern"
+    assert german.purposes[2].name == "Item 2"  # not translated: English kept
+    assert german.stacks[1].name == "Stapel" and german.vendors == parse_gvl(gvl_data()).vendors

@@ -55,6 +55,14 @@ class CmpSettings:
             )
         if self.cmp_version < 1:
             raise ValueError(f"cmp_version must be 1 or more, not {self.cmp_version}")
+        if not (
+            len(self.consent_language) == 2
+            and self.consent_language.isascii()
+            and self.consent_language.isalpha()
+        ):
+            raise ValueError(
+                f"consent_language must be two letters (ISO 639-1), not {self.consent_language!r}"
+            )
 
 
 @dataclass(frozen=True, slots=True)

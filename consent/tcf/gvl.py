@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,6 +20,9 @@ from ..errors import GVLError
 
 class _GvlModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+_Loaded = TypeVar("_Loaded", bound=_GvlModel)
 
 
 class Purpose(_GvlModel):
@@ -99,16 +102,40 @@ class GVL(_GvlModel):
     def vendor(self, vendor_id: int) -> GvlVendor:
         return self.vendors[vendor_id]
 
+    def translated(self, texts: GvlTexts) -> GVL:
+        """This list with the policy's texts (purposes, features, stacks...) in ``texts.language``.
+
+        Entries the translation lacks keep their English text.
+        """
+        update: dict[str, Any] = {}
+        for name in (
+            "purposes",
+            "special_purposes",
+            "features",
+            "special_features",
+            "stacks",
+            "data_categories",
+        ):
+            ours, theirs = getattr(self, name), getattr(texts, name)
+            update[name] = {key: theirs.get(key, value) for key, value in ours.items()}
+        return self.model_copy(update=update)
+
+
+class GvlTexts(_GvlModel):
+    """A GVL translation file (``purposes-de.json``): the policy's texts in one language."""
+
+    language: str
+    purposes: dict[int, Purpose] = Field(default_factory=dict)
+    special_purposes: dict[int, Purpose] = Field(default_factory=dict, alias="specialPurposes")
+    features: dict[int, Purpose] = Field(default_factory=dict)
+    special_features: dict[int, Purpose] = Field(default_factory=dict, alias="specialFeatures")
+    stacks: dict[int, Stack] = Field(default_factory=dict)
+    data_categories: dict[int, Purpose] = Field(default_factory=dict, alias="dataCategories")
+
 
 def parse_gvl(data: Mapping[str, Any], source: str = "<GVL>") -> GVL:
     """Validate already-parsed GVL JSON; :class:`~consent.errors.GVLError` lists every problem."""
-    try:
-        gvl = GVL.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in error['loc']) or '<root>'}: {error['msg']}" for error in exc.errors()
-        ]
-        raise GVLError(source, problems) from exc
+    gvl = _validate(GVL, data, source)
     if gvl.gvl_specification_version < 3:
         raise GVLError(source, [f"gvlSpecificationVersion {gvl.gvl_specification_version}: TCF v2.3 needs 3"])
     return gvl
@@ -116,7 +143,15 @@ def parse_gvl(data: Mapping[str, Any], source: str = "<GVL>") -> GVL:
 
 def load_gvl(path: str | os.PathLike[str]) -> GVL:
     """Read a ``vendor-list.json`` file."""
-    file = Path(path)
+    return parse_gvl(_read_json(Path(path)), str(path))
+
+
+def load_gvl_texts(path: str | os.PathLike[str]) -> GvlTexts:
+    """Read a GVL translation file such as ``purposes-de.json``."""
+    return _validate(GvlTexts, _read_json(Path(path)), str(path))
+
+
+def _read_json(file: Path) -> Mapping[str, Any]:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -125,4 +160,14 @@ def load_gvl(path: str | os.PathLike[str]) -> GVL:
         raise GVLError(str(file), [f"line {exc.lineno}: invalid JSON: {exc.msg}"]) from exc
     if not isinstance(data, Mapping):
         raise GVLError(str(file), ["the top level must be an object"])
-    return parse_gvl(data, str(file))
+    return data
+
+
+def _validate(model: type[_Loaded], data: Mapping[str, Any], source: str) -> _Loaded:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in error['loc']) or '<root>'}: {error['msg']}" for error in exc.errors()
+        ]
+        raise GVLError(source, problems) from exc
