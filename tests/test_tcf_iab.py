@@ -9,6 +9,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from tcf_support.iab import IabTcf, fields_of
@@ -144,7 +145,22 @@ def _midnight(moment: datetime) -> datetime:
 
 # From IAB's iabtcf-es test suites (modules/core/test/ReportedIssues.test.ts, modules/cmpapi/test/...),
 # with what those tests or the strings' decoding say about them.
-PUBLISHED = {
+PUBLISHED: dict[str, dict[str, Any]] = {
+    # The example in IAB's command-line tool's README (modules/cli), with the fields it prints (but the
+    # dates: the README shows 2019-12-09 00:00, both libraries read 2019-12-10 02:01:46.5 UTC).
+    "COrVd1pOrVd1pACABCENAHCAAAAAAAAAAAiQAAAAAAAA": {
+        "cmp_id": 2,
+        "cmp_version": 1,
+        "consent_screen": 2,
+        "consent_language": "EN",
+        "created": datetime(2019, 12, 10, 2, 1, 46, 500000, tzinfo=UTC),
+        "tcf_policy_version": 2,
+        "is_service_specific": False,
+        "use_non_standard_texts": False,
+        "purpose_one_treatment": False,
+        "publisher_cc": "ES",
+        "vendor_list_version": 7,
+    },
     # cmpapi ReportedIssues: a service-specific string with an empty Publisher TC segment.
     "CO5dPi4O5dPx2B7DvCENA2CgAAAAAAAAAAAAGewAAM8gAAAA.YAAAAAAAAAAA": {"cmp_id": 123, "cmp_version": 239},
     # issue 201: a purpose restriction listing vendors 7, 20, 71, 122, 140 and 183 for purpose 1.
@@ -169,18 +185,19 @@ def test_iab_published_strings_decode_as_iab_reads_them(iab: IabTcf, string: str
     if ours.disclosed_vendors is None:  # IAB reports an absent segment as an empty set
         assert theirs["vendorsDisclosed"] == []
     assert mine == theirs
-    facts = PUBLISHED[string]
-    if "cmp_id" in facts:
-        assert (ours.cmp_id, ours.cmp_version) == (facts["cmp_id"], facts["cmp_version"])
-    if "restriction" in facts:
-        purpose, kind, vendors = facts["restriction"]
+    facts = dict(PUBLISHED[string])
+    restriction = facts.pop("restriction", None)
+    disclosed = facts.pop("disclosed", None)
+    assert {name: getattr(ours, name) for name in facts} == facts
+    if restriction is not None:
+        purpose, kind, vendors = restriction
         assert [
             list(r.vendors)
             for r in ours.publisher_restrictions
             if (r.purpose_id, r.restriction_type) == (purpose, kind)
         ] == [vendors]
-    if "disclosed" in facts:
-        assert ours.disclosed_vendors is not None and len(ours.disclosed_vendors) == facts["disclosed"]
+    if disclosed is not None:
+        assert ours.disclosed_vendors is not None and len(ours.disclosed_vendors) == disclosed
 
 
 def test_a_string_without_disclosed_vendors_is_refused_by_default() -> None:
