@@ -203,3 +203,48 @@ def test_iab_published_strings_decode_as_iab_reads_them(iab: IabTcf, string: str
 def test_a_string_without_disclosed_vendors_is_refused_by_default() -> None:
     with pytest.raises(TCStringError, match="Disclosed Vendors segment is missing"):
         decode_tc_string(next(iter(PUBLISHED)))
+
+
+# Where ours is stricter than IAB's library, on purpose (see consent/tcf/tcstring.py).
+STRICTER = (
+    "ends before it starts",
+    "above MaxVendorId",
+    "outside A-Z",
+    "appears twice",
+    "Vendors Allowed",
+    "second core",
+    "Disclosed Vendors segment is missing",
+    "version 1 is not 2",
+    "not the core's",  # IAB's library reads a string that starts with another segment
+)
+
+
+def mutations(rng: random.Random, string: str) -> Iterator[str]:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for _ in range(3):
+        i = rng.randrange(len(string))
+        yield string[:i] + rng.choice(alphabet) + string[i + 1 :]  # one character changed
+        yield string[: rng.randrange(1, len(string))]  # cut short
+        j = rng.randrange(len(string))
+        yield string[:j] + string[j + 1 :]  # one character dropped
+
+
+def test_mutated_strings_are_refused_whenever_iab_refuses_them(iab: IabTcf) -> None:
+    rng = random.Random(42)
+    outcomes = {"both refuse": 0, "both read": 0, "only ours refuses": 0}
+    for _ in range(150):
+        for string in mutations(rng, encode_tc_string(random_model(rng))):
+            theirs = iab.decode(string)
+            try:
+                ours = decode_tc_string(string)
+            except TCStringError as exc:
+                if theirs["ok"]:
+                    assert any(reason in exc.reason for reason in STRICTER), (string, exc.reason)
+                    outcomes["only ours refuses"] += 1
+                else:
+                    outcomes["both refuse"] += 1
+                continue
+            assert theirs["ok"], (string, theirs)  # never read what IAB's library refuses
+            assert fields_of(ours) == theirs["fields"], string
+            outcomes["both read"] += 1
+    assert outcomes["both refuse"] > 100 and outcomes["both read"] > 100, outcomes

@@ -217,6 +217,7 @@ MALFORMED = [
     (GOOD + "." + GOOD.split(".")[1], "appears twice", False),
     (GOOD + "." + encode_segment("010" + EMPTY_VENDORS), "Vendors Allowed", False),
     (GOOD + "." + GOOD.split(".")[0], "second core", False),
+    (".".join(reversed(GOOD.split("."))), "type 1 \\(Disclosed Vendors\\), not the core's", False),
     (with_core(core() + vendors_range(9, (7, 3)) + EMPTY_VENDORS + NO_RESTRICTIONS), "ends before", False),
     (
         with_core(core() + vendors_range(9, (12, 12)) + EMPTY_VENDORS + NO_RESTRICTIONS),

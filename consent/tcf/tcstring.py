@@ -69,6 +69,7 @@ _SEGMENT_NAMES: Final = {
     SEGMENT_VENDORS_ALLOWED: "Vendors Allowed",
     SEGMENT_PUBLISHER_TC: "Publisher TC",
 }
+
 _RUNS: Final = re.compile("1+")
 _LETTERS: Final = re.compile("[A-Z]{2}")
 _DECISECONDS: Final = 10
@@ -228,8 +229,13 @@ def _decode(text: str, require_disclosed_vendors: bool) -> TCModel:
     first, *others = text.split(".")
     reader = BitReader(decode_segment(first), "core")
     version = reader.int(6, "Version")
+    if version >> 3:  # a core segment has no type; its version's top three bits are zero
+        kind = version >> 3
+        raise TCStringError(
+            f"the first segment has type {kind} ({_SEGMENT_NAMES.get(kind, 'unknown')}), not the core's"
+        )
     if version != VERSION:
-        raise TCStringError(f"version {version} is not 2 (or this is not a core segment)")
+        raise TCStringError(f"version {version} is not 2")
     created = _read_date(reader, "Created")
     last_updated = _read_date(reader, "LastUpdated")
     cmp_id = reader.int(12, "CmpId")
