@@ -96,7 +96,7 @@ def random_model(rng: random.Random) -> TCModel:
         use_non_standard_texts=rng.random() < 0.2,
         special_feature_optins=random_ids(rng, 2),
         purpose_consents=random_ids(rng, 11),
-        # IAB's encoder clears purposes 1 and 3-6 here, as ours does.
+        # Never purposes 1 and 3-6: the policy forbids it, and both encoders clear them.
         purpose_legitimate_interests=random_ids(rng, 11) - {1, 3, 4, 5, 6},
         purpose_one_treatment=rng.random() < 0.1,
         publisher_cc=rng.choice(["DE", "FR", "AA", "GB", "IE"]),
@@ -129,9 +129,10 @@ def test_iab_decodes_every_string_we_write(iab: IabTcf) -> None:
 
 def test_we_decode_every_string_iab_writes(iab: IabTcf) -> None:
     rng = random.Random(23)
-    for _ in range(STATES):
+    for n in range(STATES):
         model = random_model(rng)
-        answer = iab.encode(model)
+        # Every tenth through IAB's whole TCString.encode (slow: it clones its vendor list each time).
+        answer = iab.encode(model, full=n % 10 == 0)
         assert answer["ok"], answer
         ours = decode_tc_string(answer["string"])
         assert fields_of(ours) == answer["fields"], answer["string"]

@@ -38,8 +38,9 @@ class IabTcf:
     def decode(self, string: str) -> dict[str, Any]:
         return self.ask({"op": "decode", "string": string})
 
-    def encode(self, model: TCModel) -> dict[str, Any]:
-        return self.ask({"op": "encode", "model": to_iab_model(model)})
+    def encode(self, model: TCModel, *, full: bool = False) -> dict[str, Any]:
+        """IAB's string for ``model``: its segment encoder, or with ``full`` its whole ``TCString.encode``."""
+        return self.ask({"op": "encode", "model": to_iab_model(model) | {"full": full}})
 
     def close(self) -> None:
         assert self.process.stdin is not None and self.process.stdout is not None
