@@ -73,6 +73,7 @@ def tcf_registry(**tcf: Any) -> Registry:
                 vendor("measure", 3, "statistics", tcf_id=20, google_atp_id=35, tcf={"purposes": [1, 8, 9]}),
                 vendor("fraud", 4, "marketing", tcf_id=30, tcf={"special_purposes": [1]}),
                 vendor("analytics", 5, "statistics"),
+                vendor("cdn-shield", 7, "necessary", tcf_id=40, tcf={"special_purposes": [1]}),
                 vendor("chat", 6, "personalisation"),
             ],
             "tcf": settings,
@@ -99,9 +100,9 @@ def test_accept_all_signals_every_declared_purpose_and_vendor() -> None:
     assert model.purpose_consents == {1, 2, 3, 4, 8, 9, 5, 6}
     assert model.special_feature_optins == {1}
     assert model.purpose_legitimate_interests == {7}
-    assert model.vendor_consents == IdSet([10, 20, 30])
-    assert model.vendor_legitimate_interests == IdSet([10, 30])  # 30 declares only special purposes
-    assert model.disclosed_vendors == IdSet([10, 20, 30])
+    assert model.vendor_consents == IdSet([10, 20, 30])  # 40 is required: never asked, no consent
+    assert model.vendor_legitimate_interests == IdSet([10, 30, 40])  # 30, 40: only special purposes
+    assert model.disclosed_vendors == IdSet([10, 20, 30, 40])
     assert (model.cmp_id, model.cmp_version, model.consent_language) == (300, 4, "DE")
     assert (model.vendor_list_version, model.tcf_policy_version, model.publisher_cc) == (140, 5, "DE")
     assert model.created == WHEN
@@ -121,8 +122,8 @@ def test_reject_all_objects_to_legitimate_interest_too_but_still_discloses() -> 
         and not model.purpose_legitimate_interests
         and not model.special_feature_optins
     )
-    assert not model.vendor_consents and not model.vendor_legitimate_interests
-    assert model.disclosed_vendors == IdSet([10, 20, 30])
+    assert not model.vendor_consents and model.vendor_legitimate_interests == IdSet([40])
+    assert model.disclosed_vendors == IdSet([10, 20, 30, 40])
     assert model.publisher_tc is not None and not model.publisher_tc.custom_purpose_legitimate_interests
 
 
@@ -261,8 +262,8 @@ def test_tcdata_of_a_decided_visitor() -> None:
     assert data["eventStatus"] == "tcloaded" and data["cmpStatus"] == "loaded" and data["gdprApplies"] is True
     assert (data["cmpId"], data["cmpVersion"], data["tcfPolicyVersion"]) == (300, 4, 5)
     assert data["purpose"]["consents"] == {str(i): i in {1, 2, 3, 4} for i in range(1, 12)}
-    assert data["vendor"]["consents"] == {"10": True, "20": False, "30": False}
-    assert data["vendor"]["disclosedVendors"] == {"10": True, "20": True, "30": True}
+    assert data["vendor"]["consents"] == {"10": True, "20": False, "30": False, "40": False}
+    assert data["vendor"]["disclosedVendors"] == {"10": True, "20": True, "30": True, "40": True}
     assert data["specialFeatureOptins"] == {"1": True, "2": False}
     assert data["publisher"]["customPurpose"]["consents"] == {"1": False, "2": False}
     assert data["publisherCC"] == "DE" and data["isServiceSpecific"] is True

@@ -10,8 +10,9 @@ on each request that needs it. How registry decisions become TCF signals:
 - **Purposes (legitimate interest)**: the legitimate-interest purposes a category's TCF vendors
   declare (never 1, 3, 4, 5, 6) are signalled once the visitor has decided, unless they *denied* a
   category standing for the purpose: denying is objecting.
-- **Vendor consent**: a GVL vendor (``tcf_id``) has consent when every registry vendor carrying that
-  id is granted by the visitor (a Global Privacy Control suppression counts as not granted).
+- **Vendor consent**: a GVL vendor (``tcf_id``) has consent when every optional registry vendor
+  carrying that id is granted by the visitor (a Global Privacy Control suppression counts as not
+  granted). A vendor in a required category is never asked, so it never gets consent this way.
 - **Vendor legitimate interest**: for GVL vendors declaring legitimate-interest purposes (or only
   special purposes), once the visitor has decided and denied none of its registry vendors.
 - **Disclosed vendors**: every GVL vendor of the registry (they are all listed in the second layer).
@@ -82,11 +83,14 @@ class TcfTable:
         settings = registry.tcf or TcfSettings()
         declared: dict[str, tuple[set[int], set[int], set[int]]] = defaultdict(lambda: (set(), set(), set()))
         slugs: dict[int, list[str]] = defaultdict(list)
+        disclosed_ids: set[int] = set()
         legitimate: set[int] = set()
         for vendor in registry.vendors:
             if vendor.tcf_id is None:
                 continue
-            slugs[vendor.tcf_id].append(vendor.id)
+            disclosed_ids.add(vendor.tcf_id)
+            if not registry.is_required(vendor):  # required vendors were never asked: no consent
+                slugs[vendor.tcf_id].append(vendor.id)
             if vendor.tcf is None:
                 continue
             consent, features, li = declared[vendor.category]
@@ -107,7 +111,7 @@ class TcfTable:
             li_purposes = frozenset(li) - NO_LEGITIMATE_INTEREST_PURPOSES
             if purposes or special or li_purposes:
                 categories.append((category.id, purposes, special, li_purposes))
-        disclosed = IdSet(slugs)
+        disclosed = IdSet(disclosed_ids)
         return cls(
             settings,
             tuple(categories),
