@@ -13,7 +13,7 @@ from conftest import vendor
 
 from consent.errors import RegistryError
 from consent.registry import Registry
-from consent.state import ConsentState, Method
+from consent.state import ConsentState, Method, Policy
 from consent.tcf import IdSet, decode_tc_string
 from consent.tcf.additional_consent import additional_consent
 from consent.tcf.cmpapi import build_tcdata, render_tcf_stub, tcf_url_params
@@ -303,3 +303,12 @@ def test_the_stub_carries_the_nonce_and_cannot_be_broken_out_of() -> None:
 
 def test_the_stub_without_a_nonce_has_no_nonce_attribute() -> None:
     assert str(render_tcf_stub({"gdprApplies": False}, None)).startswith("<script>")
+
+
+def test_a_vendor_a_signal_suppresses_gets_no_consent() -> None:
+    state = ConsentState.accept_all(REGISTRY, now=WHEN).in_region(Policy.OPT_IN, suppressed=["adnet"])
+    model = tc_model_for(REGISTRY, state, CMP)
+    assert model is not None
+    assert model.vendor_consents == IdSet([20, 30])
+    assert 10 in model.vendor_legitimate_interests  # suppressed is not an objection
+    assert additional_consent(REGISTRY, state) == "2~35~dv.89"

@@ -21,7 +21,7 @@ def additional_consent(registry: Registry, state: ConsentState) -> str | None:
     consented: set[int] = set()
     refused: set[int] = set()
     for atp_id, vendor_id in atp:
-        granted = vendor_id not in state.suppressed and state.vendor_decision(vendor_id) is Decision.GRANTED
+        granted = state.vendor_decision(vendor_id) is Decision.GRANTED and state.allows(vendor_id)
         (consented if granted else refused).add(atp_id)
     refused -= consented
     return f"{AC_VERSION}~{'.'.join(map(str, sorted(consented)))}~dv.{'.'.join(map(str, sorted(refused)))}"

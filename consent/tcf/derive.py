@@ -153,12 +153,12 @@ def tc_model_for(
         li_candidates |= li_ids
     # One pass over the registry's IAB vendors, collecting bit masks (cheaper than sets of ids).
     granted = refused = denied = 0
-    decide = state.vendor_decision
-    suppressed = state.suppressed
+    decide, allows = state.vendor_decision, state.allows
     yes, no = Decision.GRANTED, Decision.DENIED  # enum members looked up once, not per vendor
     for slug, bit in table.vendor_bits:
-        decision = no if slug in suppressed else decide(slug)
-        if decision is yes:
+        decision = decide(slug)
+        # allows() is false for a granted vendor only when a signal (GPC) suppresses it now.
+        if decision is yes and allows(slug):
             granted |= bit
         else:
             refused |= bit
