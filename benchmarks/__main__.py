@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_codec, bench_gpp, bench_ledger, bench_pages, bench_presets, bench_scale
+from benchmarks import (
+    bench_codec,
+    bench_gpp,
+    bench_ledger,
+    bench_pages,
+    bench_presets,
+    bench_scale,
+    bench_tcf,
+)
 
 
 def main() -> int:
@@ -20,6 +28,7 @@ def main() -> int:
         ("presets and Microsoft consent", lambda: bench_presets.main([])),
         ("global privacy platform", lambda: bench_gpp.main([])),
         ("scale: 34, 1,000 and 4,000 vendors", bench_scale.main),
+        ("IAB TCF strings", lambda: bench_tcf.main([])),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

@@ -41,6 +41,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "ledger": ("consent.ledger:add_ledger_commands", "the consent ledger (see 'consent ledger --help')"),
     "presets": ("consent.presets.commands:add_presets_commands", "the catalogue of vendor presets"),
     "add": ("consent.presets.commands:add_add_commands", "add a vendor from a preset to a registry file"),
+    "tcf": ("consent.tcf.cli:add_tcf_commands", "IAB TCF v2.3: vendor list import, TC strings"),
 }
 
 Handler = Callable[[argparse.Namespace], int]

@@ -76,3 +76,26 @@ class GPPStringError(ConsentError):
         super().__init__(
             f"invalid GPP string: {section}: {reason}" if section else f"invalid GPP string: {reason}"
         )
+
+
+# -- IAB TCF (consent.tcf) ------------------------------------------------------------------------------
+
+
+class TCStringError(ConsentError):
+    """A TC string could not be decoded or encoded; ``reason`` says why (what IAB's library rejects too)."""
+
+    def __init__(self, reason: str, tc_string: str | None = None) -> None:
+        self.reason = reason
+        self.tc_string = tc_string
+        super().__init__(f"invalid TC string: {reason}")
+
+
+class GVLError(ConsentError):
+    """A Global Vendor List could not be read; ``problems`` lists every reason as ``path: message``."""
+
+    def __init__(self, source: str, problems: Iterable[str]) -> None:
+        self.source = source
+        self.problems: tuple[str, ...] = tuple(problems)
+        super().__init__(
+            "\n".join([f"{source}: not a usable Global Vendor List", *(f"  {p}" for p in self.problems)])
+        )

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, cast
@@ -200,6 +201,94 @@ class Category(_Model):
         return category_key(self.id)
 
 
+# -- IAB TCF v2.3 (optional; read by consent.tcf) ----------------------------------------------------------
+
+TcfPurposeId = Annotated[int, Field(ge=1, le=24)]
+TcfSpecialFeatureId = Annotated[int, Field(ge=1, le=12)]
+
+
+class VendorTcf(_Model):
+    """What a vendor declares in IAB's Global Vendor List (``consent tcf import`` fills it in)."""
+
+    purposes: tuple[TcfPurposeId, ...] = Field(default=(), description="Purposes on the basis of consent.")
+    legitimate_interest_purposes: tuple[TcfPurposeId, ...] = ()
+    flexible_purposes: tuple[TcfPurposeId, ...] = ()
+    special_purposes: tuple[StrictInt, ...] = ()
+    features: tuple[StrictInt, ...] = ()
+    special_features: tuple[TcfSpecialFeatureId, ...] = ()
+    data_retention_days: StrictInt | None = Field(default=None, ge=0)
+    data_categories: tuple[StrictInt, ...] = ()
+
+
+class TcfCategory(_Model):
+    """The TCF purposes and special features a registry category stands for."""
+
+    purposes: tuple[TcfPurposeId, ...] = ()
+    special_features: tuple[TcfSpecialFeatureId, ...] = ()
+
+
+class TcfCustomPurpose(_Model):
+    """A purpose of the site's own, outside the TCF's list, signalled in the Publisher TC segment."""
+
+    id: StrictInt = Field(ge=1, le=63, description="Its position in the Publisher TC segment.")
+    name: NonEmpty
+    category: Slug = Field(description="The registry category whose decision answers it.")
+    legal_basis: Literal["consent", "legitimate_interest"] = "consent"
+
+
+class TcfSettings(_Model):
+    """A site's TCF settings: the vendor list it shows and what its own purposes are."""
+
+    vendor_list_version: StrictInt = Field(default=0, ge=0, le=4095, description="The GVL version shown.")
+    tcf_policy_version: StrictInt = Field(
+        default=5, ge=0, le=63, description="The GVL's tcfPolicyVersion shown."
+    )
+    policy_version_since: datetime | None = Field(
+        default=None,
+        description="When the site started showing this tcfPolicyVersion: choices made before are asked again.",
+    )
+    publisher_country: str = Field(default="AA", pattern=r"^[A-Z]{2}$")
+    purpose_one_treatment: StrictBool = False
+    use_non_standard_texts: StrictBool = False
+    categories: dict[Slug, TcfCategory] = Field(
+        default_factory=dict,
+        description="Category id -> the TCF purposes its decision answers (default: what its TCF vendors declare).",
+    )
+    publisher_purposes: tuple[TcfPurposeId, ...] = Field(
+        default=(), description="The site's own, on consent."
+    )
+    publisher_legitimate_interest_purposes: tuple[TcfPurposeId, ...] = ()
+    custom_purposes: tuple[TcfCustomPurpose, ...] = ()
+
+
+def _tcf_problems(data: Mapping[str, Any], category_ids: set[str]) -> list[tuple[str, str]]:
+    problems = [
+        (f"vendors.{i}.tcf", "declarations from the GVL need the vendor's 'tcf_id'")
+        for i, vendor in _items(data, "vendors")
+        if vendor.get("tcf") is not None and vendor.get("tcf_id") is None
+    ]
+    tcf = data.get("tcf")
+    if not isinstance(tcf, Mapping) or not category_ids:
+        return problems
+    mapping = tcf.get("categories")
+    for category_id in mapping if isinstance(mapping, Mapping) else ():
+        if category_id not in category_ids:
+            problems.append((f"tcf.categories.{category_id}", f"no category {category_id!r}"))
+    seen: set[object] = set()
+    for i, custom in _items(tcf, "custom_purposes"):
+        if custom.get("category") not in category_ids:
+            problems.append((f"tcf.custom_purposes.{i}.category", f"no category {custom.get('category')!r}"))
+        if custom.get("id") in seen:
+            problems.append(
+                (f"tcf.custom_purposes.{i}.id", f"custom purpose {custom.get('id')} appears twice")
+            )
+        seen.add(custom.get("id"))
+    return problems
+
+
+# -- vendors ----------------------------------------------------------------------------------------------
+
+
 class Vendor(_Model):
     """A third-party (or first-party) service that needs consent for its purpose."""
 
@@ -230,6 +319,11 @@ class Vendor(_Model):
         "storage type denied, and send cookieless pings. Off ('basic') unless set.",
     )
     sale_share: StrictBool = Field(default=False, description="Sells or shares personal data (US laws).")
+    # IAB TCF (optional): what the Global Vendor List declares, and Google's Additional Consent id.
+    tcf: VendorTcf | None = None
+    google_atp_id: StrictInt | None = Field(
+        default=None, ge=1, description="Google Ad Tech Provider id, for the Additional Consent string."
+    )
 
     # -- vendor presets (consent.presets) ---------------------------------------------------------
     preset: Slug | None = Field(
@@ -331,6 +425,7 @@ class Registry(_Model):
         default="opt-in", description="For visitors whose region is known but matches no region below."
     )
     regions: tuple[Region, ...] = ()
+    tcf: TcfSettings | None = Field(default=None, description="IAB TCF v2.3 settings (off when absent).")
 
     _localized: dict[str, Registry] = PrivateAttr(default_factory=dict)
 
@@ -677,6 +772,8 @@ def semantic_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
                         f"{vendor_id!r} is not an optional vendor of this registry",
                     )
                 )
+
+    problems.extend(_tcf_problems(data, set(category_ids)))
 
     translations = data.get("translations")
     if isinstance(translations, Mapping):

@@ -1,0 +1,139 @@
+"""The TCF CMP API v2 in the page: TCData built on the server, and the inline ``__tcfapi`` stub.
+
+:func:`build_tcdata` is what ``getTCData``/``addEventListener`` callers receive (CMP API v2.3 field
+names); :func:`render_tcf_stub` puts it in ``<head>`` with the stub (``widget/static/tcf-stub.js``)
+so that ad tags get their answer with no request. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib.resources import files
+from typing import Any, Final
+
+from markupsafe import Markup, escape
+
+from ..registry import Registry
+from ..state import ConsentState
+from .additional_consent import additional_consent
+from .derive import CmpSettings, tc_model_for, tcf_table
+from .idset import IdSet
+from .model import PublisherTC
+from .tcstring import encode_tc_string
+
+API_VERSION: Final = "2.3"
+#: Purposes and special features the TCF v2.3 policy defines (the keys TCData always lists).
+PURPOSE_COUNT: Final = 11
+SPECIAL_FEATURE_COUNT: Final = 2
+_STUB_JS: Final = files("consent.widget").joinpath("static/tcf-stub.js").read_text(encoding="utf-8").strip()
+# Characters that could end the inline script or confuse an HTML parser, escaped inside the JSON.
+_SCRIPT_SAFE: Final = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def build_tcdata(
+    registry: Registry,
+    state: ConsentState,
+    cmp: CmpSettings,
+    *,
+    gdpr_applies: bool = True,
+    banner_shown: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The TCData object for this visitor (without ``listenerId``, which the stub adds per listener).
+
+    ``eventStatus`` is ``"cmpuishown"`` when the page shows the banner, else ``"tcloaded"``; an
+    undecided visitor has an empty ``tcString``.
+    """
+    settings = registry.tcf
+    base: dict[str, Any] = {
+        "tcString": "",
+        "tcfPolicyVersion": settings.tcf_policy_version if settings else 5,
+        "cmpId": cmp.cmp_id,
+        "cmpVersion": cmp.cmp_version,
+        "gdprApplies": gdpr_applies,
+        "eventStatus": "cmpuishown" if banner_shown else "tcloaded",
+        "cmpStatus": "loaded",
+    }
+    if not gdpr_applies:
+        return base
+    table = tcf_table(registry)
+    model = tc_model_for(registry, state, cmp, now=now)
+    disclosed = table.disclosed
+    purposes = frozenset[int]() if model is None else model.purpose_consents
+    purposes_li = frozenset[int]() if model is None else model.purpose_legitimate_interests
+    features = frozenset[int]() if model is None else model.special_feature_optins
+    vendor_consents = IdSet() if model is None else model.vendor_consents
+    vendor_li = IdSet() if model is None else model.vendor_legitimate_interests
+    publisher = (model.publisher_tc if model else None) or PublisherTC()
+    base |= {
+        "tcString": ""
+        if model is None
+        else encode_tc_string(model, disclosed_segment=table.disclosed_segment),
+        "isServiceSpecific": cmp.is_service_specific,
+        "useNonStandardTexts": table.settings.use_non_standard_texts,
+        "publisherCC": table.settings.publisher_country,
+        "purposeOneTreatment": table.settings.purpose_one_treatment,
+        "purpose": {
+            "consents": _flags(purposes, PURPOSE_COUNT),
+            "legitimateInterests": _flags(purposes_li, PURPOSE_COUNT),
+        },
+        "vendor": {
+            "consents": {str(i): i in vendor_consents for i in disclosed},
+            "legitimateInterests": {str(i): i in vendor_li for i in disclosed},
+            "disclosedVendors": {str(i): True for i in disclosed},
+        },
+        "specialFeatureOptins": _flags(features, SPECIAL_FEATURE_COUNT),
+        "publisher": {
+            "consents": _flags(publisher.purpose_consents, PURPOSE_COUNT),
+            "legitimateInterests": _flags(publisher.purpose_legitimate_interests, PURPOSE_COUNT),
+            "customPurpose": {
+                "consents": _flags(publisher.custom_purpose_consents, publisher.num_custom_purposes),
+                "legitimateInterests": _flags(
+                    publisher.custom_purpose_legitimate_interests, publisher.num_custom_purposes
+                ),
+            },
+            "restrictions": {},
+        },
+    }
+    ac_string = additional_consent(registry, state)
+    if ac_string is not None:
+        base["addtlConsent"] = ac_string
+    return base
+
+
+def _flags(ids: frozenset[int], count: int) -> dict[str, bool]:
+    top = max(count, max(ids, default=0))
+    return {str(i): i in ids for i in range(1, top + 1)}
+
+
+def render_tcf_stub(tcdata: dict[str, Any], nonce: str | None, *, gvl_version: int | None = None) -> Markup:
+    """The ``<script>`` that defines ``__tcfapi``: put it in ``<head>`` before any ad tag.
+
+    ``gvl_version`` is what ``ping`` reports as ``gvlVersion`` (the registry's ``vendor_list_version``).
+    """
+    ping = {
+        "gdprApplies": tcdata.get("gdprApplies", True),
+        "cmpLoaded": True,
+        "cmpStatus": tcdata.get("cmpStatus", "loaded"),
+        "displayStatus": "hidden",
+        "apiVersion": API_VERSION,
+        "cmpVersion": tcdata.get("cmpVersion"),
+        "cmpId": tcdata.get("cmpId"),
+        "gvlVersion": gvl_version,
+        "tcfPolicyVersion": tcdata.get("tcfPolicyVersion"),
+    }
+    arguments = ",".join(json.dumps(v, separators=(",", ":")).translate(_SCRIPT_SAFE) for v in (tcdata, ping))
+    nonce_attribute = Markup(' nonce="{}"').format(escape(nonce)) if nonce else Markup("")
+    # The JSON is escaped for a script context above, and the stub is our own static file.
+    return Markup("<script{}>{}({});</script>").format(nonce_attribute, Markup(_STUB_JS), Markup(arguments))
+
+
+def tcf_url_params(tc_string: str | None, gdpr_applies: bool, ac_string: str | None = None) -> dict[str, str]:
+    """The ``gdpr`` and ``gdpr_consent`` macros (and ``addtl_consent``) for ad calls and embeds."""
+    params = {"gdpr": "1" if gdpr_applies else "0", "gdpr_consent": (tc_string or "") if gdpr_applies else ""}
+    if gdpr_applies and ac_string:
+        params["addtl_consent"] = ac_string
+    return params

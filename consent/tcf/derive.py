@@ -1,0 +1,250 @@
+"""From the signed consent store to a TC string: a pure function of registry, state and settings.
+
+The TC string is never a second source of truth: it is derived from the visitor's stored decisions
+on each request that needs it. How registry decisions become TCF signals:
+
+- **Purposes (consent)**: a registry category stands for TCF purposes, listed in the registry's
+  ``[tcf.categories.<id>]`` table, or by default the consent purposes its TCF vendors declare. A
+  purpose has consent when the visitor *granted* an optional category standing for it (required
+  categories never give consent). Special features opt in the same way.
+- **Purposes (legitimate interest)**: the legitimate-interest purposes a category's TCF vendors
+  declare (never 1, 3, 4, 5, 6) are signalled once the visitor has decided, unless they *denied* a
+  category standing for the purpose: denying is objecting.
+- **Vendor consent**: a GVL vendor (``tcf_id``) has consent when every optional registry vendor
+  carrying that id is granted by the visitor (a Global Privacy Control suppression counts as not
+  granted). A vendor in a required category is never asked, so it never gets consent this way.
+- **Vendor legitimate interest**: for GVL vendors declaring legitimate-interest purposes (or only
+  special purposes), once the visitor has decided and denied none of its registry vendors.
+- **Disclosed vendors**: every GVL vendor of the registry (they are all listed in the second layer).
+- **Publisher TC**: the site's ``publisher_purposes`` follow the purpose signals above; each custom
+  purpose follows its category. The segment is written when the site declares any of these.
+
+Visitors who have not decided get no TC string (``None``): the CMP API then reports the banner.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..errors import TCStringError
+from ..registry import Registry, TcfSettings
+from ..state import ConsentState, Decision
+from .gvl import GVL
+from .idset import IdSet
+from .model import NO_LEGITIMATE_INTEREST_PURPOSES, PublisherTC, TCModel
+from .tcstring import decode_tc_string, encode_disclosed_vendors_segment, encode_tc_string
+
+
+
+@dataclass(frozen=True, slots=True)
+class CmpSettings:
+    """What the site's IAB CMP registration gives it, and how its UI was shown."""
+
+    cmp_id: int
+    cmp_version: int
+    consent_language: str = "EN"
+    consent_screen: int = 1
+    is_service_specific: bool = True
+
+    def __post_init__(self) -> None:
+        if self.cmp_id <= 1:
+            raise ValueError(
+                f"cmp_id must be the id IAB Europe assigned to the CMP (above 1), not {self.cmp_id}"
+            )
+        if self.cmp_version < 1:
+            raise ValueError(f"cmp_version must be 1 or more, not {self.cmp_version}")
+        if not (
+            len(self.consent_language) == 2
+            and self.consent_language.isascii()
+            and self.consent_language.isalpha()
+        ):
+            raise ValueError(
+                f"consent_language must be two letters (ISO 639-1), not {self.consent_language!r}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class TcfTable:
+    """What every visitor of one registry shares, computed once per registry."""
+
+    settings: TcfSettings
+    # (category id, consent purposes, special features, legitimate-interest purposes) per optional category
+    category_purposes: tuple[tuple[str, frozenset[int], frozenset[int], frozenset[int]], ...]
+    vendor_bits: tuple[tuple[str, int], ...]  # (registry vendor id, 1 << its GVL id)
+    legitimate_interest_mask: int  # GVL ids whose vendors may rely on legitimate interest
+    disclosed: IdSet
+    disclosed_segment: str
+
+    @classmethod
+    def build(cls, registry: Registry) -> TcfTable:
+        settings = registry.tcf or TcfSettings()
+        declared: dict[str, tuple[set[int], set[int], set[int]]] = defaultdict(lambda: (set(), set(), set()))
+        slugs: dict[int, list[str]] = defaultdict(list)
+        disclosed_ids: set[int] = set()
+        legitimate: set[int] = set()
+        for vendor in registry.vendors:
+            if vendor.tcf_id is None:
+                continue
+            disclosed_ids.add(vendor.tcf_id)
+            if not registry.is_required(vendor):  # required vendors were never asked: no consent
+                slugs[vendor.tcf_id].append(vendor.id)
+            if vendor.tcf is None:
+                continue
+            consent, features, li = declared[vendor.category]
+            consent.update(vendor.tcf.purposes)
+            features.update(vendor.tcf.special_features)
+            li.update(vendor.tcf.legitimate_interest_purposes)
+            only_special = not vendor.tcf.purposes and not vendor.tcf.legitimate_interest_purposes
+            if vendor.tcf.legitimate_interest_purposes or (only_special and vendor.tcf.special_purposes):
+                legitimate.add(vendor.tcf_id)
+        categories = []
+        for category in registry.ordered_categories():
+            if category.required:
+                continue
+            consent, features, li = declared[category.id]
+            named = settings.categories.get(category.id)
+            purposes = frozenset(named.purposes) if named else frozenset(consent)
+            special = frozenset(named.special_features) if named else frozenset(features)
+            li_purposes = frozenset(li) - NO_LEGITIMATE_INTEREST_PURPOSES
+            if purposes or special or li_purposes:
+                categories.append((category.id, purposes, special, li_purposes))
+        disclosed = IdSet(disclosed_ids)
+        return cls(
+            settings,
+            tuple(categories),
+            tuple((slug, 1 << tcf_id) for tcf_id, ids in sorted(slugs.items()) for slug in ids),
+            IdSet(legitimate).mask,
+            disclosed,
+            encode_disclosed_vendors_segment(disclosed),
+        )
+
+
+def tcf_table(registry: Registry) -> TcfTable:
+    """The registry's :class:`TcfTable`, built on first use and kept with the registry."""
+    return registry.derived(TcfTable.build)
+
+
+def tc_model_for(
+    registry: Registry, state: ConsentState, cmp: CmpSettings, *, now: datetime | None = None
+) -> TCModel | None:
+    """The TC model of the visitor's stored decisions (``None`` when they have not decided)."""
+    if not state.is_decided:
+        return None
+    table = tcf_table(registry)
+    settings = table.settings
+    purposes: set[int] = set()
+    special: set[int] = set()
+    objected: set[int] = set()
+    li_candidates: set[int] = set()
+    for category_id, consent_ids, feature_ids, li_ids in table.category_purposes:
+        decision = state.category_decision(category_id)
+        if decision is Decision.GRANTED:
+            purposes |= consent_ids
+            special |= feature_ids
+        elif decision is Decision.DENIED:
+            objected |= consent_ids | li_ids
+        li_candidates |= li_ids
+    # One pass over the registry's IAB vendors, collecting bit masks (cheaper than sets of ids).
+    granted = refused = denied = 0
+    decide, allows = state.vendor_decision, state.allows
+    yes, no = Decision.GRANTED, Decision.DENIED  # enum members looked up once, not per vendor
+    for slug, bit in table.vendor_bits:
+        decision = decide(slug)
+        # allows() is false for a granted vendor only when a signal (GPC) suppresses it now.
+        if decision is yes and allows(slug):
+            granted |= bit
+        else:
+            refused |= bit
+            if decision is no:
+                denied |= bit
+    consents = granted & ~refused  # every registry vendor carrying the id must be granted
+    li_vendors = IdSet.from_mask(table.legitimate_interest_mask & ~denied)
+    when = state.decided_at or now or datetime.now(UTC)
+    return TCModel(
+        created=when,
+        last_updated=when,
+        cmp_id=cmp.cmp_id,
+        cmp_version=cmp.cmp_version,
+        consent_screen=cmp.consent_screen,
+        consent_language=cmp.consent_language,
+        vendor_list_version=settings.vendor_list_version,
+        tcf_policy_version=settings.tcf_policy_version,
+        is_service_specific=cmp.is_service_specific,
+        use_non_standard_texts=settings.use_non_standard_texts,
+        special_feature_optins=frozenset(special),
+        purpose_consents=frozenset(purposes),
+        purpose_legitimate_interests=frozenset(li_candidates - objected),
+        purpose_one_treatment=settings.purpose_one_treatment,
+        publisher_cc=settings.publisher_country,
+        vendor_consents=IdSet.from_mask(consents),
+        vendor_legitimate_interests=li_vendors,
+        disclosed_vendors=table.disclosed,
+        publisher_tc=_publisher_tc(settings, state, frozenset(purposes), frozenset(objected)),
+    )
+
+
+def _publisher_tc(
+    settings: TcfSettings, state: ConsentState, purposes: frozenset[int], objected: frozenset[int]
+) -> PublisherTC | None:
+    if not (
+        settings.publisher_purposes
+        or settings.publisher_legitimate_interest_purposes
+        or settings.custom_purposes
+    ):
+        return None
+    custom_count = max((c.id for c in settings.custom_purposes), default=0)
+    custom_consents = frozenset(
+        c.id
+        for c in settings.custom_purposes
+        if c.legal_basis == "consent" and state.category_decision(c.category) is Decision.GRANTED
+    )
+    custom_li = frozenset(
+        c.id
+        for c in settings.custom_purposes
+        if c.legal_basis == "legitimate_interest"
+        and state.category_decision(c.category) is not Decision.DENIED
+    )
+    li = (
+        frozenset(settings.publisher_legitimate_interest_purposes)
+        - objected
+        - NO_LEGITIMATE_INTEREST_PURPOSES
+    )
+    return PublisherTC(
+        frozenset(settings.publisher_purposes) & purposes, li, custom_count, custom_consents, custom_li
+    )
+
+
+def tc_string_for(
+    registry: Registry, state: ConsentState, cmp: CmpSettings, *, now: datetime | None = None
+) -> str | None:
+    """The TC string of the visitor's stored decisions (``None`` when they have not decided)."""
+    model = tc_model_for(registry, state, cmp, now=now)
+    if model is None:
+        return None
+    return encode_tc_string(model, disclosed_segment=tcf_table(registry).disclosed_segment)
+
+
+def policy_version_changed(current: GVL | int, shown: str | int | TCModel) -> bool:
+    """Whether the TCF policy version moved on since ``shown`` (a TC string, its model, or a version).
+
+    A new ``tcfPolicyVersion`` in the GVL invalidates every TC string written under the old one: the
+    visitor must be asked again. A TC string that does not decode counts as changed.
+    """
+    version = current.tcf_policy_version if isinstance(current, GVL) else current
+    if isinstance(shown, str):
+        try:
+            shown = decode_tc_string(shown, require_disclosed_vendors=False)
+        except TCStringError:
+            return True
+    shown_version = shown.tcf_policy_version if isinstance(shown, TCModel) else shown
+    return shown_version != version
+
+
+def tcf_needs_prompt(registry: Registry, state: ConsentState) -> bool:
+    """Whether the visitor decided before the site began showing its current ``tcfPolicyVersion``."""
+    settings = registry.tcf
+    if settings is None or settings.policy_version_since is None:
+        return False
+    return state.decided_at is None or state.decided_at < settings.policy_version_since
