@@ -33,7 +33,18 @@ from typing import Any
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
 from ..errors import Problem
-from ..registry import SLUG_PATTERN, ConsentModeType, Cookie, Embed, Pixel, Script, Slug, Vendor, _Model
+from ..registry import (
+    SLUG_PATTERN,
+    ConsentModeType,
+    Cookie,
+    Embed,
+    Pixel,
+    Script,
+    Slug,
+    Vendor,
+    VendorTcf,
+    _Model,
+)
 
 Locator = Callable[[tuple[str | int, ...]], int | None]
 
@@ -67,6 +78,8 @@ class Preset(_Model):
     embeds: tuple[Embed, ...] = ()
     without_consent: str | None = None
     tcf_id: StrictInt | None = Field(default=None, ge=1)
+    tcf: VendorTcf | None = None
+    google_atp_id: StrictInt | None = Field(default=None, ge=1)
     consent_mode: tuple[ConsentModeType, ...] = ()
     consent_mode_advanced: StrictBool = False
     sale_share: StrictBool = False

@@ -37,7 +37,6 @@ from .model import NO_LEGITIMATE_INTEREST_PURPOSES, PublisherTC, TCModel
 from .tcstring import decode_tc_string, encode_disclosed_vendors_segment, encode_tc_string
 
 
-
 @dataclass(frozen=True, slots=True)
 class CmpSettings:
     """What the site's IAB CMP registration gives it, and how its UI was shown."""
