@@ -23,6 +23,10 @@ Placement = str  # "head" or "body"
 PLACEMENTS = ("head", "body")
 
 
+class InvalidPlacement(ConsentError, ValueError):
+    """A template asked for scripts of a placement other than ``"head"`` or ``"body"``."""
+
+
 class MissingEmbedField(ConsentError, KeyError):
     """An embed's URL needs a ``{field}`` the template did not pass. ``fields`` lists them."""
 
@@ -205,7 +209,7 @@ def decide(registry: Registry, state: ConsentState, *, consent_mode: bool = Fals
 def render_scripts(gate: Gate, placement: Placement, nonce: str | None = None) -> Markup:
     """The ``<script>`` and pixel tags of loaded vendors for one placement, each script with the nonce."""
     if placement not in PLACEMENTS:
-        raise ValueError("placement is 'head' or 'body'")
+        raise InvalidPlacement(f"placement is 'head' or 'body', not {placement!r}")
     table = gate.table
     registry = gate.registry
     nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
@@ -263,6 +267,7 @@ def render_iframe(
 __all__ = [
     "Gate",
     "GateTable",
+    "InvalidPlacement",
     "MissingEmbedField",
     "decide",
     "embed_slot",

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from markupsafe import Markup
 
 from .consent_mode import consent_mode_values
+from .errors import ConfigurationError
 from .registry import Registry, Vendor
 from .state import ConsentState
 
@@ -106,7 +107,7 @@ def _payload(values: Mapping[str, str]) -> str:
 def uet_call(values: Mapping[str, str], command: str = "default") -> str:
     """``window.uetq.push('consent', 'default'|'update', {...})``, creating the queue if needed."""
     if command not in ("default", "update"):
-        raise ValueError(f"UET consent commands are 'default' and 'update', not {command!r}")
+        raise ConfigurationError(f"UET consent commands are 'default' and 'update', not {command!r}")
     return f"window.uetq=window.uetq||[];window.uetq.push('consent','{command}',{_payload(values)});"
 
 

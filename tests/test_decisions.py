@@ -1,0 +1,211 @@
+"""What each visitor action does to a state: the domain rules of ``consent.decisions``, without Flask."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import vendor
+
+from consent.decisions import Action, InvalidChoice, apply, custom_grants
+from consent.errors import UnknownIdError
+from consent.regions import resolve_region
+from consent.registry import Registry
+from consent.state import ConsentState, Decision, Method, Policy, Signal
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def reg() -> Registry:
+    return Registry.model_validate(
+        {
+            "name": "Decisions",
+            "categories": [
+                {"id": "necessary", "title": "Necessary", "required": True, "justification": "Security."},
+                {"id": "statistics", "title": "Statistics", "order": 1},
+                {"id": "marketing", "title": "Marketing", "order": 2},
+            ],
+            "vendors": [
+                vendor("session", 1, "necessary"),
+                vendor("counter", 2, "statistics"),
+                vendor("heatmap", 3, "statistics"),
+                vendor("ads", 4, "marketing", sale_share=True),
+                vendor("retarget", 5, "marketing", sale_share=True),
+            ],
+            "regions": [
+                {"id": "uk", "policy": "opt-in", "codes": ["GB"], "exempt_vendors": ["counter"]},
+                {"id": "us", "policy": "opt-out", "codes": ["US-CA"]},
+                {"id": "jp", "policy": "notice", "codes": ["JP"]},
+            ],
+        }
+    )
+
+
+def act(
+    reg: Registry,
+    action: Action,
+    previous: ConsentState | None = None,
+    *,
+    code: str | None = "DE",
+    gpc: bool = False,
+    categories: tuple[str, ...] = (),
+    vendors: tuple[str, ...] = (),
+) -> ConsentState:
+    region = resolve_region(reg, code, gpc)
+    before = previous if previous is not None else region.read(ConsentState(reg))
+    return apply(reg, region, before, action, categories, vendors, now=NOW)
+
+
+def decisions(state: ConsentState) -> dict[str, Decision]:
+    return {v.id: state.vendor_decision(v.id) for v in state.registry.vendors}
+
+
+def test_accept_all_grants_every_optional_vendor_and_purpose(reg: Registry) -> None:
+    state = act(reg, Action.ACCEPT_ALL)
+    assert state.method is Method.ACCEPT_ALL
+    assert all(d is Decision.GRANTED for d in decisions(state).values())
+    assert state.allows_category("statistics") and state.allows_category("marketing")
+    assert not state.needs_prompt()
+    assert state.decided_at == NOW and state.expires_at is not None and state.expires_at > NOW
+
+
+def test_reject_all_denies_everything_optional_and_keeps_the_id(reg: Registry) -> None:
+    first = act(reg, Action.ACCEPT_ALL)
+    state = act(reg, Action.REJECT_ALL, first)
+    assert state.consent_id == first.consent_id
+    assert [v.id for v in state.granted_vendors()] == ["session"]
+    assert state.category_decision("marketing") is Decision.DENIED
+
+
+def test_a_custom_save_declines_what_is_not_ticked(reg: Registry) -> None:
+    state = act(reg, Action.CUSTOM, categories=("statistics",))
+    assert [v.id for v in state.granted_vendors()] == ["session", "counter", "heatmap"]
+    assert state.category_decision("statistics") is Decision.GRANTED
+    assert state.category_decision("marketing") is Decision.DENIED
+    assert decisions(state)["ads"] is Decision.DENIED
+
+
+def test_a_ticked_vendor_overrides_its_purpose_box(reg: Registry) -> None:
+    # Without JavaScript ticking a purpose does not tick its vendors: once any vendor box of that
+    # purpose is ticked, the vendor boxes decide.
+    state = act(reg, Action.CUSTOM, categories=("statistics",), vendors=("counter",))
+    assert state.allows("counter") and not state.allows("heatmap")
+    assert state.category_decision("statistics") is Decision.DENIED  # not all of its vendors are on
+
+
+@pytest.mark.parametrize(
+    ("categories", "vendors", "granted"),
+    [
+        ((), (), set()),
+        (("statistics",), (), {"counter", "heatmap"}),
+        (("statistics",), ("heatmap",), {"heatmap"}),
+        ((), ("ads",), {"ads"}),
+        (("statistics", "marketing"), ("retarget",), {"counter", "heatmap", "retarget"}),
+    ],
+)
+def test_custom_grants(
+    reg: Registry, categories: tuple[str, ...], vendors: tuple[str, ...], granted: set[str]
+) -> None:
+    assert custom_grants(reg, categories, vendors) == granted
+
+
+def test_withdraw_denies_everything_and_keeps_the_id(reg: Registry) -> None:
+    first = act(reg, Action.ACCEPT_ALL)
+    state = act(reg, Action.WITHDRAW, first)
+    assert state.method is Method.WITHDRAW
+    assert state.consent_id == first.consent_id
+    assert not any(state.allows(v) for v in ("counter", "heatmap", "ads", "retarget"))
+
+
+def test_a_grant_allows_exactly_one_vendor_and_answers_no_purpose(reg: Registry) -> None:
+    state = act(reg, Action.GRANT, vendors=("heatmap",))
+    assert [v.id for v in state.granted_vendors()] == ["session", "heatmap"]
+    assert state.method is Method.EMBED
+    assert state.needs_prompt()  # the banner still asks about the purposes
+    assert state.new_vendors() == ()
+
+
+@pytest.mark.parametrize(
+    ("categories", "vendors"), [((), ()), ((), ("counter", "heatmap")), (("statistics",), ("counter",))]
+)
+def test_a_grant_must_name_exactly_one_vendor(
+    reg: Registry, categories: tuple[str, ...], vendors: tuple[str, ...]
+) -> None:
+    with pytest.raises(InvalidChoice):
+        act(reg, Action.GRANT, categories=categories, vendors=vendors)
+
+
+@pytest.mark.parametrize(
+    ("categories", "vendors", "kind"),
+    [
+        (("nope",), (), "category"),
+        (("necessary",), (), "category"),
+        ((), ("session",), "vendor"),
+        ((), ("x",), "vendor"),
+    ],
+)
+def test_unknown_or_required_ids_are_refused(
+    reg: Registry, categories: tuple[str, ...], vendors: tuple[str, ...], kind: str
+) -> None:
+    with pytest.raises(UnknownIdError) as caught:
+        act(reg, Action.CUSTOM, categories=categories, vendors=vendors)
+    assert caught.value.kind == kind
+
+
+def test_opt_out_stops_only_sale_and_share_vendors(reg: Registry) -> None:
+    state = act(reg, Action.OPT_OUT, code="US-CA")
+    assert state.method is Method.OPT_OUT and state.policy is Policy.OPT_OUT
+    assert {v.id for v in state.granted_vendors()} == {"session", "counter", "heatmap"}
+
+
+def test_acknowledging_a_notice_lets_everything_run_where_the_law_allows(reg: Registry) -> None:
+    state = act(reg, Action.ACKNOWLEDGE, code="JP")
+    assert state.method is Method.ACKNOWLEDGE
+    assert {v.id for v in state.granted_vendors()} == {"session", "counter", "heatmap", "ads", "retarget"}
+    assert not state.needs_prompt()
+
+
+def test_a_decision_under_gpc_keeps_its_opt_out_without_the_signal(reg: Registry) -> None:
+    state = act(reg, Action.ACKNOWLEDGE, code="US-CA", gpc=True)
+    assert Signal.GPC in state.signals
+    assert decisions(state)["ads"] is Decision.DENIED and decisions(state)["retarget"] is Decision.DENIED
+    later = resolve_region(reg, "US-CA", gpc=False).read(state)  # a later visit without the signal
+    assert not later.allows("ads") and later.allows("counter")
+
+
+def test_an_explicit_opt_in_under_gpc_stands(reg: Registry) -> None:
+    state = act(reg, Action.CUSTOM, code="US-CA", gpc=True, vendors=("ads",))
+    assert state.allows("ads") and not state.allows("retarget")
+
+
+def test_gpc_stops_an_earlier_opt_in_given_without_it(reg: Registry) -> None:
+    accepted = act(reg, Action.ACCEPT_ALL, code="US-CA")
+    with_signal = resolve_region(reg, "US-CA", gpc=True).read(accepted)
+    assert not with_signal.allows("ads") and with_signal.allows("counter")
+
+
+def test_gpc_grants_nothing_in_an_opt_in_region(reg: Registry) -> None:
+    state = act(reg, Action.REJECT_ALL, code="DE", gpc=True)
+    assert Signal.GPC in state.signals
+    assert [v.id for v in state.granted_vendors()] == ["session"]
+
+
+def test_a_region_exemption_runs_until_the_visitor_decides(reg: Registry) -> None:
+    undecided = resolve_region(reg, "GB").read(ConsentState(reg))
+    assert undecided.allows("counter") and not undecided.allows("heatmap")
+    rejected = act(reg, Action.REJECT_ALL, code="GB")
+    assert not rejected.allows("counter")
+
+
+def test_the_lifetime_sets_the_reask_date(reg: Registry) -> None:
+    region = resolve_region(reg, "DE")
+    state = apply(reg, region, ConsentState(reg), Action.ACCEPT_ALL, lifetime=timedelta(days=30), now=NOW)
+    assert state.expires_at == NOW + timedelta(days=30)
+
+
+def test_transitions_do_not_change_the_previous_state(reg: Registry) -> None:
+    first = act(reg, Action.ACCEPT_ALL)
+    before = decisions(first)
+    act(reg, Action.REJECT_ALL, first)
+    assert decisions(first) == before
