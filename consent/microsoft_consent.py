@@ -89,12 +89,18 @@ def clarity_consent_values(registry: Registry, state: ConsentState) -> dict[str,
     return _clarity(consent_mode_values(registry, state))
 
 
-def microsoft_consent_update(registry: Registry, state: ConsentState) -> MicrosoftConsent:
-    """What the page should signal for ``state``: the default at render time, the update after a choice."""
+def microsoft_consent_update(
+    registry: Registry, state: ConsentState, google: Mapping[str, str] | None = None
+) -> MicrosoftConsent:
+    """What the page should signal for ``state``: the default at render time, the update after a choice.
+
+    ``google`` is the state's Google Consent Mode values, when the caller has them already.
+    """
     uet, clarity = _microsoft_vendors(registry)
     if not (uet or clarity):
         return MicrosoftConsent(None, None)
-    google = consent_mode_values(registry, state)
+    if google is None:
+        google = consent_mode_values(registry, state)
     return MicrosoftConsent(_uet(google) if uet else None, _clarity(google) if clarity else None)
 
 
@@ -120,13 +126,13 @@ def clarity_call(values: Mapping[str, str]) -> str:
 
 
 def render_microsoft_consent_default(
-    registry: Registry, state: ConsentState, nonce: str | None = None
+    registry: Registry, state: ConsentState, nonce: str | None = None, google: Mapping[str, str] | None = None
 ) -> Markup:
     """The inline ``<script>`` with UET's and Clarity's defaults; empty when the site uses neither.
 
     Place it in ``<head>`` before any Microsoft tag, next to the Google Consent Mode default.
     """
-    signals = microsoft_consent_update(registry, state)
+    signals = microsoft_consent_update(registry, state, google)
     code = (uet_call(signals.uet) if signals.uet is not None else "") + (
         clarity_call(signals.clarity) if signals.clarity is not None else ""
     )

@@ -12,6 +12,7 @@ from typing import cast
 from flask import current_app, g, request
 from werkzeug.local import LocalProxy
 
+from ..consent_mode import consent_mode_values
 from ..errors import ConfigurationError
 from ..gate import Gate, decide
 from ..i18n import negotiate, preferred_languages
@@ -27,12 +28,14 @@ class RequestConsent:
     """Consent as this request sees it (one per request, on ``g``)."""
 
     __slots__ = (
+        "consent_mode",
         "gate",
         "locale",
         "nonce",
         "region",
         "settings",
         "state",
+        "urls",
         "varies",
         "varies_language",
     )
@@ -44,6 +47,8 @@ class RequestConsent:
         self.gate: Gate | None = None
         self.locale: str | None = None
         self.nonce: str | None = None
+        self.urls: Urls | None = None
+        self.consent_mode: dict[str, str] | None = None
         self.varies = False  # the response depends on the consent cookie (and Sec-GPC, the region)
         self.varies_language = False  # ... and on Accept-Language
 
@@ -71,6 +76,7 @@ class RequestConsent:
         self.state = state
         self.varies = True
         self.gate = None
+        self.consent_mode = None
 
     def get_gate(self) -> Gate:
         gate = self.gate
@@ -79,11 +85,38 @@ class RequestConsent:
             gate = self.gate = decide(settings.registry, self.get_state(), consent_mode=settings.consent_mode)
         return gate
 
+    def get_urls(self) -> Urls:
+        urls = self.urls
+        if urls is None:
+            urls = self.urls = Urls(self.settings)
+        return urls
+
+    def get_consent_mode(self) -> dict[str, str]:
+        """This visitor's Google Consent Mode values (what the Microsoft signals derive from too)."""
+        values = self.consent_mode
+        if values is None:
+            values = self.consent_mode = consent_mode_values(self.settings.registry, self.get_state())
+        return values
+
     def get_locale(self) -> str:
         locale = self.locale
         if locale is None:
             locale = self.locale = _negotiate_locale(self)
         return locale
+
+
+class Urls:
+    """The blueprint's URLs under this request's script root (plain joins: the rules are fixed)."""
+
+    __slots__ = ("action", "preferences", "script", "stylesheet")
+
+    def __init__(self, settings: ConsentSettings) -> None:
+        base = request.script_root + settings.config["CONSENT_URL_PREFIX"]
+        version = settings.asset_version
+        self.action = base + "/"
+        self.preferences = base + "/preferences"
+        self.stylesheet = f"{base}/static/consent.css?v={version}"
+        self.script = f"{base}/static/consent.js?v={version}"
 
 
 def per_request() -> RequestConsent:

@@ -6,32 +6,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import abort, current_app, request
+from flask import abort, current_app
 from markupsafe import Markup, escape
 
 from ..banner import WidgetContext, embed_slot_markup, grant_form, grant_form_markup
-from ..consent_mode import consent_mode_values, render_consent_mode_default
+from ..consent_mode import render_consent_mode_default
 from ..errors import UnknownIdError
 from ..gate import embed_slot, find_embed, render_iframe, render_scripts
 from ..microsoft_consent import render_microsoft_consent_default
 from ..state import ConsentState
 from .current import RequestConsent, get_consent, per_request
 from .http import current_path, new_nonce, quote_next
-
-
-class Urls:
-    """The blueprint's URLs under this request's script root (plain joins: the rules are fixed)."""
-
-    __slots__ = ("action", "preferences", "script", "stylesheet")
-
-    def __init__(self, data: RequestConsent) -> None:
-        settings = data.settings
-        base = request.script_root + settings.config["CONSENT_URL_PREFIX"]
-        version = settings.asset_version
-        self.action = base + "/"
-        self.preferences = base + "/preferences"
-        self.stylesheet = f"{base}/static/consent.css?v={version}"
-        self.script = f"{base}/static/consent.js?v={version}"
 
 
 def nonce_for(data: RequestConsent) -> str:
@@ -59,7 +44,7 @@ def widget_context(
     """What the per-visitor widget templates need for this request."""
     settings = data.settings
     config = settings.config
-    urls = Urls(data)
+    urls = data.get_urls()
     target = next_url if next_url is not None else current_path()
     return WidgetContext(
         registry=settings.registry,
@@ -91,12 +76,14 @@ def consent_head() -> Markup:
     data = per_request()
     settings = data.settings
     registry = settings.registry
-    link = Markup(f'<link rel="stylesheet" href="{escape(Urls(data).stylesheet)}">')
+    link = Markup(f'<link rel="stylesheet" href="{escape(data.get_urls().stylesheet)}">')
     if settings.microsoft_consent:
-        link += render_microsoft_consent_default(registry, data.get_state(), nonce_if_csp(data))
+        link += render_microsoft_consent_default(
+            registry, data.get_state(), nonce_if_csp(data), google=data.get_consent_mode()
+        )
     if not settings.consent_mode:
         return link
-    values = consent_mode_values(registry, data.get_state())
+    values = data.get_consent_mode()
     return link + render_consent_mode_default(
         values, nonce_if_csp(data), settings.config["CONSENT_CONSENT_MODE_WAIT"]
     )
@@ -113,7 +100,7 @@ def consent_banner() -> Markup:
     and the widget script."""
     data = per_request()
     settings = data.settings
-    urls = Urls(data)
+    urls = data.get_urls()
     nonce = nonce_if_csp(data)
     if nonce is not None:
         script = Markup(
@@ -139,7 +126,7 @@ def consent_settings_link(floating: bool | None = None) -> Markup:
     state = data.get_state()
     show_floating = bool(settings.config["CONSENT_FLOATING_BUTTON"]) if floating is None else floating
     return settings.widget.settings_link(
-        data.get_locale(), state.current_policy or state.policy, Urls(data).preferences, show_floating
+        data.get_locale(), state.current_policy or state.policy, data.get_urls().preferences, show_floating
     )
 
 
