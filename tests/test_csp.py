@@ -182,7 +182,7 @@ def test_every_script_carries_the_policy_nonce(csp_app: Flask, csp_client: Flask
 
 def test_the_widget_script_carries_the_nonce_for_an_undecided_visitor(csp_client: FlaskClient) -> None:
     response = csp_client.get(PAGE)
-    microsoft, consent_mode, widget = find(html_of(response), "script")
+    consent_mode, microsoft, widget = find(html_of(response), "script")
     nonce = nonce_of(policy_of(response))
     assert microsoft.attrs["data-consent-microsoft"] == "default"
     assert microsoft.attrs["nonce"] == nonce

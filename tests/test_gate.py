@@ -278,8 +278,8 @@ def test_the_page_of_an_undecided_visitor_has_no_vendor_tags(client: FlaskClient
     html = html_of(client.get(PAGE))
     assert keys_of(html) == []
     scripts = list(find(html, "script"))
-    # The widget's own module, and the consent defaults of Microsoft UET (the site's Bing pixels) and
-    # Google Consent Mode: inline scripts that load nothing.
+    # The widget's own module, and the consent defaults of Google Consent Mode and Microsoft UET (the
+    # site's Bing pixels): inline scripts that load nothing.
     assert all((s.attrs.get("src") or "").startswith("/consent/static/") for s in scripts if "src" in s.attrs)
     inline = [
         s.attrs.get("data-consent-microsoft") or s.attrs.get("data-consent-mode")

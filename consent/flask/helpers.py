@@ -77,16 +77,15 @@ def consent_head() -> Markup:
     settings = data.settings
     registry = settings.registry
     link = Markup(f'<link rel="stylesheet" href="{escape(data.get_urls().stylesheet)}">')
+    nonce = nonce_if_csp(data)
+    if settings.consent_mode:
+        wait = settings.config["CONSENT_CONSENT_MODE_WAIT"]
+        link += render_consent_mode_default(data.get_consent_mode(), nonce, wait)
     if settings.microsoft_consent:
         link += render_microsoft_consent_default(
-            registry, data.get_state(), nonce_if_csp(data), google=data.get_consent_mode()
+            registry, data.get_state(), nonce, google=data.get_consent_mode()
         )
-    if not settings.consent_mode:
-        return link
-    values = data.get_consent_mode()
-    return link + render_consent_mode_default(
-        values, nonce_if_csp(data), settings.config["CONSENT_CONSENT_MODE_WAIT"]
-    )
+    return link
 
 
 def consent_scripts(placement: str = "body") -> Markup:
