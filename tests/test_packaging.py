@@ -23,6 +23,9 @@ WIDGET_FILES = (
     "static/consent.js",
     "translations/de/LC_MESSAGES/messages.mo",
     "translations/fr/LC_MESSAGES/messages.mo",
+    "translations/zh_Hans/LC_MESSAGES/messages.mo",
+    "translations/pt_BR/LC_MESSAGES/messages.mo",
+    "translations/es_419/LC_MESSAGES/messages.mo",
 )
 SOURCES = ("pyproject.toml", "README.md", "consent", "widget")
 
@@ -117,6 +120,7 @@ def test_the_installed_wheel_renders_its_templates(wheel: Path, tmp_path: Path) 
         html = Widget(make_environment()).banner(ctx)
         assert "Alle akzeptieren" in html, html
         assert translations("fr").gettext("Accept all") == "Tout accepter"
+        assert translations("zh-CN").gettext("Accept all") == "全部接受"
         print("ok")
         """
     )
