@@ -39,6 +39,7 @@ SCHEMA_TITLE = "consent-gate vendor registry"
 #: command a ``handler`` with ``set_defaults(handler=...)``.
 COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "ledger": ("consent.ledger:add_ledger_commands", "the consent ledger (see 'consent ledger --help')"),
+    "i18n": ("consent.i18n_cli:add_i18n_commands", "translate registry texts (see 'consent i18n --help')"),
 }
 
 Handler = Callable[[argparse.Namespace], int]

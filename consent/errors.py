@@ -32,3 +32,13 @@ class RegistryError(ConsentError):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the vendor registry"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+
+
+class TranslationFileError(ConsentError):
+    """A translation file (PO) cannot be merged into a registry; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the translation file"
+        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
