@@ -9,6 +9,7 @@ real site gets too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ def test_right_to_left_reads_from_the_right(
     boxes = [element.evaluate(BOX) for element in actions(visit)]
     # Reading order is DOM order (accept, reject, customize): on one line each next one sits to the
     # left of the previous; a control that wraps starts a lower line, at the right edge.
-    for first, then in zip(boxes, boxes[1:], strict=False):
+    for first, then in pairwise(boxes):
         if abs(first["top"] - then["top"]) < 1:
             assert then["right"] <= first["left"] + 1, (first, then)
         else:
