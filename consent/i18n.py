@@ -104,6 +104,7 @@ def _unique(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
+@lru_cache(maxsize=512)
 def _writing(tag: str) -> tuple[str, str | None] | None:
     """(language, script) of a tag, the script filled in from CLDR's likely subtags."""
     try:
@@ -121,19 +122,16 @@ def negotiate(preferred: Iterable[str], available: Iterable[str], default: str) 
     ``de-DE``; ``zh-TW`` does not get ``zh-Hans``).
     """
     options = {normalize(a).lower(): normalize(a) for a in available if a}
-    writings: dict[str, tuple[str, str | None] | None] = {}
     for wanted in preferred:
         chain = fallback_chain(wanted)
         for tag in chain:
             found = options.get(tag.lower())
             if found:
                 return found
-        if chain:
-            writing = _writing(chain[0])
+        writing = _writing(chain[0]) if chain else None
+        if writing is not None:
             for option in options.values():
-                if option not in writings:
-                    writings[option] = _writing(option)
-                if writing and writings[option] == writing:
+                if _writing(option) == writing:
                     return option
     return default
 

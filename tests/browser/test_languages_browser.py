@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, expect
 
 from consent.i18n import UI_LOCALES, text_direction, translations
 
-from .support import ARTICLE, AXE, LiveServer, Visit, describe_violations, serve_example
+from .support import ARTICLE, LiveServer, Visit, describe_violations, serve_example
 
 pytestmark = pytest.mark.browser
 
@@ -60,17 +60,6 @@ def visitor(browse: Callable[..., Visit], locale: str, **options: Any) -> Visit:
 def open_article(visit: Visit) -> None:
     # The first layer is in the HTML: "load" (styles and scripts in) is enough, no network-idle wait.
     visit.page.goto(ARTICLE, wait_until="load")
-
-
-def axe_on_first_layer(visit: Visit) -> list[dict[str, Any]]:
-    """axe-core's violations within the first layer (the page around it is the example site's)."""
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci`", pytrace=False)
-    visit.page.add_script_tag(path=str(AXE))
-    violations: list[dict[str, Any]] = visit.page.evaluate(
-        "async () => (await axe.run('#consent-banner', { resultTypes: ['violations'] })).violations"
-    )
-    return violations
 
 
 def assert_same_prominence(accept: Locator, reject: Locator) -> None:
@@ -117,7 +106,7 @@ def test_first_layer_in_every_language(browse: Callable[..., Visit], locale: str
     for element in (accept, reject, customize):
         expect(element).to_be_in_viewport()
 
-    violations = axe_on_first_layer(visit)
+    violations = visit.axe(within="#consent-banner")  # the page around it is the example site's
     assert not violations, "\n" + describe_violations(violations)
 
     # On a desktop screen the two sit side by side, each as wide as its label needs.
