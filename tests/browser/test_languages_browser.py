@@ -1,4 +1,4 @@
-"""The first layer in every widget language, in Chromium: lang and dir, fair choice, fit at 320 px, axe.
+"""The first layers in every widget language, in Chromium: lang and dir, fair choice, fit at 320 px, axe.
 
 The example site is served with ``CONSENT_LOCALES`` set to every UI locale (test configuration only:
 the example itself offers its registry's locales). Its registry texts exist in en, de and fr; the other
@@ -23,6 +23,7 @@ from .support import ARTICLE, LiveServer, Visit, describe_violations, serve_exam
 pytestmark = pytest.mark.browser
 
 RIGHT_TO_LEFT = [locale for locale in UI_LOCALES if text_direction(locale) == "rtl"]
+REGION = "X-Test-Region"  # the region header the (pretend) CDN sets: US-CA gets the opt-out notice
 NARROW = {"width": 320, "height": 640}
 WIDE = {"width": 1280, "height": 800}
 #: Accept and reject may differ in width by at most this share of the wider one. On a narrow screen
@@ -47,7 +48,7 @@ BOX = """(el) => {
 @pytest.fixture(scope="module")
 def live_server() -> Iterator[LiveServer]:
     """The example site offering every widget language."""
-    with serve_example({"CONSENT_LOCALES": list(UI_LOCALES)}) as server:
+    with serve_example({"CONSENT_LOCALES": list(UI_LOCALES), "CONSENT_REGION_HEADER": REGION}) as server:
         yield server
 
 
@@ -55,6 +56,17 @@ def visitor(browse: Callable[..., Visit], locale: str, **options: Any) -> Visit:
     """A first-time visitor whose browser asks for ``locale``, on a 320 px screen unless told otherwise."""
     options.setdefault("viewport", NARROW)
     return browse(locale=locale, **options)
+
+
+def assert_fits(visit: Visit, elements: list[Locator]) -> None:
+    """Nothing overflows or is clipped on a 320 px screen."""
+    for element in elements:
+        box = element.evaluate(BOX)
+        assert box["scrollWidth"] <= box["clientWidth"], (element, box)
+        assert box["left"] >= 0 and box["right"] <= NARROW["width"], (element, box)
+    assert visit.page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    for element in elements[1:]:
+        expect(element).to_be_in_viewport()
 
 
 def open_article(visit: Visit) -> None:
@@ -97,14 +109,7 @@ def test_first_layer_in_every_language(browse: Callable[..., Visit], locale: str
     # Fair choice: reject looks exactly like accept, and is about as wide, however long its label.
     assert_same_prominence(accept, reject)
 
-    # Nothing overflows or is clipped on a 320 px screen.
-    for element in (banner, accept, reject, customize):
-        box = element.evaluate(BOX)
-        assert box["scrollWidth"] <= box["clientWidth"], (element, box)
-        assert box["left"] >= 0 and box["right"] <= NARROW["width"], (element, box)
-    assert visit.page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
-    for element in (accept, reject, customize):
-        expect(element).to_be_in_viewport()
+    assert_fits(visit, [banner, accept, reject, customize])
 
     violations = visit.axe(within="#consent-banner")  # the page around it is the example site's
     assert not violations, "\n" + describe_violations(violations)
@@ -137,3 +142,22 @@ def test_right_to_left_reads_from_the_right(
     body = banner.locator(".consent-banner__body").evaluate(BOX)
     assert abs(body["right"] - banner.evaluate(BOX)["right"]) < 40  # the text starts at the right
     assert banner.locator("h2").evaluate("(el) => getComputedStyle(el).direction") == "rtl"
+
+
+@pytest.mark.parametrize("locale", UI_LOCALES)
+def test_opt_out_notice_in_every_language(browse: Callable[..., Visit], locale: str) -> None:
+    """The first layer US visitors get: the one-step opt-out, whose label is the longest of all."""
+    visit = visitor(browse, locale, extra_http_headers={REGION: "US-CA"})
+    open_article(visit)
+    banner = visit.page.locator("#consent-banner")
+    catalog = translations(locale)
+    expect(banner).to_have_attribute("lang", locale)
+    expect(banner).to_have_attribute("dir", text_direction(locale))
+    opt_out = banner.locator("button[value=opt_out]")
+    expect(opt_out).to_have_text(catalog.gettext("Do not sell or share my personal information"))
+    choices = banner.locator("a[data-consent-open]")
+    expect(choices).to_have_text(catalog.gettext("Your Privacy Choices"))
+
+    assert_fits(visit, [banner, opt_out, banner.locator("button[value=acknowledge]"), choices])
+    violations = visit.axe(within="#consent-banner")
+    assert not violations, "\n" + describe_violations(violations)
