@@ -26,9 +26,10 @@ UI_LOCALES = (
     *("nb", "is", "tr", "uk", "ru", "ar", "he", "ja", "zh-Hans", "ko", "pt-BR", "es-419"),
 )
 
-#: Bounds on an ``Accept-Language`` header before it is parsed: browsers send a few dozen characters.
-ACCEPT_LANGUAGE_MAX_CHARS = 256
-ACCEPT_LANGUAGE_MAX_ENTRIES = 16
+#: An Accept-Language header is read up to this many characters and languages: a visitor may send any
+#: size, and the work per request must not grow with it (browsers send a few dozen characters).
+MAX_ACCEPT_LANGUAGE = 256
+MAX_LANGUAGES = 16
 
 _TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*")
 _QUALITY = re.compile(r"q=([01](?:\.\d{0,3})?)", re.IGNORECASE)
@@ -121,7 +122,7 @@ def negotiate(preferred: Iterable[str], available: Iterable[str], default: str) 
     ``_``/``-`` ignored), else an available locale of the same language and script (``de-CH`` gets
     ``de-DE``; ``zh-TW`` does not get ``zh-Hans``).
     """
-    options = {normalize(a).lower(): normalize(a) for a in available if a}
+    options = _index(tuple(available))
     for wanted in preferred:
         chain = fallback_chain(wanted)
         for tag in chain:
@@ -136,10 +137,16 @@ def negotiate(preferred: Iterable[str], available: Iterable[str], default: str) 
     return default
 
 
+@lru_cache(maxsize=32)
+def _index(available: tuple[str, ...]) -> dict[str, str]:
+    """Offered locales by lower-case BCP 47 tag (a site offers one list: this runs once per list)."""
+    return {normalize(a).lower(): normalize(a) for a in available if a}
+
+
 def preferred_languages(
     header: str | None,
-    max_chars: int = ACCEPT_LANGUAGE_MAX_CHARS,
-    max_entries: int = ACCEPT_LANGUAGE_MAX_ENTRIES,
+    max_chars: int = MAX_ACCEPT_LANGUAGE,
+    max_entries: int = MAX_LANGUAGES,
 ) -> list[str]:
     """The language tags of an ``Accept-Language`` header, best first, bounded before any parsing.
 
