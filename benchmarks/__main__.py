@@ -11,6 +11,7 @@ import sys
 from benchmarks import (
     bench_codec,
     bench_gpp,
+    bench_i18n,
     bench_ledger,
     bench_pages,
     bench_presets,
@@ -29,6 +30,7 @@ def main() -> int:
         ("global privacy platform", lambda: bench_gpp.main([])),
         ("scale: 34, 1,000 and 4,000 vendors", bench_scale.main),
         ("IAB TCF strings", lambda: bench_tcf.main([])),
+        ("visitor's language", lambda: bench_i18n.main([])),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

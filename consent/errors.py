@@ -99,3 +99,13 @@ class GVLError(ConsentError):
         super().__init__(
             "\n".join([f"{source}: not a usable Global Vendor List", *(f"  {p}" for p in self.problems)])
         )
+
+
+class TranslationFileError(ConsentError):
+    """A translation file (PO) cannot be merged into a registry; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the translation file"
+        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))

@@ -1,30 +1,26 @@
-"""The visitor's language: negotiation, UI catalogs, registry translations, text direction; catalog hygiene."""
+"""The visitor's language: negotiation, UI catalogs, registry translations, text direction.
+
+Catalog hygiene (complete, plural forms, compiled, extracted) is in ``test_translations.py``."""
 
 from __future__ import annotations
 
-import gettext as gnu_gettext
-import io
-import re
-from pathlib import Path
-from typing import Any
-
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from conftest import registry_data
 from flask import Flask, Request, render_template_string
 from flask.testing import FlaskClient
 from flask_helpers import PAGE, example_app, find, html_of, synthetic_app
 
 from consent.ext import Consent
-from consent.i18n import UI_LOCALES, negotiate, normalize, text_direction, translations
+from consent.i18n import (
+    UI_LOCALES,
+    fallback_chain,
+    negotiate,
+    normalize,
+    preferred_languages,
+    text_direction,
+    translations,
+)
 from consent.registry import Registry
-
-ROOT = Path(__file__).resolve().parents[1]
-TRANSLATIONS = ROOT / "widget" / "translations"
-CATALOG_LOCALES = [locale for locale in UI_LOCALES if locale != "en"]
 
 
 def banner_html(client: FlaskClient, language: str | None = None, path: str = PAGE) -> str:
@@ -53,9 +49,10 @@ def button_texts(html: str) -> list[str]:
         ("fr", ["Tout accepter", "Tout refuser"], "fr"),
         ("fr-CA", ["Tout accepter", "Tout refuser"], "fr"),
         ("en", ["Accept all", "Reject all"], "en"),
-        ("ja", ["Accept all", "Reject all"], "en"),
+        ("ja", ["すべて許可", "すべて拒否"], "ja"),  # the example offers every widget language
+        ("tlh", ["Accept all", "Reject all"], "en"),
         ("xx-unknown", ["Accept all", "Reject all"], "en"),
-        ("ja, fr;q=0.8, de;q=0.5", ["Tout accepter", "Tout refuser"], "fr"),
+        ("tlh, fr;q=0.8, de;q=0.5", ["Tout accepter", "Tout refuser"], "fr"),
         ("de;q=0.4, fr;q=0.9", ["Tout accepter", "Tout refuser"], "fr"),
         (None, ["Accept all", "Reject all"], "en"),
     ],
@@ -175,9 +172,9 @@ def test_an_rtl_preferences_page(arabic_client: FlaskClient) -> None:
     assert "وصف المورد" in html
 
 
-def test_an_rtl_registry_without_ui_catalog_falls_back_to_english_strings(arabic_client: FlaskClient) -> None:
+def test_an_rtl_site_uses_the_arabic_ui_catalog(arabic_client: FlaskClient) -> None:
     html = banner_html(arabic_client, "ar", "/")
-    assert button_texts(html) == ["Accept all", "Reject all"]
+    assert button_texts(html) == ["قبول الكل", "رفض الكل"]
     assert "نستخدم ملفات تعريف الارتباط" in html
 
 
@@ -210,6 +207,118 @@ def test_negotiate(preferred: list[str], available: list[str], expected: str) ->
 
 
 @pytest.mark.parametrize(
+    ("wanted", "expected"),
+    [
+        ("pt-PT", "pt"),
+        ("pt", "pt"),
+        ("pt-BR", "pt-BR"),
+        ("pt-br", "pt-BR"),
+        ("pt-AO", "pt"),
+        ("es-MX", "es-419"),
+        ("es-AR", "es-419"),
+        ("es-419", "es-419"),
+        ("es-ES", "es"),
+        ("es", "es"),
+        ("zh-CN", "zh-Hans"),
+        ("zh", "zh-Hans"),
+        ("zh-Hans-SG", "zh-Hans"),
+        ("zh-TW", "en"),
+        ("zh-Hant", "en"),
+        ("nb-NO", "nb"),
+        ("no", "nb"),
+        ("nn", "en"),
+        ("en-GB", "en"),
+        ("en-US", "en"),
+        ("de-AT", "de"),
+        ("iw", "he"),
+        ("ar-EG", "ar"),
+        ("sr", "en"),
+        ("xx-unknown", "en"),
+        ("x-private", "en"),
+        ("*", "en"),
+        ("", "en"),
+        ("de;q=1", "en"),
+    ],
+)
+def test_negotiate_with_region_fallbacks_over_every_ui_locale(wanted: str, expected: str) -> None:
+    assert negotiate([wanted], UI_LOCALES, "en") == expected
+
+
+@pytest.mark.parametrize(
+    ("wanted", "available", "expected"),
+    [
+        # es-MX falls back to es-419 before es, and to es when es-419 is not offered.
+        ("es-MX", ["en", "es", "es-419"], "es-419"),
+        ("es-MX", ["en", "es"], "es"),
+        # A language alone gets a regional variant of the same script, never another script.
+        ("de", ["en", "de-AT"], "de-AT"),
+        ("zh-TW", ["en", "zh-Hans"], "en"),
+        ("zh-TW", ["en", "zh-Hans", "zh-Hant"], "zh-Hant"),
+        # The available locale is returned in its own case, as a BCP 47 tag, whatever the visitor sent.
+        ("PT_br", ["en", "pt_BR"], "pt-BR"),
+        ("zh-hans-cn", ["en", "zh-Hans"], "zh-Hans"),
+    ],
+)
+def test_negotiate_prefers_the_nearest_available(wanted: str, available: list[str], expected: str) -> None:
+    assert negotiate([wanted], available, "en") == expected
+
+
+def test_negotiate_keeps_the_visitors_order() -> None:
+    assert negotiate(["tlh", "zh-TW", "es-MX", "de"], UI_LOCALES, "en") == "es-419"
+
+
+@pytest.mark.parametrize(
+    ("tag", "chain"),
+    [
+        ("es-MX", ("es-MX", "es-Latn-MX", "es-419", "es-Latn", "es")),
+        ("zh-CN", ("zh-CN", "zh-Hans-CN", "zh-Hans", "zh")),
+        ("pt_AO", ("pt-AO", "pt-Latn-AO", "pt-PT", "pt-Latn", "pt")),
+        ("*", ()),
+        ("not a tag", ()),
+    ],
+)
+def test_fallback_chain(tag: str, chain: tuple[str, ...]) -> None:
+    assert fallback_chain(tag) == chain
+
+
+# -- Accept-Language, bounded ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5", ["fr-CH", "fr", "en", "de", "*"]),
+        ("de;q=0.4, fr;q=0.9", ["fr", "de"]),
+        ("ja, fr;q=0.8, de;q=0.5", ["ja", "fr", "de"]),
+        ("en;q=0, de", ["de"]),
+        ("de;q=0.5, fr;q=0.5, it;q=0.5", ["de", "fr", "it"]),
+        ("de; q=0.7, fr ;q=0.8", ["fr", "de"]),
+        ("de;q=2, fr;q=abc, it;level=1, es", ["es"]),
+        ("<script>, en", ["en"]),
+        ("", []),
+        (None, []),
+        (",,,", []),
+    ],
+)
+def test_preferred_languages(header: str | None, expected: list[str]) -> None:
+    assert preferred_languages(header) == expected
+
+
+def test_preferred_languages_reads_a_bounded_prefix() -> None:
+    header = ", ".join(["de-DE;q=0.9"] * 50_000)  # about 650 KB
+    tags = preferred_languages(header)
+    assert 0 < len(tags) <= 16
+    assert preferred_languages("x" * 300 + ", de") == []
+    assert preferred_languages("en, " + "x" * 300) == ["en"]
+
+
+def test_preferred_languages_keeps_at_most_the_first_entries() -> None:
+    header = ",".join(f"l{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(40))
+    assert len(preferred_languages(header, max_chars=10_000)) == 16
+    assert preferred_languages("de, fr, it", max_entries=2) == ["de", "fr"]
+
+
+@pytest.mark.parametrize(
     ("locale", "direction"),
     [
         ("ar", "rtl"),
@@ -237,7 +346,13 @@ def test_normalize() -> None:
         ("de-AT", "Alle akzeptieren"),
         ("fr_CA", "Tout accepter"),
         ("en", "Accept all"),
-        ("es", "Accept all"),
+        ("es", "Aceptar todo"),
+        ("es-MX", "Aceptar todo"),
+        ("zh-CN", "全部接受"),
+        ("pt-BR", "Aceitar tudo"),
+        ("no", "Godta alle"),
+        ("tlh", "Accept all"),
+        ("", "Accept all"),
     ],
 )
 def test_translations(locale: str, expected: str) -> None:
@@ -250,84 +365,3 @@ def test_translations(locale: str, expected: str) -> None:
 )
 def test_translated_plurals(locale: str, n: int, expected: str) -> None:
     assert translations(locale).ngettext("%(num)d year", "%(num)d years", n) == expected
-
-
-# -- catalogs --------------------------------------------------------------------------------------
-
-
-def read_catalog(path: Path) -> Catalog:
-    with path.open("rb") as handle:
-        return read_po(handle)
-
-
-def po_path(locale: str) -> Path:
-    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
-
-
-def template() -> Catalog:
-    return read_catalog(TRANSLATIONS / "messages.pot")
-
-
-def message_ids(catalog: Catalog) -> set[Any]:
-    return {m.id for m in catalog if m.id}
-
-
-def gnu_catalog(data: bytes) -> dict[Any, str]:
-    return dict(gnu_gettext.GNUTranslations(io.BytesIO(data))._catalog)  # type: ignore[attr-defined]
-
-
-@pytest.mark.parametrize("locale", CATALOG_LOCALES)
-def test_the_compiled_catalog_matches_its_po_file(locale: str) -> None:
-    compiled = io.BytesIO()
-    write_mo(compiled, read_catalog(po_path(locale)))
-    shipped = (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").read_bytes()
-    expected, actual = gnu_catalog(compiled.getvalue()), gnu_catalog(shipped)
-    assert {k: v for k, v in actual.items() if k} == {k: v for k, v in expected.items() if k}
-    assert len(expected) > 30
-
-
-@pytest.mark.parametrize("locale", CATALOG_LOCALES)
-def test_every_template_message_is_translated(locale: str) -> None:
-    catalog = read_catalog(po_path(locale))
-    missing = []
-    for message in template():
-        if not message.id:
-            continue
-        translated = catalog.get(message.id)
-        strings = () if translated is None else translated.string
-        strings = strings if isinstance(strings, tuple) else (strings,)
-        if translated is None or translated.fuzzy or not all(strings):
-            missing.append(message.id)
-    assert missing == []
-
-
-@pytest.mark.parametrize("locale", CATALOG_LOCALES)
-def test_no_obsolete_messages(locale: str) -> None:
-    assert message_ids(read_catalog(po_path(locale))) == message_ids(template())
-
-
-@pytest.mark.parametrize("locale", CATALOG_LOCALES)
-def test_translations_keep_their_placeholders(locale: str) -> None:
-    placeholder = re.compile(r"%\(\w+\)[sd]")
-    for message in read_catalog(po_path(locale)):
-        if not message.id:
-            continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        wanted = set(placeholder.findall(ids[-1]))
-        for string in strings:
-            assert set(placeholder.findall(string)) == wanted, (message.id, string)
-
-
-def test_the_template_covers_every_string_in_the_code() -> None:
-    method_map = [("consent/**.py", "python"), ("widget/templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
-    extracted = set()
-    for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map=method_map, keywords=keywords):
-        extracted.add(message if isinstance(message, str) else tuple(message))
-    assert extracted == message_ids(template())
-
-
-@pytest.mark.parametrize("locale", CATALOG_LOCALES)
-def test_the_po_files_are_not_marked_fuzzy(locale: str) -> None:
-    assert not read_catalog(po_path(locale)).fuzzy

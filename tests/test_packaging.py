@@ -24,6 +24,9 @@ WIDGET_FILES = (
     "static/gpp-stub.js",
     "translations/de/LC_MESSAGES/messages.mo",
     "translations/fr/LC_MESSAGES/messages.mo",
+    "translations/zh_Hans/LC_MESSAGES/messages.mo",
+    "translations/pt_BR/LC_MESSAGES/messages.mo",
+    "translations/es_419/LC_MESSAGES/messages.mo",
 )
 SOURCES = ("pyproject.toml", "README.md", "consent", "widget")
 
@@ -125,6 +128,7 @@ def test_the_installed_wheel_renders_its_templates(wheel: Path, tmp_path: Path) 
         html = Widget(make_environment(), registry).banner(ctx)
         assert "Alle akzeptieren" in html, html
         assert translations("fr").gettext("Accept all") == "Tout accepter"
+        assert translations("zh-CN").gettext("Accept all") == "全部接受"
         print("ok")
         """
     )

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, Response, redirect, render_template, request, url_for
 
 from consent import Consent
+from consent.i18n import UI_LOCALES
 
 HERE = Path(__file__).resolve().parent
 TOPICS = (
@@ -93,6 +94,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # The development server speaks plain http; production keeps the default (Secure, __Host- prefix).
         CONSENT_COOKIE_SECURE=os.environ.get("REVIEWS_SECURE_COOKIE", "0") == "1",
         CONSENT_FLOATING_BUTTON=True,
+        # Every language the widget speaks; registry texts without a translation fall back to English.
+        CONSENT_LOCALES=list(UI_LOCALES),
         # The consent ledger (proof of consent): `make example` runs `consent ledger init` for this URL
         # first. Tests get no ledger unless they pass CONSENT_LEDGER_URL themselves.
         CONSENT_LEDGER_URL=None

@@ -72,10 +72,10 @@ def browse(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., 
 
     def new_visit(*, javascript: bool = True, **options: Any) -> Visit:
         options.setdefault("viewport", {"width": 1280, "height": 800})
+        options.setdefault("locale", "en-US")  # the browser's language: its Accept-Language header
         context = browser.new_context(
             base_url=live_server.url,
             java_script_enabled=javascript,
-            locale="en-US",
             reduced_motion="reduce",
             **options,
         )

@@ -201,13 +201,14 @@ class Visit:
                 return
         raise AssertionError(f"{target} was not reached with {limit} presses of Tab")
 
-    def axe(self) -> list[dict[str, Any]]:
-        """axe-core's violations on the page as it is now."""
+    def axe(self, within: str | None = None) -> list[dict[str, Any]]:
+        """axe-core's violations on the page as it is now, or within the element ``within`` selects."""
         if not AXE.exists():
             pytest.fail(f"{AXE} is missing: run `npm ci`", pytrace=False)
         self.page.add_script_tag(path=str(AXE))
         violations: list[dict[str, Any]] = self.page.evaluate(
-            "async () => (await axe.run(document, { resultTypes: ['violations'] })).violations"
+            "async (within) => (await axe.run(within ?? document, { resultTypes: ['violations'] })).violations",
+            within,
         )
         return violations
 
