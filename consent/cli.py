@@ -39,6 +39,10 @@ SCHEMA_TITLE = "consent-gate vendor registry"
 #: command a ``handler`` with ``set_defaults(handler=...)``.
 COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "ledger": ("consent.ledger:add_ledger_commands", "the consent ledger (see 'consent ledger --help')"),
+    "insights": (
+        "consent.insights.cli:add_insights_commands",
+        "rates of the banner (see 'consent insights --help')",
+    ),
 }
 
 Handler = Callable[[argparse.Namespace], int]
