@@ -116,3 +116,42 @@ def add_shown(
     variant: str = "control",
 ) -> None:
     add_impressions(engine, [(((day - EPOCH).days, region, locale, template, variant), (shown, undecided))])
+
+
+D1, D2 = date(2026, 5, 4), date(2026, 5, 5)
+
+
+def fill(engine: Engine) -> None:
+    """Two days, two regions, two variants; numbers chosen so every rate is a round fraction.
+
+    Totals: shown 180, undecided 150; accept all 60, reject all 33 (30 with GPC), custom 10,
+    acknowledge 2, withdraw 5 (no answer).
+    """
+    add_notice(engine)
+    add_shown(engine, D1, 120, 100, region="eu", variant="control")
+    add_shown(engine, D1, 50, 40, region="uk", variant="plain", locale="de", template="home")
+    add_shown(engine, D2, 10, 10, region="eu", variant="plain")
+    records = (
+        [
+            content("accept_all", D1, granted=("functional", "statistics", "marketing"), seconds=3)
+            for _ in range(50)
+        ]
+        + [content("reject_all", D1, seconds=20, gpc=True) for _ in range(20)]
+        + [content("custom", D1, granted=("statistics",), seconds=90) for _ in range(10)]
+        + [content("withdraw", D1) for _ in range(5)]  # answers no banner: left out
+        + [
+            content(
+                "accept_all",
+                D1,
+                region="uk",
+                locale="de",
+                variant="plain",
+                granted=("functional", "statistics", "marketing"),
+            )
+            for _ in range(10)
+        ]
+        + [content("reject_all", D1, region="uk", locale="de", variant="plain", gpc=True) for _ in range(10)]
+        + [content("acknowledge", D2, variant="plain") for _ in range(2)]
+        + [content("reject_all", D2, variant="plain", seconds=400) for _ in range(3)]
+    )
+    add_records(engine, records)

@@ -5,47 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from insights_helpers import add_notice, add_records, add_shown, content
+from insights_helpers import D1, D2, add_notice, add_records, add_shown, content, fill
 from sqlalchemy import Engine
 
 from consent.insights import build_report, current_report
 from consent.insights.rates import NOT_RECORDED, Tally, compare_variants
 
 pytest_plugins = ["ledger_fixtures", "insights_fixtures"]
-D1, D2 = date(2026, 5, 4), date(2026, 5, 5)
 
 
 @pytest.fixture
 def filled(insights_engine: Engine) -> Engine:
-    """Two days, two regions, two variants; numbers chosen so every rate is a round fraction."""
-    add_notice(insights_engine)
-    add_shown(insights_engine, D1, 120, 100, region="eu", variant="control")
-    add_shown(insights_engine, D1, 50, 40, region="uk", variant="plain", locale="de", template="home")
-    add_shown(insights_engine, D2, 10, 10, region="eu", variant="plain")
-    records = (
-        [
-            content("accept_all", D1, granted=("functional", "statistics", "marketing"), seconds=3)
-            for _ in range(50)
-        ]
-        + [content("reject_all", D1, seconds=20, gpc=True) for _ in range(20)]
-        + [content("custom", D1, granted=("statistics",), seconds=90) for _ in range(10)]
-        + [content("withdraw", D1) for _ in range(5)]  # answers no banner: left out
-        + [
-            content(
-                "accept_all",
-                D1,
-                region="uk",
-                locale="de",
-                variant="plain",
-                granted=("functional", "statistics", "marketing"),
-            )
-            for _ in range(10)
-        ]
-        + [content("reject_all", D1, region="uk", locale="de", variant="plain", gpc=True) for _ in range(10)]
-        + [content("acknowledge", D2, variant="plain") for _ in range(2)]
-        + [content("reject_all", D2, variant="plain", seconds=400) for _ in range(3)]
-    )
-    add_records(insights_engine, records)
+    fill(insights_engine)
     return insights_engine
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import Engine
 
 from .errors import InsightsError
 from .page import render_report
@@ -38,20 +37,17 @@ def create_insights_blueprint(
             "returning True only for people allowed to see the site's consent rates"
         )
     blueprint = Blueprint(name, __name__)
-    engines: dict[str, Engine] = {}
 
     @blueprint.before_request
     def _check_access() -> None:
         if access() is not True:
             abort(403)
 
-    def engine() -> Engine:
+    def database() -> str:
         where = url or current_app.config.get("CONSENT_LEDGER_URL")
         if not where:
             raise InsightsError("the insights dashboard has no database: set CONSENT_LEDGER_URL or pass url=")
-        if where not in engines:
-            engines[where] = open_engine(where, timeout=10.0)
-        return engines[where]
+        return str(where)
 
     def day(field: str) -> date | None:
         value = request.args.get(field, "")
@@ -67,7 +63,13 @@ def create_insights_blueprint(
         by = request.args.get("by", "day")
         if by not in DIMENSIONS:
             abort(400, f"by is one of {', '.join(DIMENSIONS)}")
-        report = current_report(engine(), since=day("since"), until=day("until"), by=by)
+        since, until = day("since"), day("until")
+        # A page for a few people now and then: an engine per view, closed after it, holds nothing open.
+        engine = open_engine(database(), timeout=10.0)
+        try:
+            report = current_report(engine, since=since, until=until, by=by)
+        finally:
+            engine.dispose()
         html = render_report(report, title=title, form_action=request.path)
         response = Response(str(html), mimetype="text/html")
         response.cache_control.no_store = True
