@@ -20,10 +20,10 @@ from sqlalchemy import Engine, insert
 from consent.insights import schema
 from consent.ledger import schema as ledger_schema
 
-REGIONS = ("eu", "uk", "us-opt-out", "")
+REGIONS = ("eea-ch", "uk", "us-opt-out", "")
 LOCALES = ("en", "de", "fr")
 VARIANTS = ("control", "plain", "short")
-TEMPLATES = ("article", "home", "category", "search", "author", "tag")
+TEMPLATES = ("article", "home", "privacy", "search", "author", "tag")
 CATEGORIES = ("necessary", "functional", "statistics", "marketing")
 NOTICE = "0" * 64
 #: (method, weight): what visitors answer; custom answers grant a random subset of the optional purposes.

@@ -17,14 +17,19 @@ def parse(markup: str) -> ET.Element:
 
 
 def test_line_chart_is_an_image_named_by_its_title_and_desc() -> None:
-    svg = parse(line_chart("rates", "Rates per day", ["2026-05-01", "2026-05-02"], [Series("Accept all", [0.5, 0.25])]))
+    svg = parse(
+        line_chart(
+            "rates", "Rates per day", ["2026-05-01", "2026-05-02"], [Series("Accept all", [0.5, 0.25])]
+        )
+    )
     assert svg.get("role") == "img"
-    assert svg.get("aria-labelledby") == "rates-title rates-desc"
+    assert svg.get("aria-labelledby") == "rates-title"
+    assert svg.get("aria-describedby") == "rates-desc"
     assert svg.findtext(f"{SVG}title") == "Rates per day"
     desc = svg.findtext(f"{SVG}desc") or ""
     assert "2026-05-01 to 2026-05-02" in desc
     assert "Accept all: from 50.0 % to 25.0 %, lowest 25.0 %, highest 50.0 %" in desc
-    assert svg.get("viewBox") == "0 0 480 260" and svg.get("width") == "100%"
+    assert svg.get("viewBox") == "0 0 400 240" and svg.get("width") == "100%"
 
 
 def test_line_chart_plots_values_on_a_percent_axis() -> None:
@@ -36,6 +41,7 @@ def test_line_chart_plots_values_on_a_percent_axis() -> None:
     assert y0 > y1  # 0 % lower than 100 %
     labels = [t.text for t in svg.iter(f"{SVG}text")]
     assert {"0 %", "50 %", "100 %", "a", "c", "s"} <= set(labels)
+    assert "b" not in labels  # only the ends of the axis are labelled
 
 
 def test_series_differ_by_pattern_as_well_as_colour() -> None:

@@ -40,7 +40,11 @@ def test_json_report_by_region(capsys: Capsys) -> None:
     assert set(data["rows"]) == {"eu", "uk"}
     assert data["rows"]["uk"]["rates"]["accept_all"] == pytest.approx(0.25)
     assert data["total"]["counts"]["no_decision"] == 45
-    assert data["total"]["categories"]["statistics"] == {"asked": 105, "granted": 70, "opt_in": pytest.approx(70 / 105)}
+    assert data["total"]["categories"]["statistics"] == {
+        "asked": 105,
+        "granted": 70,
+        "opt_in": pytest.approx(70 / 105),
+    }
     assert [v["variant"] for v in data["variants"]] == ["control", "plain"]
     assert data["variants"][1]["accept_vs_control"]["significant"] in (True, False)
 

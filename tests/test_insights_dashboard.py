@@ -72,7 +72,7 @@ def test_the_period_filters_the_page(insights_engine: Engine, insights_url: str)
     fill(insights_engine)
     client = dashboard_app(insights_url, lambda: True).test_client()
     html = client.get("/admin/consent/?since=2026-05-05&until=2026-05-05").get_data(as_text=True)
-    assert "2026-05-05 to 2026-05-05" in html
+    assert "From 2026-05-05 to 2026-05-05" in html
     assert ">2026-05-04<" not in html
 
 

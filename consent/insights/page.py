@@ -16,14 +16,19 @@ from .rates import DIMENSIONS, TIMING_LABELS, Report, Tally
 STYLE = """
 :root { color-scheme: light; }
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1a1a1a; background: #fff; }
-header, main { max-width: 64rem; margin: 0 auto; padding: 0 1rem; }
+header, main { max-width: 72rem; margin: 0 auto; padding: 0 1rem; }
+@media (min-width: 60rem) {
+  main { display: grid; grid-template-columns: 1fr 1fr; gap: 0 3rem; }
+  .consent-wide { grid-column: 1 / -1; }
+}
+section { min-width: 0; }
 h1 { font-size: 1.6rem; margin: 1rem 0 0.25rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 0.5rem; }
 .consent-tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 0.5rem;
   padding: 0; list-style: none; }
 .consent-tiles li { border: 1px solid #bbb; border-radius: 0.4rem; padding: 0.5rem 0.75rem; }
 .consent-tiles strong { display: block; font-size: 1.4rem; }
-.consent-chart { display: block; max-width: 40rem; height: auto; }
+.consent-chart { display: block; max-width: 32rem; height: auto; }
 .consent-table { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.5rem 0; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: 0.25rem 0; }
@@ -152,15 +157,16 @@ def render_report(
         for label, n in zip(TIMING_LABELS, total.timing, strict=True)
     ]
     period = (
-        f"{report.since.isoformat() if report.since else 'the first day'} to "
+        f"From {report.since.isoformat() if report.since else 'the first day'} to "
         f"{report.until.isoformat() if report.until else 'today'} (UTC days)"
     )
     sections: Sequence[Markup] = [
-        Markup("<h2>Summary</h2>{}").format(_tiles(total)),
+        Markup('<section class="consent-wide"><h2>Summary</h2>{}</section>').format(_tiles(total)),
         Markup(
-            "<h2>Rates over time</h2>{}<details><summary>The numbers per day</summary>{}</details>"
+            "<section><h2>Rates over time</h2>{}"
+            "<details><summary>The numbers per day</summary>{}</details></section>"
         ).format(over_time, data_table("Rates per day", ("day", *RATE_HEADERS), _rate_rows(report.days))),
-        Markup("<h2>Opt-in per category</h2>{}{}").format(
+        Markup("<section><h2>Opt-in per category</h2>{}{}</section>").format(
             bar_chart("consent-category-opt-in", "Share of answers that granted each category", categories),
             data_table(
                 "Answers per category",
@@ -171,22 +177,24 @@ def render_report(
                 ],
             ),
         ),
-        Markup("<h2>Per region</h2>{}").format(
+        Markup('<section class="consent-wide"><h2>Per region</h2>{}</section>').format(
             data_table("Rates per region", ("region", *RATE_HEADERS), _rate_rows(report.regions))
         ),
-        Markup("<h2>By {}</h2>{}").format(
+        Markup('<section class="consent-wide"><h2>By {}</h2>{}</section>').format(
             BY_LABELS[report.by].lower(),
             data_table(f"Rates by {report.by}", (report.by, *RATE_HEADERS), _rate_rows(report.rows)),
         ),
-        Markup("<h2>Wording variants</h2>{}").format(_variants(report)),
-        Markup("<h2>Time to decide</h2>{}{}").format(
+        Markup('<section class="consent-wide"><h2>Wording variants</h2>{}</section>').format(
+            _variants(report)
+        ),
+        Markup("<section><h2>Time to decide</h2>{}{}</section>").format(
             bar_chart("consent-time-to-decide", "Share of timed answers per time to decide", timing),
             Markup('<p class="consent-note">{}</p>').format(
                 f"{total.timed:,} of {total.answers:,} answers say when their first layer was shown; "
                 "the others cannot be timed."
             ),
         ),
-        Markup("<h2>First layer per page template</h2>{}").format(
+        Markup("<section><h2>First layer per page template</h2>{}</section>").format(
             data_table(
                 "Impressions per page template",
                 ("template", "shown", "undecided"),

@@ -220,7 +220,11 @@ def load_experiment(path: str | Path) -> Experiment:
         data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise VariantError(
-            [VariantProblem(str(path), "", f"not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}")]
+            [
+                VariantProblem(
+                    str(path), "", f"not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}"
+                )
+            ]
         ) from None
     return parse_experiment(data, str(path))
 
