@@ -145,7 +145,9 @@ def _bulk(engine: Engine, table: Any, rows: Iterator[dict[str, Any]], chunk: int
     return total
 
 
-def generate(engine: Engine, *, records: int, days: int, end: date, impressions_per_day: int | None = None) -> None:
+def generate(
+    engine: Engine, *, records: int, days: int, end: date, impressions_per_day: int | None = None
+) -> None:
     """Fill an initialised ledger database (ledger and insights tables) with generated data."""
     with engine.begin() as conn:
         conn.execute(insert(ledger_schema.notices), [notice_row()])

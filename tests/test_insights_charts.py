@@ -37,7 +37,7 @@ def test_line_chart_plots_values_on_a_percent_axis() -> None:
     (path,) = svg.iter(f"{SVG}path")
     points = re.findall(r"[ML]([\d.]+),([\d.]+)", path.get("d") or "")
     assert len(points) == 2  # the missing value is left out, not drawn as zero
-    (x0, y0), (x1, y1) = ((float(x), float(y)) for x, y in points)
+    (_, y0), (_, y1) = ((float(x), float(y)) for x, y in points)
     assert y0 > y1  # 0 % lower than 100 %
     labels = [t.text for t in svg.iter(f"{SVG}text")]
     assert {"0 %", "50 %", "100 %", "a", "c", "s"} <= set(labels)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, select
 
 from consent.insights import ImpressionCounter, configure_impressions, record_impression
 from consent.insights import counters as counters_module

@@ -9,10 +9,11 @@ from typing import Any
 from insights_helpers import add_notice, add_records, content
 from sqlalchemy import Engine, select
 
-from consent.insights import sync_decisions
 from consent.insights import schema as tables
+from consent.insights import sync_decisions
 from consent.insights.decisions import MAX_SECONDS
-from consent.ledger import Ledger, schema as ledger_schema
+from consent.ledger import Ledger
+from consent.ledger import schema as ledger_schema
 from consent.registry import Registry
 from consent.state import ConsentState, Method
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from insights_helpers import D1, D2, add_notice, add_records, add_shown, content, fill

@@ -140,7 +140,7 @@ def test_duplicate_variant_ids_are_rejected() -> None:
 def test_a_broken_file_names_itself(tmp_path: Path) -> None:
     path = tmp_path / "variants.toml"
     path.write_text("id = [", encoding="utf-8")
-    with pytest.raises(VariantError, match="variants.toml: <root>: not valid TOML"):
+    with pytest.raises(VariantError, match=r"variants\.toml: <root>: not valid TOML"):
         load_experiment(path)
 
 
