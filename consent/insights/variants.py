@@ -29,7 +29,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import VariantError, VariantProblem
+from ..errors import Problem
+from .errors import VariantError
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
@@ -180,20 +181,20 @@ FAIR_CHOICE_CHECKS: tuple[Check, ...] = (
 )
 
 
-def fair_choice_problems(experiment: Experiment, source: str = "<variants>") -> list[VariantProblem]:
+def fair_choice_problems(experiment: Experiment, source: str = "<variants>") -> list[Problem]:
     """Every fair-choice problem of every text of every variant."""
     problems = []
     seen: set[str] = set()
     for index, variant in enumerate(experiment.variants):
         if variant.id in seen:
             problems.append(
-                VariantProblem(source, f"variants.{index}.id", f"variant {variant.id!r} is listed twice")
+                Problem(source, None, f"variants.{index}.id", f"variant {variant.id!r} is listed twice")
             )
         seen.add(variant.id)
         for locale, text in variant.texts.items():
             for check in FAIR_CHOICE_CHECKS:
                 for message in check(locale, text):
-                    problems.append(VariantProblem(source, f"variants.{index}.texts.{locale}", message))
+                    problems.append(Problem(source, None, f"variants.{index}.texts.{locale}", message))
     return problems
 
 
@@ -203,7 +204,7 @@ def parse_experiment(data: Mapping[str, Any], source: str = "<variants>") -> Exp
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
         raise VariantError(
-            VariantProblem(source, ".".join(str(p) for p in error["loc"]), error["msg"])
+            Problem(source, None, ".".join(str(p) for p in error["loc"]), error["msg"])
             for error in exc.errors()
         ) from None
     problems = fair_choice_problems(experiment, source)
@@ -220,11 +221,7 @@ def load_experiment(path: str | Path) -> Experiment:
         data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise VariantError(
-            [
-                VariantProblem(
-                    str(path), "", f"not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}"
-                )
-            ]
+            [Problem(str(path), None, "", f"not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}")]
         ) from None
     return parse_experiment(data, str(path))
 
