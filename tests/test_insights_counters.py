@@ -248,3 +248,56 @@ def test_a_killed_process_loses_at_most_the_flush_interval(insights_url: str, tm
     assert shown >= before_window, (shown, before_window, recorded)
     assert recorded - shown < recorded  # something was flushed; not everything was lost
     assert started  # the kill happened after several intervals
+
+
+def test_fifty_thousand_page_views_through_a_flask_app_from_eight_threads(insights_engine: Engine) -> None:
+    """The call as the Flask layer will make it: per rendered first layer, with the request's endpoint."""
+    from flask import Flask, request
+
+    counter = configure_impressions(insights_engine, interval=0.05)
+    app = Flask(__name__)
+
+    @app.get("/<region>/<page>")
+    def article(region: str, page: str) -> str:
+        undecided = "consent" not in request.cookies
+        record_impression(region, "en", str(request.endpoint), "control", undecided)
+        return f"<h1>{page}</h1>"
+
+    @app.get("/")
+    def home() -> str:
+        record_impression("eu", "de", str(request.endpoint), "plain", True)
+        return "home"
+
+    views = IMPRESSIONS // THREADS
+    barrier = threading.Barrier(THREADS)
+
+    def visitor(t: int) -> None:
+        client = app.test_client(use_cookies=False)  # the cookie goes as a plain header
+        decided = {"Cookie": "consent=x"}
+        barrier.wait()
+        for n in range(views):
+            if n % 5 == 0:
+                assert client.get("/").status_code == 200
+            else:
+                region = "eu" if t % 2 else "uk"
+                assert client.get(f"/{region}/p{n}", headers=decided if n % 4 == 0 else {}).status_code == 200
+
+    threads = [threading.Thread(target=visitor, args=(t,)) for t in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    configure_impressions(None)
+    assert counter is not None and counter.dropped == 0
+
+    per_thread_home = len(range(0, views, 5))
+    articles = [n for n in range(views) if n % 5]
+    decided_views = sum(1 for n in articles if n % 4 == 0)
+    half = THREADS // 2
+    expected = {
+        ("eu", "de", "home", "plain"): (THREADS * per_thread_home, THREADS * per_thread_home),
+        ("eu", "en", "article", "control"): (half * len(articles), half * (len(articles) - decided_views)),
+        ("uk", "en", "article", "control"): (half * len(articles), half * (len(articles) - decided_views)),
+    }
+    assert stored(insights_engine) == expected
+    assert sum(s for s, _ in expected.values()) == IMPRESSIONS
