@@ -301,3 +301,35 @@ def test_fifty_thousand_page_views_through_a_flask_app_from_eight_threads(insigh
     }
     assert stored(insights_engine) == expected
     assert sum(s for s, _ in expected.values()) == IMPRESSIONS
+
+
+EXIT_AND_FORK = """
+import os, sys
+sys.path.insert(0, {root!r})
+from consent.insights import configure_impressions, record_impression
+from consent.insights.schema import open_engine
+configure_impressions(open_engine({url!r}, timeout=5.0), interval=3600)  # only exit flushes
+for _ in range(5):
+    record_impression("eu", "en", "article", "control", True)
+pid = os.fork()
+if pid == 0:  # a forked worker counts its own impressions, never the parent's again
+    record_impression("uk", "en", "article", "control", False)
+    configure_impressions(None)
+    os._exit(0)
+os.waitpid(pid, 0)
+record_impression("eu", "en", "article", "control", False)
+"""
+
+
+def test_counts_are_flushed_at_exit_and_a_forked_worker_counts_only_its_own(insights_url: str) -> None:
+    source = EXIT_AND_FORK.format(root=str(ROOT), url=insights_url)
+    result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    engine = open_engine(insights_url)
+    try:
+        assert stored(engine) == {
+            ("eu", "en", "article", "control"): (6, 5),
+            ("uk", "en", "article", "control"): (1, 0),
+        }
+    finally:
+        engine.dispose()

@@ -108,7 +108,6 @@ class ImpressionCounter:
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
         self._closed = False
         self._failing = False
         # Flush at exit without keeping the counter alive for ever.
@@ -119,8 +118,14 @@ class ImpressionCounter:
             if counter is not None:
                 counter.close()
 
+        def after_fork() -> None:
+            counter = ref()
+            if counter is not None:
+                counter._forked()
+
         self._atexit = at_exit
         atexit.register(at_exit)
+        os.register_at_fork(after_in_child=after_fork)
 
     # -- the hot path ------------------------------------------------------------------------------------
 
@@ -135,7 +140,7 @@ class ImpressionCounter:
             _fit(template, schema.TEMPLATE_LENGTH),
             _fit(variant, schema.VARIANT_LENGTH),
         )
-        if self._thread is None or self._pid != os.getpid():
+        if self._thread is None:
             self._start()
         with self._lock:
             counts = self._pending.get(key)
@@ -189,18 +194,20 @@ class ImpressionCounter:
 
     def _start(self) -> None:
         with self._lock:
-            if self._pid != os.getpid():  # a forked worker: the parent's counts and thread are the parent's
-                self._pid = os.getpid()
-                self._pending = {}
-                self._lock = threading.Lock()
-                self._flush_lock = threading.Lock()
-                self._stop = threading.Event()
-                self._thread = None
-                self.engine.dispose(close=False)
             if self._thread is not None or self._closed:
                 return
             self._thread = threading.Thread(target=self._run, name="consent-insights-flush", daemon=True)
             self._thread.start()
+
+    def _forked(self) -> None:
+        # A forked worker has none of the parent's threads, and a lock the parent's flush thread held at
+        # the fork would stay held for ever: start afresh. The parent's counts are the parent's to flush.
+        self._pending = {}
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+        self.engine.dispose(close=False)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
