@@ -22,10 +22,8 @@ import time
 import weakref
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
 from . import schema
 
@@ -43,20 +41,6 @@ Key = tuple[int, str, str, str, str]
 
 def _fit(value: str | None, length: int) -> str:
     return (value or "")[:length]
-
-
-def upsert_statement(engine: Engine) -> Any:
-    """The dialect's ``INSERT ... ON CONFLICT DO UPDATE`` that adds to existing counters."""
-    table = schema.impressions
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[c for c in table.primary_key.columns],
-        set_={
-            "shown": table.c.shown + statement.excluded.shown,
-            "undecided": table.c.undecided + statement.excluded.undecided,
-        },
-    )
 
 
 def add_impressions(engine: Engine, counts: Iterable[tuple[Key, tuple[int, int]]]) -> int:
@@ -77,7 +61,7 @@ def add_impressions(engine: Engine, counts: Iterable[tuple[Key, tuple[int, int]]
         with engine.connect() as conn:
             conn.execution_options(ledger_write=True)
             with conn.begin():
-                conn.execute(upsert_statement(engine), rows)
+                schema.add_counts(conn, schema.impressions, rows)
     return len(rows)
 
 
@@ -261,5 +245,4 @@ __all__ = [
     "add_impressions",
     "configure_impressions",
     "record_impression",
-    "upsert_statement",
 ]

@@ -1,9 +1,9 @@
 """Rates: what the first layer earns, per region, locale, wording variant and day.
 
-Two aggregate queries answer a report, both grouped in SQL down to (day, region, locale, variant):
-one over the impression counters, one over the decisions folded from the ledger (see
-:mod:`consent.insights.decisions`). Everything coarser (per day, per region, per variant, in total) is
-added up from those few thousand groups in Python, so a report is one scan of each table.
+Three aggregate queries answer a report, each grouped in SQL down to (day, region, locale, variant)
+over the daily counters: impressions, answers and purposes (the last two added from the ledger's
+records by :mod:`consent.insights.decisions`). Everything coarser (per day, per region, per variant, in
+total) is added up from those few thousand groups in Python.
 
 Definitions (``undecided`` = first layers shown to visitors who had not decided):
 
@@ -19,22 +19,19 @@ Definitions (``undecided`` = first layers shown to visitors who had not decided)
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, case, func, literal, select
+from sqlalchemy import Engine, func, select
 
 from . import schema
 from .decisions import sync_decisions
 from .significance import Comparison, Interval, two_proportions, wilson
 
 DIMENSIONS = ("day", "region", "locale", "variant")
-ANSWER_METHODS = ("accept_all", "reject_all", "custom", "opt_out", "acknowledge")
-#: Upper bounds (seconds, inclusive) of the time-to-decide buckets; the last bucket is open.
-TIMING_BOUNDS = (5, 15, 60, 300)
+#: Names of the time-to-decide buckets (:data:`consent.insights.schema.TIMING`).
 TIMING_LABELS = ("5 s or less", "6-15 s", "16-60 s", "1-5 min", "over 5 min")
 #: What an empty dimension value means in a report.
 NOT_RECORDED = "(not recorded)"
@@ -215,54 +212,42 @@ def _impressions(conn: Any, since: date | None, until: date | None) -> dict[Grai
     return out
 
 
-def _decisions(
-    conn: Any, since: date | None, until: date | None, bits: Mapping[str, int]
-) -> dict[Grain, Tally]:
-    table = schema.decisions
+def _answers(conn: Any, since: date | None, until: date | None) -> dict[Grain, Tally]:
+    table = schema.answers
     grain = (table.c.day, table.c.region, table.c.locale, table.c.variant)
-
-    def count(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    method = table.c.method
-    seconds = table.c.seconds
-    timing = [seconds <= TIMING_BOUNDS[0]]
-    timing += [seconds.between(low + 1, high) for low, high in itertools.pairwise(TIMING_BOUNDS)]
-    timing += [seconds > TIMING_BOUNDS[-1]]
-    per_category = []
-    for bit in bits.values():
-        mask = literal(1 << bit)
-        per_category += [count(table.c.asked.op("&")(mask) != 0), count(table.c.granted.op("&")(mask) != 0)]
+    counters = [c for c in table.columns if not c.primary_key]
     statement = (
-        select(
-            *grain,
-            count(method == "accept_all"),
-            count(method == "reject_all"),
-            count(method == "custom"),
-            count(method.in_(ANSWER_METHODS[3:])),
-            func.sum(table.c.gpc),
-            *(count(condition) for condition in timing),
-            *per_category,
-        )
-        .where(method.in_(ANSWER_METHODS), *_between(table.c.day, since, until))
+        select(*grain, *(func.sum(c) for c in counters))
+        .where(*_between(table.c.day, since, until))
         .group_by(*grain)
     )
-    names = list(bits)
     out: dict[Grain, Tally] = {}
-    for row in conn.execute(statement):
-        day, region, locale, variant, accept, reject, custom, other, gpc, *rest = row
-        timing_counts = [int(n or 0) for n in rest[: len(TIMING_LABELS)]]
-        sums = [int(n or 0) for n in rest[len(TIMING_LABELS) :]]
+    for day, region, locale, variant, *sums in conn.execute(statement):
+        counts = dict(zip((c.name for c in counters), (int(n or 0) for n in sums), strict=True))
         out[(day, region, locale, variant)] = Tally(
-            accept_all=int(accept),
-            reject_all=int(reject),
-            custom=int(custom),
-            other_answers=int(other),
-            gpc=int(gpc or 0),
-            timing=timing_counts,
-            asked={c: sums[2 * i] for i, c in enumerate(names) if sums[2 * i]},
-            granted={c: sums[2 * i + 1] for i, c in enumerate(names) if sums[2 * i + 1]},
+            accept_all=counts["accept_all"],
+            reject_all=counts["reject_all"],
+            custom=counts["custom"],
+            other_answers=counts["other_answers"],
+            gpc=counts["gpc"],
+            timing=[counts[name] for name, _ in schema.TIMING],
         )
+    return out
+
+
+def _purposes(conn: Any, since: date | None, until: date | None) -> dict[Grain, Tally]:
+    table = schema.purposes
+    grain = (table.c.day, table.c.region, table.c.locale, table.c.variant)
+    statement = (
+        select(*grain, table.c.category, func.sum(table.c.asked), func.sum(table.c.granted))
+        .where(*_between(table.c.day, since, until))
+        .group_by(*grain, table.c.category)
+    )
+    out: dict[Grain, Tally] = {}
+    for day, region, locale, variant, category, asked, granted in conn.execute(statement):
+        tally = out.setdefault((day, region, locale, variant), Tally())
+        tally.asked[category] = int(asked)
+        tally.granted[category] = int(granted)
     return out
 
 
@@ -332,12 +317,11 @@ def build_report(
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}: one of {', '.join(DIMENSIONS)}")
     with engine.connect() as conn:
-        bits = {
-            row.category: row.bit
-            for row in conn.execute(select(schema.categories).order_by(schema.categories.c.bit))
-        }
-        shown = _impressions(conn, since, until)
-        decided = _decisions(conn, since, until, bits)
+        sources = (
+            _impressions(conn, since, until),
+            _answers(conn, since, until),
+            _purposes(conn, since, until),
+        )
         template_rows = conn.execute(
             select(
                 schema.impressions.c.template,
@@ -348,7 +332,7 @@ def build_report(
             .group_by(schema.impressions.c.template)
         ).all()
     groups: dict[Grain, Tally] = {}
-    for source in (shown, decided):
+    for source in sources:
         for grain, tally in source.items():
             groups.setdefault(grain, Tally()).add(tally)
     total = Tally()
@@ -360,7 +344,7 @@ def build_report(
         since=since,
         until=until,
         by=by,
-        categories=[c for c in bits if c in total.asked],
+        categories=sorted(total.asked),
         total=total,
         rows=_roll_up(groups, KEYS[by]),
         days=_roll_up(groups, KEYS["day"]),
@@ -378,7 +362,6 @@ def current_report(engine: Engine, **options: Any) -> Report:
 
 
 __all__ = [
-    "ANSWER_METHODS",
     "DIMENSIONS",
     "NOT_RECORDED",
     "TIMING_LABELS",

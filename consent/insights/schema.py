@@ -1,38 +1,34 @@
 """The insights' own tables (SQLAlchemy Core), in the ledger's database, beside the ledger's tables.
 
-They never hold anything about a person: no consent id, no IP address, no cookie value.
+Every table is a set of counters per (UTC day, region, locale, wording variant [, ...]): nothing about a
+person, no consent id, no IP address, no cookie value, no page path.
 
 ==================================  ================================================================
-``consent_insights_impressions``    counters per (day, region, locale, page template, variant): how
-                                    often the first layer was shown, and how often to an undecided
-                                    visitor; added to by :mod:`consent.insights.counters`
-``consent_insights_decisions``      one row per ledger record, reduced to what the rates need (day,
-                                    region, locale, variant, method, GPC, time to decide, the answered
-                                    and granted categories as bit masks) and keyed by the record's
-                                    ``seq``; filled by :mod:`consent.insights.decisions`, so a report
-                                    aggregates indexed columns instead of parsing a million JSON bodies
-``consent_insights_categories``     the bit each category id has in those masks
-``consent_insights_cursor``         the last ledger ``seq`` folded into the decisions table
+``consent_insights_impressions``    per day, region, locale, page template and variant: how often
+                                    the first layer was shown, and how often to an undecided visitor
+                                    (:mod:`consent.insights.counters` adds to it)
+``consent_insights_answers``        per day, region, locale and variant: the ledger's decisions that
+                                    answered a first layer, by method, with GPC, and per time-to-decide
+                                    bucket (:mod:`consent.insights.decisions` adds to it)
+``consent_insights_purposes``       per day, region, locale, variant and category: answers that were
+                                    asked about the category, and that granted it
+``consent_insights_cursor``         the last ledger ``seq`` added into the two tables above
 ==================================  ================================================================
 
-The ledger's own tables are only read. :func:`create_insights_tables` is idempotent; ``consent ledger
-init`` is where a site calls it.
+Counters are added with ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`` (:func:`add_counts`),
+so any number of processes add to the same rows. Every key starts with the day, so the primary key
+serves the reports' day ranges; a year of a busy site is tens of thousands of rows, whatever the number
+of decisions. The ledger's own tables are only read. :func:`create_insights_tables` is idempotent;
+``consent ledger init`` is where a site calls it.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Date,
-    Engine,
-    Index,
-    Integer,
-    MetaData,
-    SmallInteger,
-    String,
-    Table,
-)
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Connection, Date, Engine, Integer, MetaData, String, Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
 _Big = BigInteger().with_variant(Integer(), "sqlite")
@@ -42,56 +38,49 @@ REGION_LENGTH = 32
 LOCALE_LENGTH = 16
 TEMPLATE_LENGTH = 100
 VARIANT_LENGTH = 64
-#: Categories a bit mask can hold (a signed 64-bit integer, the sign bit unused).
-MAX_CATEGORIES = 63
+CATEGORY_LENGTH = 64
+
+#: The time-to-decide buckets: column name and upper bound in seconds (inclusive; ``None`` is open).
+TIMING = (("timed_5s", 5), ("timed_15s", 15), ("timed_60s", 60), ("timed_5min", 300), ("timed_longer", None))
+
+
+def _dimensions() -> list[Column[Any]]:
+    return [
+        Column("day", Date, primary_key=True),
+        Column("region", String(REGION_LENGTH), primary_key=True),
+        Column("locale", String(LOCALE_LENGTH), primary_key=True),
+        Column("variant", String(VARIANT_LENGTH), primary_key=True),
+    ]
+
 
 impressions = Table(
     "consent_insights_impressions",
     metadata,
-    Column("day", Date, primary_key=True),
-    Column("region", String(REGION_LENGTH), primary_key=True),
-    Column("locale", String(LOCALE_LENGTH), primary_key=True),
+    *_dimensions(),
     Column("template", String(TEMPLATE_LENGTH), primary_key=True),
-    Column("variant", String(VARIANT_LENGTH), primary_key=True),
     Column("shown", _Big, nullable=False),
     Column("undecided", _Big, nullable=False),
 )
 
-decisions = Table(
-    "consent_insights_decisions",
+answers = Table(
+    "consent_insights_answers",
     metadata,
-    Column("seq", _Big, primary_key=True, autoincrement=False),
-    Column("day", Date, nullable=False),
-    Column("region", String(REGION_LENGTH), nullable=False),
-    Column("locale", String(LOCALE_LENGTH), nullable=False),
-    Column("variant", String(VARIANT_LENGTH), nullable=False),
-    Column("method", String(16), nullable=False),
-    Column("gpc", SmallInteger, nullable=False),
-    Column("seconds", Integer, nullable=True),
-    Column("asked", BigInteger, nullable=False),
-    Column("granted", BigInteger, nullable=False),
-    # Every report filters on a day range, groups by the dimensions and sums the rest: an index on all
-    # of it in that order lets the scan read the index alone, already grouped (about a quarter faster
-    # on SQLite over a million rows than the table with a plain day index).
-    Index(
-        "consent_insights_decisions_report",
-        "day",
-        "region",
-        "locale",
-        "variant",
-        "method",
-        "gpc",
-        "seconds",
-        "asked",
-        "granted",
-    ),
+    *_dimensions(),
+    Column("accept_all", _Big, nullable=False),
+    Column("reject_all", _Big, nullable=False),
+    Column("custom", _Big, nullable=False),
+    Column("other_answers", _Big, nullable=False),
+    Column("gpc", _Big, nullable=False),
+    *(Column(name, _Big, nullable=False) for name, _ in TIMING),
 )
 
-categories = Table(
-    "consent_insights_categories",
+purposes = Table(
+    "consent_insights_purposes",
     metadata,
-    Column("bit", Integer, primary_key=True, autoincrement=False),
-    Column("category", String(64), nullable=False, unique=True),
+    *_dimensions(),
+    Column("category", String(CATEGORY_LENGTH), primary_key=True),
+    Column("asked", _Big, nullable=False),
+    Column("granted", _Big, nullable=False),
 )
 
 cursor = Table(
@@ -104,7 +93,24 @@ cursor = Table(
 #: The one row of ``consent_insights_cursor``.
 CURSOR_ROW = 1
 
-TABLES = (impressions, decisions, categories, cursor)
+TABLES = (impressions, answers, purposes, cursor)
+
+
+def add_counts(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add ``rows`` to ``table``'s counters: insert new keys, add the counts to existing ones."""
+    batch = list(rows)
+    if not batch:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    counters = [c for c in table.columns if not c.primary_key]
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns),
+            set_={c.name: c + statement.excluded[c.name] for c in counters},
+        ),
+        batch,
+    )
 
 
 def open_engine(url: str, *, timeout: float | None = None) -> Engine:
@@ -115,7 +121,7 @@ def open_engine(url: str, *, timeout: float | None = None) -> Engine:
 
 
 def create_insights_tables(engine: Engine) -> None:
-    """Create the insights' tables and indexes that are missing (safe to run any number of times)."""
+    """Create the insights' tables that are missing (safe to run any number of times)."""
     with engine.connect() as conn:
         conn.execution_options(ledger_write=True)
         with conn.begin():
@@ -124,13 +130,14 @@ def create_insights_tables(engine: Engine) -> None:
 
 __all__ = [
     "CURSOR_ROW",
-    "MAX_CATEGORIES",
     "TABLES",
-    "categories",
+    "TIMING",
+    "add_counts",
+    "answers",
     "create_insights_tables",
     "cursor",
-    "decisions",
     "impressions",
     "metadata",
     "open_engine",
+    "purposes",
 ]
