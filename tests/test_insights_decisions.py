@@ -138,3 +138,36 @@ def test_seconds_to_decide(shown_at: str | None, seconds: float | None) -> None:
 )
 def test_timing_buckets(seconds: float, column: str) -> None:
     assert timing_column(seconds) == column
+
+
+def test_two_syncs_at_once_count_every_record_once(insights_engine: Engine) -> None:
+    import threading
+
+    add_notice(insights_engine)
+    add_records(insights_engine, [content("accept_all" if n % 3 else "custom", DAY) for n in range(1500)])
+    read: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            read.append(sync_decisions(insights_engine, batch=50))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    assert sum(read) == 1500
+    assert answers(insights_engine) == {(DAY, "eu", "en", "control"): {"accept_all": 1000, "custom": 500}}
+
+
+def test_without_the_tables_sync_says_what_to_run(insights_engine: Engine) -> None:
+    from consent.insights import InsightsError
+
+    tables.metadata.drop_all(insights_engine)
+    with pytest.raises(InsightsError, match="consent ledger init"):
+        sync_decisions(insights_engine)

@@ -28,12 +28,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..ledger import schema as ledger_schema
 from ..ledger.records import parse_time
 from ..state import Signal
 from . import schema
+from .errors import InsightsError
 
 #: Methods that answer a first layer: the opt-in banner's three, the opt-out and notice layers' two.
 ANSWER_METHODS = ("accept_all", "reject_all", "custom", "opt_out", "acknowledge")
@@ -126,13 +128,16 @@ class Tallies:
 
 def _cursor(conn: Connection) -> int:
     where = schema.cursor.c.id == schema.CURSOR_ROW
+    statement = select(schema.cursor.c.seq).where(where)
     if conn.dialect.name == "postgresql":  # one sync at a time moves the cursor
-        found = conn.scalar(select(schema.cursor.c.seq).where(where).with_for_update())
-    else:  # SQLite: the transaction began with BEGIN IMMEDIATE, which already excludes other writers
-        found = conn.scalar(select(schema.cursor.c.seq).where(where))
+        statement = statement.with_for_update()
+    # (SQLite: the transaction began with BEGIN IMMEDIATE, which already excludes other writers.)
+    try:
+        found = conn.scalar(statement)
+    except (OperationalError, ProgrammingError):  # no such table
+        found = None
     if found is None:
-        conn.execute(insert(schema.cursor).values(id=schema.CURSOR_ROW, seq=0))
-        return 0
+        raise InsightsError("the insights' tables are missing: run 'consent ledger init'")
     return int(found)
 
 

@@ -121,11 +121,13 @@ def open_engine(url: str, *, timeout: float | None = None) -> Engine:
 
 
 def create_insights_tables(engine: Engine) -> None:
-    """Create the insights' tables that are missing (safe to run any number of times)."""
+    """Create the insights' tables that are missing, and the cursor's row (safe to run any number of times)."""
     with engine.connect() as conn:
         conn.execution_options(ledger_write=True)
         with conn.begin():
             metadata.create_all(conn, checkfirst=True)
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(cursor).values(id=CURSOR_ROW, seq=0).on_conflict_do_nothing())
 
 
 __all__ = [
