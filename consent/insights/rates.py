@@ -1,9 +1,9 @@
 """Rates: what the first layer earns, per region, locale, wording variant and day.
 
-Three aggregate queries answer a report, each grouped in SQL down to (day, region, locale, variant)
-over the daily counters: impressions, answers and purposes (the last two added from the ledger's
-records by :mod:`consent.insights.decisions`). Everything coarser (per day, per region, per variant, in
-total) is added up from those few thousand groups in Python.
+A report reads the daily counters (impressions, and the answers and purposes that
+:mod:`consent.insights.decisions` adds from the ledger's records) with ``GROUP BY`` queries, one per
+table and dimension shown, each returning a row per day, region or variant: the database adds up, and
+Python only divides.
 
 Definitions (``undecided`` = first layers shown to visitors who had not decided):
 
@@ -19,7 +19,7 @@ Definitions (``undecided`` = first layers shown to visitors who had not decided)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -35,8 +35,6 @@ DIMENSIONS = ("day", "region", "locale", "variant")
 TIMING_LABELS = ("5 s or less", "6-15 s", "16-60 s", "1-5 min", "over 5 min")
 #: What an empty dimension value means in a report.
 NOT_RECORDED = "(not recorded)"
-
-Grain = tuple[date, str, str, str]
 
 
 @dataclass
@@ -198,72 +196,55 @@ def _between(column: Any, since: date | None, until: date | None) -> list[Any]:
     return conditions
 
 
-def _impressions(conn: Any, since: date | None, until: date | None) -> dict[Grain, Tally]:
-    table = schema.impressions
-    grain = (table.c.day, table.c.region, table.c.locale, table.c.variant)
-    statement = (
-        select(*grain, func.sum(table.c.shown), func.sum(table.c.undecided))
-        .where(*_between(table.c.day, since, until))
-        .group_by(*grain)
-    )
-    out: dict[Grain, Tally] = {}
-    for day, region, locale, variant, shown, undecided in conn.execute(statement):
-        out[(day, region, locale, variant)] = Tally(shown=int(shown), undecided=int(undecided))
-    return out
+def _key(dimension: str, value: Any) -> str:
+    return value.isoformat() if dimension == "day" else _label(value)
 
 
-def _answers(conn: Any, since: date | None, until: date | None) -> dict[Grain, Tally]:
-    table = schema.answers
-    grain = (table.c.day, table.c.region, table.c.locale, table.c.variant)
-    counters = [c for c in table.columns if not c.primary_key]
-    statement = (
-        select(*grain, *(func.sum(c) for c in counters))
-        .where(*_between(table.c.day, since, until))
-        .group_by(*grain)
-    )
-    out: dict[Grain, Tally] = {}
-    for day, region, locale, variant, *sums in conn.execute(statement):
-        counts = dict(zip((c.name for c in counters), (int(n or 0) for n in sums), strict=True))
-        out[(day, region, locale, variant)] = Tally(
-            accept_all=counts["accept_all"],
-            reject_all=counts["reject_all"],
-            custom=counts["custom"],
-            other_answers=counts["other_answers"],
-            gpc=counts["gpc"],
-            timing=[counts[name] for name, _ in schema.TIMING],
-        )
-    return out
-
-
-def _purposes(conn: Any, since: date | None, until: date | None) -> dict[Grain, Tally]:
-    table = schema.purposes
-    grain = (table.c.day, table.c.region, table.c.locale, table.c.variant)
-    statement = (
-        select(*grain, table.c.category, func.sum(table.c.asked), func.sum(table.c.granted))
-        .where(*_between(table.c.day, since, until))
-        .group_by(*grain, table.c.category)
-    )
-    out: dict[Grain, Tally] = {}
-    for day, region, locale, variant, category, asked, granted in conn.execute(statement):
-        tally = out.setdefault((day, region, locale, variant), Tally())
-        tally.asked[category] = int(asked)
-        tally.granted[category] = int(granted)
-    return out
-
-
-def _roll_up(groups: Mapping[Grain, Tally], key: Callable[[Grain], str]) -> dict[str, Tally]:
+def tallies_by(conn: Any, dimension: str, since: date | None, until: date | None) -> dict[str, Tally]:
+    """One :class:`Tally` per value of ``dimension``: three ``GROUP BY`` queries over the counters."""
     out: dict[str, Tally] = {}
-    for grain, tally in groups.items():
-        out.setdefault(key(grain), Tally()).add(tally)
+
+    def tally(value: Any) -> Tally:
+        key = _key(dimension, value)
+        found = out.get(key)
+        if found is None:
+            found = out[key] = Tally()
+        return found
+
+    table = schema.impressions
+    column = table.c[dimension]
+    statement = select(column, func.sum(table.c.shown), func.sum(table.c.undecided))
+    for value, shown, undecided in conn.execute(
+        statement.where(*_between(table.c.day, since, until)).group_by(column)
+    ):
+        t = tally(value)
+        t.shown += int(shown)
+        t.undecided += int(undecided)
+
+    table = schema.answers
+    column = table.c[dimension]
+    counters = [c.name for c in table.columns if not c.primary_key]
+    statement = select(column, *(func.sum(table.c[name]) for name in counters))
+    for value, *sums in conn.execute(statement.where(*_between(table.c.day, since, until)).group_by(column)):
+        counts = dict(zip(counters, (int(n or 0) for n in sums), strict=True))
+        t = tally(value)
+        t.accept_all += counts["accept_all"]
+        t.reject_all += counts["reject_all"]
+        t.custom += counts["custom"]
+        t.other_answers += counts["other_answers"]
+        t.gpc += counts["gpc"]
+        t.timing = [a + counts[name] for a, (name, _) in zip(t.timing, schema.TIMING, strict=True)]
+
+    table = schema.purposes
+    column = table.c[dimension]
+    statement = select(column, table.c.category, func.sum(table.c.asked), func.sum(table.c.granted))
+    for value, category, asked, granted in conn.execute(
+        statement.where(*_between(table.c.day, since, until)).group_by(column, table.c.category)
+    ):
+        t = tally(value)
+        t.asked[category] = t.asked.get(category, 0) + int(asked)
+        t.granted[category] = t.granted.get(category, 0) + int(granted)
     return dict(sorted(out.items()))
-
-
-KEYS: dict[str, Callable[[Grain], str]] = {
-    "day": lambda g: g[0].isoformat(),
-    "region": lambda g: _label(g[1]),
-    "locale": lambda g: _label(g[2]),
-    "variant": lambda g: _label(g[3]),
-}
 
 
 def compare_variants(
@@ -317,11 +298,9 @@ def build_report(
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}: one of {', '.join(DIMENSIONS)}")
     with engine.connect() as conn:
-        sources = (
-            _impressions(conn, since, until),
-            _answers(conn, since, until),
-            _purposes(conn, since, until),
-        )
+        views = {
+            d: tallies_by(conn, d, since, until) for d in dict.fromkeys((by, "day", "region", "variant"))
+        }
         template_rows = conn.execute(
             select(
                 schema.impressions.c.template,
@@ -331,24 +310,19 @@ def build_report(
             .where(*_between(schema.impressions.c.day, since, until))
             .group_by(schema.impressions.c.template)
         ).all()
-    groups: dict[Grain, Tally] = {}
-    for source in sources:
-        for grain, tally in source.items():
-            groups.setdefault(grain, Tally()).add(tally)
     total = Tally()
-    for tally in groups.values():
+    for tally in views["day"].values():
         total.add(tally)
-    variants = _roll_up(groups, KEYS["variant"])
-    control_name, results = compare_variants(variants, control)
+    control_name, results = compare_variants(views["variant"], control)
     return Report(
         since=since,
         until=until,
         by=by,
         categories=sorted(total.asked),
         total=total,
-        rows=_roll_up(groups, KEYS[by]),
-        days=_roll_up(groups, KEYS["day"]),
-        regions=_roll_up(groups, KEYS["region"]),
+        rows=views[by],
+        days=views["day"],
+        regions=views["region"],
         variants=results,
         control=control_name,
         templates={_label(t): (int(s), int(u)) for t, s, u in sorted(template_rows)},
