@@ -28,4 +28,4 @@ def test_insights_benchmark_reports_every_measure(
     ]:
         (row,) = [line for line in lines if line.startswith(prefix)]
         assert row.endswith(("PASS", "FAIL")), row
-    assert any("folded 500 records" in line for line in lines)
+    assert any("added 500 records" in line for line in lines)
