@@ -9,8 +9,8 @@ Run with ``python -m benchmarks.bench_insights`` (``--records``/``--days`` for o
 - A full report (:func:`build_report`, by day and by region, and the last 30 days) over 1,000,000 ledger
   records and 365 days of counters, on SQLite and on PostgreSQL (a throwaway server, as the tests
   start it): target under 2 seconds each. Generating the data (bulk inserts, COPY on PostgreSQL) and
-  folding the records into the insights' table (:func:`sync_decisions`, once, incremental afterwards)
-  are timed and printed, not targets.
+  adding the records into the insights' daily counters (:func:`sync_decisions`, once; incremental
+  afterwards) are timed and printed, not targets, with the number of counter rows a report reads.
 """
 
 from __future__ import annotations
