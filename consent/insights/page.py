@@ -89,7 +89,7 @@ def _filters(report: Report, action: str) -> Markup:
 def _tiles(total: Tally) -> Markup:
     tiles = [
         ("First layers shown", f"{total.shown:,}"),
-        ("to undecided visitors", f"{total.undecided:,}"),
+        ("Shown to undecided visitors", f"{total.undecided:,}"),
         ("Accept all", percent(total.rate(total.accept_all))),
         ("Reject all", percent(total.rate(total.reject_all))),
         ("Custom", percent(total.rate(total.custom))),
