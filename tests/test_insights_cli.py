@@ -90,3 +90,12 @@ def test_without_a_url(monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
 def test_a_bad_date_is_an_argument_error(capsys: Capsys) -> None:
     assert main(["insights", "--since", "yesterday"]) == 2
     assert "'yesterday' is not a date" in capsys.readouterr().err
+
+
+def test_the_control_can_be_named(capsys: Capsys) -> None:
+    assert main(["insights", "--control", "plain", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["control"] == "plain"
+    by_name = {v["variant"]: v for v in data["variants"]}
+    assert by_name["plain"]["accept_vs_control"] is None
+    assert by_name["control"]["accept_vs_control"]["difference"] == pytest.approx(50 / 100 - 10 / 50)
