@@ -12,6 +12,7 @@ from benchmarks import (
     bench_codec,
     bench_gpp,
     bench_i18n,
+    bench_insights,
     bench_ledger,
     bench_pages,
     bench_presets,
@@ -31,6 +32,7 @@ def main() -> int:
         ("scale: 34, 1,000 and 4,000 vendors", bench_scale.main),
         ("IAB TCF strings", lambda: bench_tcf.main([])),
         ("visitor's language", lambda: bench_i18n.main([])),
+        ("consent insights", lambda: bench_insights.main([])),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

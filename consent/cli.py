@@ -43,6 +43,10 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "add": ("consent.presets.commands:add_add_commands", "add a vendor from a preset to a registry file"),
     "tcf": ("consent.tcf.cli:add_tcf_commands", "IAB TCF v2.3: vendor list import, TC strings"),
     "i18n": ("consent.i18n_cli:add_i18n_commands", "translate registry texts (see 'consent i18n --help')"),
+    "insights": (
+        "consent.insights.cli:add_insights_commands",
+        "rates of the banner (see 'consent insights --help')",
+    ),
 }
 
 Handler = Callable[[argparse.Namespace], int]

@@ -57,6 +57,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CONSENT_LEDGER_KEY": (None, "the ledger's HMAC key; default derived from the cookie's key"),
     "CONSENT_LEDGER_SPOOL": (None, "where records wait while the database is down"),
     "CONSENT_LEDGER_TIMEOUT": (0.5, "seconds a decision may wait for the database, then it is spooled"),
+    "CONSENT_INSIGHTS": (
+        True,
+        "count first-layer impressions (aggregates only) in the ledger's database, when the ledger is on",
+    ),
+    "CONSENT_INSIGHTS_INTERVAL": (2.0, "seconds between flushes of the impression counters"),
     "CONSENT_LEDGER_SUBJECT": (
         None,
         "a callable taking the request, returning the site's own subject id or `None`",
@@ -118,3 +123,5 @@ def check(config: Mapping[str, Any], app_config: Mapping[str, Any]) -> None:
         normalize_url(config["CONSENT_LEDGER_URL"])  # no connection: just a usable URL
         if not float(config["CONSENT_LEDGER_TIMEOUT"]) > 0:
             raise _fail("CONSENT_LEDGER_TIMEOUT", "must be a positive number of seconds")
+        if not float(config["CONSENT_INSIGHTS_INTERVAL"]) > 0:
+            raise _fail("CONSENT_INSIGHTS_INTERVAL", "must be a positive number of seconds")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from markupsafe import Markup, escape
 
 from ..banner import WidgetContext, embed_slot_markup, grant_form, grant_form_markup
@@ -112,6 +112,11 @@ def consent_banner() -> Markup:
     widget = settings.widget
     if state.needs_prompt(settings.registry):
         ctx = widget_context(data, state)
+        impressions = settings.impressions
+        if impressions is not None:  # aggregate counters: no id, no cookie, nothing per person
+            impressions.record(
+                data.get_region().id, ctx.locale, request.endpoint or "", None, not state.is_decided
+            )
         return widget.first_layer(ctx) + widget.dialog(ctx.locale) + grant_form(ctx) + script
     # The common case: a decided visitor gets the dialog frame and the click-to-load form only.
     grant = grant_form_markup(urls.action, current_path(), csrf_field())

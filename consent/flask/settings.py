@@ -25,6 +25,7 @@ from ..microsoft_consent import uses_clarity, uses_uet
 from ..registry import Registry
 
 if TYPE_CHECKING:
+    from ..insights.counters import ImpressionCounter
     from ..ledger import Ledger
 
 EXTENSION_KEY = "consent"
@@ -52,6 +53,7 @@ class ConsentSettings:
     app_config: Mapping[str, Any] = field(default_factory=dict, repr=False)
     _codec: CookieCodec | None = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
+    _impressions: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def keys(self) -> tuple[str | bytes, ...]:
@@ -119,6 +121,24 @@ class ConsentSettings:
                 if self._ledger is None:
                     self._ledger = self._make_ledger()
         return self._ledger  # type: ignore[no-any-return]
+
+    @property
+    def impressions(self) -> ImpressionCounter | None:
+        """The first layer's impression counters, in the ledger's database (built on first use)."""
+        config = self.config
+        if self._impressions is None and config["CONSENT_LEDGER_URL"] and config["CONSENT_INSIGHTS"]:
+            with self._lock:
+                if self._impressions is None:
+                    from ..insights.counters import ImpressionCounter
+                    from ..insights.schema import open_engine
+
+                    engine = open_engine(
+                        config["CONSENT_LEDGER_URL"], timeout=float(config["CONSENT_LEDGER_TIMEOUT"])
+                    )
+                    self._impressions = ImpressionCounter(
+                        engine, interval=float(config["CONSENT_INSIGHTS_INTERVAL"])
+                    )
+        return self._impressions  # type: ignore[no-any-return]
 
     def _make_ledger(self) -> Ledger:
         from ..ledger import Ledger, derive_key
