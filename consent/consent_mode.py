@@ -30,6 +30,8 @@ class ConsentModeTable:
             t: registry.mask_of(v.id for v in registry.vendors if t in v.consent_mode)
             for t in ConsentModeType
         }
+        #: (type, its name, the vendors standing for it), in the enum's order: what a request walks.
+        self.kinds = tuple((t, t.value, self.vendor_masks[t]) for t in ConsentModeType)
         #: Types a required category maps: granted for everyone.
         self.always = frozenset(t for c in registry.categories if c.required for t in c.consent_mode)
         #: Optional category id to the types it maps.
@@ -55,8 +57,7 @@ def consent_mode_values(registry: Registry, state: ConsentState) -> dict[str, st
                 granted.update(by_category[category_id])
     allowed = state.allowed
     return {
-        kind.value: _GRANTED if kind in granted or allowed & table.vendor_masks[kind] else _DENIED
-        for kind in ConsentModeType
+        name: _GRANTED if mask & allowed or kind in granted else _DENIED for kind, name, mask in table.kinds
     }
 
 
