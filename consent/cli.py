@@ -23,13 +23,10 @@ from typing import Any
 
 from . import audit as audit_module
 from . import diff as diff_module
+from ._exit import EXIT_ERROR, EXIT_FAIL, EXIT_OK
 from .errors import RegistryError
 from .loader import load_registry
 from .registry import Registry
-
-EXIT_OK = 0
-EXIT_FAIL = 1
-EXIT_ERROR = 2
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_TITLE = "consent-gate vendor registry"

@@ -63,10 +63,10 @@ def filled(make_ledger: MakeLedger, registry: Registry) -> tuple[Ledger, list[Re
 
 def test_init_creates_then_finds_the_schema_current(capsys: Capsys, ledger_url: str) -> None:
     assert main(["ledger", "init"]) == 0
-    assert "created the ledger schema (version 1)" in capsys.readouterr().out
+    assert "created the ledger schema (version 2)" in capsys.readouterr().out
 
     assert main(["ledger", "init", "--url", ledger_url]) == 0
-    assert "the ledger schema is current (version 1)" in capsys.readouterr().out
+    assert "the ledger schema is current (version 2)" in capsys.readouterr().out
 
 
 def test_every_command_needs_a_url(monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
