@@ -91,7 +91,7 @@ def checkpointed(
     make_ledger: MakeLedger, registry: Registry, tmp_path: Path, capsys: Capsys
 ) -> tuple[Ledger, dict[str, Any], Path]:
     """Five records (the attacker's backup keeps this head), three more, then a checkpoint at seq 8."""
-    ledger = make_ledger()
+    ledger = make_ledger(timeout=None)  # a loaded machine never spools a decision here
     decide(ledger, registry, 5)
     backup = chain_row(ledger)
     decide(ledger, registry, 3)
@@ -207,7 +207,7 @@ def test_a_ledger_that_only_grew_is_consistent_with_every_checkpoint(
 def test_a_checkpoint_of_records_pruned_since_still_verifies(
     make_ledger: MakeLedger, registry: Registry, tmp_path: Path
 ) -> None:
-    ledger = make_ledger()
+    ledger = make_ledger(timeout=None)  # a loaded machine never spools a decision here
     old = datetime.now(UTC) - timedelta(days=60)
     for _ in range(3):
         ledger.record_decision(
@@ -224,7 +224,7 @@ def test_a_checkpoint_of_records_pruned_since_still_verifies(
 
 
 def test_an_empty_ledgers_checkpoint_only_pins_its_id(make_ledger: MakeLedger, registry: Registry) -> None:
-    ledger = make_ledger()
+    ledger = make_ledger(timeout=None)  # a loaded machine never spools a decision here
     empty = ledger.checkpoint()
     decide(ledger, registry, 1)
 
@@ -251,7 +251,7 @@ def test_an_altered_checkpoint_fails(
 
 
 def test_a_checkpoint_signed_with_another_key_fails(make_ledger: MakeLedger, registry: Registry) -> None:
-    ledger = make_ledger()
+    ledger = make_ledger(timeout=None)  # a loaded machine never spools a decision here
     decide(ledger, registry, 2)
     point = ledger.checkpoint()
     point = Checkpoint(point.ledger_id, point.seq, point.record_id, point.mac, point.at).signed(
@@ -269,7 +269,7 @@ def test_a_checkpoint_signed_with_another_key_fails(make_ledger: MakeLedger, reg
 def test_no_checkpoint_is_written_of_a_head_that_does_not_verify(
     make_ledger: MakeLedger, registry: Registry
 ) -> None:
-    ledger = make_ledger()
+    ledger = make_ledger(timeout=None)  # a loaded machine never spools a decision here
     decide(ledger, registry, 2)
     with ledger.engine.begin() as conn:
         conn.execute(update(tables.chain).values(head_tag="0" * 64))
@@ -306,7 +306,7 @@ def test_a_checkpoint_file_without_a_checkpoint_is_an_error(tmp_path: Path, cont
 def test_checkpoint_without_output_prints_a_line_to_keep_elsewhere(
     make_ledger: MakeLedger, registry: Registry, capsys: Capsys, tmp_path: Path
 ) -> None:
-    ledger = make_ledger()
+    ledger = make_ledger(timeout=None)  # a loaded machine never spools a decision here
     decide(ledger, registry, 1)
 
     assert main(["ledger", "checkpoint"]) == 0

@@ -35,7 +35,10 @@ from consent.state import ConsentState
 pytest_plugins = ["ledger_fixtures"]
 
 Capsys = pytest.CaptureFixture[str]
-OUTAGE_TIMEOUT = 0.2  # the site's CONSENT_LEDGER_TIMEOUT while its database is locked
+# The site's CONSENT_LEDGER_TIMEOUT: long enough for a loaded test machine. After the first timeout of
+# the outage, every decision goes straight to the spool (RETRY_AFTER), as it would on a site.
+SITE_TIMEOUT = 2.0
+RETRY_AFTER = 600.0
 
 
 @pytest.fixture
@@ -113,6 +116,16 @@ def spool_during_outage(site: Ledger, url: str, registry: Registry, count: int) 
     return spooled
 
 
+def site_on_a_goes_down(
+    url_a: str, ledgers: Callable[..., Ledger], registry: Registry, spool: Path, count: int
+) -> tuple[Ledger, Record, list[str]]:
+    """The site on A stores a decision (it meets its database), then A is down for ``count`` more."""
+    site_a = ledgers(url_a, spool=spool, timeout=SITE_TIMEOUT, retry_after=RETRY_AFTER)
+    first, stored_in = decide(site_a, registry)
+    assert stored_in == "database"
+    return site_a, first, spool_during_outage(site_a, url_a, registry, count)
+
+
 def ids_in(url: str) -> list[str]:
     with Ledger(url, KEY, timeout=None) as ledger:
         return [record.record_id for record in ledger.export()]
@@ -187,12 +200,9 @@ def test_records_spooled_for_a_are_held_not_replayed_when_the_site_moves_to_b(
     url_a, url_b = urls
     id_a, id_b = init(url_a), init(url_b)
     spool = tmp_path / "spool"
-    site_a = ledgers(url_a, spool=spool, timeout=OUTAGE_TIMEOUT)
-    first, stored_in = decide(site_a, registry)  # the site meets its database, then it goes down
-    assert stored_in == "database"
-    spooled = spool_during_outage(site_a, url_a, registry, 30)
+    site_a, first, spooled = site_on_a_goes_down(url_a, ledgers, registry, spool, 30)
 
-    site_b = ledgers(url_b, spool=spool)  # the site now points at B, with the same spool
+    site_b = ledgers(url_b, spool=spool, timeout=None)  # the site now points at B, with the same spool
     with caplog.at_level(logging.ERROR, logger="consent.ledger"):
         own, stored_in = decide(site_b, registry)
         assert stored_in == "database"
@@ -223,9 +233,7 @@ def test_an_interrupted_replay_into_a_then_a_replay_into_b_leaves_every_record_i
     url_a, url_b = urls
     id_a, id_b = init(url_a), init(url_b)
     spool = tmp_path / "spool"
-    site_a = ledgers(url_a, spool=spool, timeout=OUTAGE_TIMEOUT)
-    first, _ = decide(site_a, registry)
-    spooled = spool_during_outage(site_a, url_a, registry, 300)
+    _, first, spooled = site_on_a_goes_down(url_a, ledgers, registry, spool, 300)
 
     # The replay into A dies after its first chunk (200 records) is committed.
     replayer = ledgers(url_a, spool=spool, timeout=None)
@@ -265,9 +273,7 @@ def test_moving_records_into_another_ledger_is_a_deliberate_command(
     url_a, url_b = urls
     init(url_a), init(url_b)
     spool = tmp_path / "spool"
-    site_a = ledgers(url_a, spool=spool, timeout=OUTAGE_TIMEOUT)
-    decide(site_a, registry)
-    spooled = spool_during_outage(site_a, url_a, registry, 5)
+    _, _, spooled = site_on_a_goes_down(url_a, ledgers, registry, spool, 5)
     assert main(["ledger", "replay", "--url", url_b, "--spool", str(spool)]) == 1  # held first
     capsys.readouterr()
 
@@ -347,9 +353,7 @@ def test_history_shows_only_this_ledgers_spooled_records(
     url_a, url_b = urls
     init(url_a), init(url_b)
     spool = tmp_path / "spool"
-    site_a = ledgers(url_a, spool=spool, timeout=OUTAGE_TIMEOUT)
-    decide(site_a, registry)
-    waiting = spool_during_outage(site_a, url_a, registry, 1)[0]
+    waiting = site_on_a_goes_down(url_a, ledgers, registry, spool, 1)[2][0]
     consent_id = next(r for r in Spool(spool).records() if r.record_id == waiting).consent_id
 
     assert ledgers(url_a, spool=spool).get(waiting) is not None
