@@ -595,13 +595,11 @@ class Ledger:
     def _lock_head(self, conn: Connection, key: bytes) -> Any:
         """The chain row, locked for this transaction, after checking its MAC under ``key``."""
         head = conn.execute(_HEAD_LOCKED).one()
-        if head.head_seq or head.head_tag is not None:
-            expected = tag(key, "head", head.head_seq, head.head_id, head.head_mac)
-            if not hmac.compare_digest(expected, head.head_tag or ""):
-                raise LedgerError(
-                    "the chain head does not verify under this ledger key: a different key, or an "
-                    "altered ledger (run 'consent ledger verify'); nothing is appended"
-                )
+        if not self._head_verifies(key, head):
+            raise LedgerError(
+                "the chain head does not verify under this ledger key: a different key, or an "
+                "altered ledger (run 'consent ledger verify'); nothing is appended"
+            )
         return head
 
     def _append(self, items: Batch, *, fresh: bool = False) -> int:
@@ -931,9 +929,7 @@ class Ledger:
         r, n = schema.records, schema.notices
         checked = bad_macs = 0
         with self._reading(snapshot=True) as conn:
-            schema.check_version(conn)
-            ledger_id = self._met(schema.read_ledger_id(conn))
-            head = conn.execute(select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW)).one()
+            ledger_id, head = self._identity_and_head(conn)
             if head.base_seq and not hmac.compare_digest(
                 tag(key, "base", head.base_seq, head.base_id, head.base_mac), head.base_tag or ""
             ):
@@ -1032,8 +1028,19 @@ class Ledger:
             checked, tuple(problems), head.head_seq, head.head_mac, ledger_id, len(checkpoints)
         )
 
+    def _identity_and_head(self, conn: Connection) -> tuple[str, Any]:
+        """The ledger's id and its chain row (the schema must be current)."""
+        schema.check_version(conn)
+        ledger_id = self._met(schema.read_ledger_id(conn))
+        return ledger_id, conn.execute(
+            select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW)
+        ).one()
+
     @staticmethod
     def _head_verifies(key: bytes, head: Any) -> bool:
+        """Whether the chain row's head MAC holds under ``key`` (a new ledger's empty head has none)."""
+        if not head.head_seq and head.head_tag is None:
+            return True
         expected = tag(key, "head", head.head_seq, head.head_id, head.head_mac)
         return hmac.compare_digest(expected, head.head_tag or "")
 
@@ -1099,19 +1106,15 @@ class Ledger:
         """Only the checkpoint part of :meth:`verify` (a few lookups, no walk of the chain)."""
         key = self._require_key()
         with self._reading(snapshot=True) as conn:
-            schema.check_version(conn)
-            ledger_id = self._met(schema.read_ledger_id(conn))
-            head = conn.execute(select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW)).one()
+            ledger_id, head = self._identity_and_head(conn)
             return tuple(self._compare_checkpoints(conn, key, ledger_id, head, checkpoints))
 
     def checkpoint(self, *, now: datetime | None = None) -> Checkpoint:
         """The chain's head now, signed with the ledger key (refused if the head does not verify)."""
         key = self._require_key()
         with self._reading() as conn:
-            schema.check_version(conn)
-            ledger_id = self._met(schema.read_ledger_id(conn))
-            head = conn.execute(select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW)).one()
-        if (head.head_seq or head.head_tag is not None) and not self._head_verifies(key, head):
+            ledger_id, head = self._identity_and_head(conn)
+        if not self._head_verifies(key, head):
             raise LedgerError(
                 "the chain head does not verify under this ledger key (a wrong key, or an altered "
                 "ledger: run 'consent ledger verify'); no checkpoint is written"
