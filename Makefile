@@ -18,9 +18,16 @@ node_modules/.installed: package.json package-lock.json
 
 # The example's consent ledger: $CONSENT_LEDGER_URL, else SQLite in its instance folder.
 LEDGER_URL ?= $(or $(CONSENT_LEDGER_URL),sqlite:///$(CURDIR)/examples/reviews/instance/ledger.sqlite3)
+# Its checkpoint log: each start signs the chain's head, after checking the ledger against the last ones.
+# (A real site keeps this log out of the database's reach: see "Rollback and checkpoints" in README.md.)
+LEDGER_CHECKPOINTS ?= $(CURDIR)/examples/reviews/instance/ledger-checkpoints.jsonl
+# The key the example signs its ledger with: $CONSENT_LEDGER_KEY, else derived from its SECRET_KEY.
+EXAMPLE_SECRET_KEY = $${REVIEWS_SECRET_KEY:-dev-only-secret-change-me}
 
 example: $(STAMP)
 	$(BIN)/consent ledger init --url "$(LEDGER_URL)"
+	mkdir -p "$(dir $(LEDGER_CHECKPOINTS))"
+	SECRET_KEY="$(EXAMPLE_SECRET_KEY)" $(BIN)/consent ledger checkpoint --url "$(LEDGER_URL)" --output "$(LEDGER_CHECKPOINTS)"
 	CONSENT_LEDGER_URL="$(LEDGER_URL)" $(BIN)/flask --app examples.reviews.app:create_app run --host 127.0.0.1 --port 5000
 
 lint: $(STAMP)

@@ -22,14 +22,11 @@ from typing import Any
 
 from . import audit as audit_module
 from . import diff as diff_module
+from ._exit import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_FAIL, EXIT_OK, silence_stdout
 from ._version import __version__
 from .errors import RegistryError
 from .loader import load_registry
 from .registry import Registry
-
-EXIT_OK = 0
-EXIT_FAIL = 1
-EXIT_ERROR = 2
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_TITLE = "consent-gate vendor registry"
@@ -129,7 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except BrokenPipeError:  # `consent audit ... | head`: the reader has what it wanted
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
 
 
 # -- commands -----------------------------------------------------------------------------------------

@@ -8,13 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._exit import EXIT_ERROR, EXIT_OK
 from .errors import RegistryError, TranslationFileError
 from .i18n import normalize
 from .loader import load_registry
 from .registry_texts import extract_catalog, merge_catalog, read_catalog, write_catalog
-
-EXIT_OK = 0
-EXIT_ERROR = 2
 
 
 def add_i18n_commands(subparsers: Any) -> None:

@@ -32,6 +32,7 @@ LEDGER_TABLES = (
     "consent_ledger_records",
     "consent_ledger_notices",
     "consent_ledger_chain",
+    "consent_ledger_identity",
     "consent_ledger_version",
 )
 INSTALL_HINT = (

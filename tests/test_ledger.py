@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, text, update
 from consent.codec import CookieCodec
 from consent.errors import ConfigurationError
 from consent.i18n import translations
-from consent.ledger import Ledger, LedgerError, Record, SchemaError, Spool, build_record, derive_key
+from consent.ledger import Ledger, LedgerError, Owner, Record, SchemaError, Spool, build_record, derive_key
 from consent.ledger import schema as tables
 from consent.ledger.notice import build_notice, notice_hash, render_notice
 from consent.ledger.records import chain_mac
@@ -395,7 +395,7 @@ def test_init_is_idempotent_and_versioned(make_ledger: MakeLedger) -> None:
     assert ledger.init() == (0, tables.SCHEMA_VERSION)
     assert ledger.init() == (tables.SCHEMA_VERSION, tables.SCHEMA_VERSION)
     assert ledger.schema_version() == tables.SCHEMA_VERSION
-    assert [r.version for r in rows(ledger, tables.versions)] == [tables.SCHEMA_VERSION]
+    assert [r.version for r in rows(ledger, tables.versions)] == list(range(1, tables.SCHEMA_VERSION + 1))
     assert len(rows(ledger, tables.chain)) == 1
 
 
@@ -481,6 +481,31 @@ def test_a_failed_replay_keeps_the_spool(tmp_path: Path, registry: Registry) -> 
     assert [r.record_id for r in spool.records()] == [record.record_id]
     assert spool.drain(lambda batch: None).read == 1
     assert not spool.pending()
+
+
+def test_a_spool_sorts_records_by_owner_and_holds_the_others(tmp_path: Path, registry: Registry) -> None:
+    ours, theirs = Owner("a" * 32, "sqlite:////srv/a.db"), Owner("b" * 32, "sqlite:////srv/b.db")
+    spool = Spool(tmp_path / "spool")
+    made = {}
+    for owner in (ours, theirs, None, ours):
+        spool.owner = (lambda o=owner: o) if owner is not None else None  # None: a bare line, as before
+        record = build_record(
+            ConsentState.accept_all(registry), notice="n" * 64, control="a", layer="first", locale="en"
+        )
+        spool.append(record)
+        made[record.record_id] = owner
+    written: list[Record] = []
+
+    result = spool.drain(lambda batch: written.extend(r for r, _ in batch), belongs=lambda o: o == ours)
+
+    assert [made[r.record_id] for r in written] == [ours, ours]
+    assert sorted((h.owner.name if h.owner else "-", h.count) for h in result.held) == [
+        ("-", 1),
+        ("b" * 32, 1),
+    ]
+    assert spool.describe()["held"] == 2 and not spool.pending()
+    assert spool.drain(lambda batch: written.extend(r for r, _ in batch), belongs=lambda o: True).read == 2
+    assert not spool.held()
 
 
 def test_history_includes_spooled_records(make_ledger: MakeLedger, registry: Registry) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +25,7 @@ from consent.state import ConsentState, Method
 Capsys = pytest.CaptureFixture[str]
 MakeLedger = Callable[..., Ledger]
 NOW = datetime.now(UTC)
+ROOT = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["ledger_fixtures"]
 
@@ -63,10 +67,13 @@ def filled(make_ledger: MakeLedger, registry: Registry) -> tuple[Ledger, list[Re
 
 def test_init_creates_then_finds_the_schema_current(capsys: Capsys, ledger_url: str) -> None:
     assert main(["ledger", "init"]) == 0
-    assert "created the ledger schema (version 1)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "created the ledger schema (version 2)" in out
+    with Ledger(ledger_url, KEY, timeout=None) as ledger:
+        assert f"ledger id {ledger.ledger_id()}" in out
 
     assert main(["ledger", "init", "--url", ledger_url]) == 0
-    assert "the ledger schema is current (version 1)" in capsys.readouterr().out
+    assert "the ledger schema is current (version 2)" in capsys.readouterr().out
 
 
 def test_every_command_needs_a_url(monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
@@ -201,7 +208,73 @@ def test_verify_needs_the_key(filled: tuple[Ledger, list[Record]], monkeypatch: 
     monkeypatch.delenv("CONSENT_LEDGER_KEY")
 
     assert main(["ledger", "verify"]) == 2
-    assert "set CONSENT_LEDGER_KEY" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "set CONSENT_LEDGER_KEY, or SECRET_KEY" in err
+    assert "derived when CONSENT_LEDGER_KEY is unset" in err
+
+
+@pytest.mark.parametrize(
+    "wrong", [{"CONSENT_LEDGER_KEY": "not-the-key"}, {"SECRET_KEY": "not-the-site-secret"}]
+)
+def test_verify_with_a_wrong_key_says_the_key_is_likely_wrong(
+    filled: tuple[Ledger, list[Record]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capsys,
+    wrong: dict[str, str],
+) -> None:
+    monkeypatch.delenv("CONSENT_LEDGER_KEY")
+    for name, value in wrong.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["ledger", "verify"]) == 2
+
+    out, err = capsys.readouterr()
+    assert "BROKEN" not in out  # not five records "altered"
+    assert err.count("\n") == 1
+    assert "the ledger key is likely wrong: not one of the 5 records nor the chain head verifies" in err
+    assert "check CONSENT_LEDGER_KEY (or SECRET_KEY" in err
+
+
+def test_one_edited_record_is_not_taken_for_a_wrong_key(make_ledger: MakeLedger, registry: Registry,
+                                                        capsys: Capsys) -> None:  # fmt: skip
+    ledger = make_ledger()
+    record = decide(ledger, ConsentState.accept_all(registry))
+    with ledger.engine.begin() as conn:
+        body = conn.scalar(select(tables.records.c.body))
+        conn.execute(update(tables.records).values(body=body.replace('"granted"', '"denied"', 1)))
+
+    assert main(["ledger", "verify"]) == 1
+
+    assert f"BROKEN record {record.record_id} (seq 1): altered" in capsys.readouterr().out
+
+
+def test_export_into_a_reader_that_stops_early_exits_quietly(
+    make_ledger: MakeLedger, registry: Registry, ledger_url: str
+) -> None:
+    """``consent ledger export | head -c 100``: no traceback, exit 141 (as if ended by SIGPIPE)."""
+    ledger = make_ledger(timeout=None)
+    for _ in range(100):
+        decide(ledger, ConsentState.accept_all(registry))
+    with subprocess.Popen(
+        [sys.executable, "-m", "consent.cli", "ledger", "export"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+        env=os.environ | {"CONSENT_LEDGER_URL": ledger_url, "CONSENT_LEDGER_KEY": KEY},
+    ) as export:  # fmt: skip
+        assert export.stdout is not None and export.stderr is not None
+        first = export.stdout.read(100)
+        export.stdout.close()  # the reader goes away long before the 100 records (~150 KB) are written
+        err = export.stderr.read()
+
+    assert first.startswith(b'{"categories"')
+    assert (export.returncode, err) == (141, b"")
+
+
+def test_the_ledger_commands_do_not_import_the_consent_command() -> None:
+    code = "import sys, consent.ledger.cli; print('consent.cli' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 def test_the_key_can_be_derived_from_secret_key(

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..cli import EXIT_ERROR, EXIT_OK
+from .._exit import EXIT_ERROR, EXIT_OK
 from ..errors import ConsentError
 from .formats import render_csv, render_json, render_text
 from .page import render_html

@@ -5,7 +5,11 @@ the Flask extension records decisions through it when ``CONSENT_LEDGER_URL`` is 
 and jobs read it with :meth:`Ledger.history` and :meth:`Ledger.state_at`.
 """
 
+from .checkpoint import Checkpoint as Checkpoint
+from .checkpoint import append_checkpoint as append_checkpoint
+from .checkpoint import load_checkpoints as load_checkpoints
 from .cli import add_ledger_commands as add_ledger_commands
+from .errors import CheckpointError as CheckpointError
 from .errors import LedgerError as LedgerError
 from .errors import SchemaError as SchemaError
 from .notice import build_notice as build_notice
@@ -15,6 +19,8 @@ from .records import Record as Record
 from .records import build_record as build_record
 from .records import derive_key as derive_key
 from .schema import SCHEMA_VERSION as SCHEMA_VERSION
+from .spool import Held as Held
+from .spool import Owner as Owner
 from .spool import Spool as Spool
 from .store import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from .store import Break as Break
@@ -29,8 +35,12 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "SCHEMA_VERSION",
     "Break",
+    "Checkpoint",
+    "CheckpointError",
+    "Held",
     "Ledger",
     "LedgerError",
+    "Owner",
     "Receipt",
     "Record",
     "SchemaError",
@@ -38,9 +48,11 @@ __all__ = [
     "Stats",
     "Verification",
     "add_ledger_commands",
+    "append_checkpoint",
     "build_notice",
     "build_record",
     "derive_key",
+    "load_checkpoints",
     "normalize_url",
     "notice_hash",
     "open_ledger",

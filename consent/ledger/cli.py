@@ -1,10 +1,12 @@
 """``consent ledger ...``: create, read, check and prune the consent ledger from the command line.
 
 Every command takes ``--url`` (default: ``$CONSENT_LEDGER_URL``). Commands that write or check the chain
-(``verify``, ``prune``, ``replay``) need the ledger key: ``$CONSENT_LEDGER_KEY``, or else
+(``verify``, ``checkpoint``, ``prune``, ``replay``) need the ledger key: ``$CONSENT_LEDGER_KEY``, or else
 ``$SECRET_KEY`` from which the site derives its default key the same way (see :func:`derive_key`).
-Exit codes follow ``consent``: 0 fine, 1 the answer is "no" (a broken chain, nothing found), 2 the
-command could not run.
+Exit codes follow ``consent`` (:mod:`consent._exit`): 0 fine, 1 the answer is "no" (a broken chain, a
+ledger behind its checkpoint, records held for another ledger, nothing found), 2 the command could not
+run (no key, a key that is likely wrong, an unreadable checkpoint file), 141 the reader of the output
+went away (``consent ledger export | head``; quietly, as a command ended by SIGPIPE).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..cli import EXIT_ERROR, EXIT_FAIL, EXIT_OK
+from .._exit import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_FAIL, EXIT_OK, silence_stdout
 from ..registry import duration_seconds
 from ..state import Method
-from .errors import LedgerError
+from .checkpoint import append_checkpoint, load_checkpoints
+from .errors import CheckpointError, LedgerError
 from .notice import render_notice
 from .records import Record, derive_key
 from .store import Ledger, Stats, open_ledger
@@ -85,7 +88,29 @@ def add_ledger_commands(subparsers: Any) -> None:
     verify = commands.add_parser(
         "verify", parents=[common], help="check the chain; exit 1 naming every broken record"
     )
+    verify.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also check against the checkpoints in FILE (repeatable): exit 1 if the ledger is behind "
+        "one, differs from one, or is another ledger",
+    )
     verify.set_defaults(handler=_verify)
+
+    checkpoint = commands.add_parser(
+        "checkpoint",
+        parents=[common],
+        help="sign the chain's head (seq, mac, time, ledger id); keep it away from the database",
+    )
+    checkpoint.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="append it to the checkpoint log FILE, after checking the ledger against the checkpoints "
+        "already there (default: print it)",
+    )
+    checkpoint.set_defaults(handler=_checkpoint)
 
     stats = commands.add_parser(
         "stats", parents=[common], help="accept / reject / custom per day, answers per category"
@@ -106,6 +131,12 @@ def add_ledger_commands(subparsers: Any) -> None:
         default=os.environ.get("CONSENT_LEDGER_SPOOL"),
         metavar="DIR",
         help="the spool directory (default: $CONSENT_LEDGER_SPOOL)",
+    )
+    replay.add_argument(
+        "--into-other-ledger",
+        action="store_true",
+        help="also write the records spooled for another ledger (or by an older version) into this one: "
+        "a deliberate move",
     )
     replay.set_defaults(handler=_replay)
 
@@ -143,17 +174,35 @@ def key_from_environment() -> bytes | None:
 # -- plumbing --------------------------------------------------------------------------------------------
 
 
+NO_KEY = (
+    "consent ledger: this command needs the ledger key: set CONSENT_LEDGER_KEY, or SECRET_KEY (the "
+    "site's Flask secret key, from which the ledger key is derived when CONSENT_LEDGER_KEY is unset)\n"
+)
+WRONG_KEY_HINT = (
+    "check CONSENT_LEDGER_KEY (or SECRET_KEY, from which the key is derived when CONSENT_LEDGER_KEY is "
+    "unset): it must be the key the site writes the ledger with"
+)
+
+
 def _run(args: argparse.Namespace, body: Any, *, key: bool = False, spool: str | None = None) -> int:
     if not args.url:
         sys.stderr.write("consent ledger: no database URL: pass --url or set CONSENT_LEDGER_URL\n")
         return EXIT_ERROR
     secret = key_from_environment() if key else None
     if key and secret is None:
-        sys.stderr.write("consent ledger: this command needs the ledger key: set CONSENT_LEDGER_KEY\n")
+        sys.stderr.write(NO_KEY)
         return EXIT_ERROR
     try:
         with open_ledger(args.url, secret, spool=spool) as ledger:
-            return int(body(ledger))
+            status = int(body(ledger))
+            sys.stdout.flush()  # a reader that went away shows here, not at exit
+            return status
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except CheckpointError as exc:
+        sys.stderr.write("".join(f"consent ledger: {problem}\n" for problem in exc.problems))
+        return EXIT_ERROR
     except (LedgerError, SQLAlchemyError, OSError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         sys.stderr.write(f"consent ledger: {message}\n")
@@ -170,6 +219,7 @@ def _init(args: argparse.Namespace) -> int:
             print(f"{where}: created the ledger schema (version {after})")
         else:
             print(f"{where}: upgraded the ledger schema from version {before} to {after}")
+        print(f"ledger id {ledger.ledger_id()}")
         return EXIT_OK
 
     return _run(args, run)
@@ -273,7 +323,11 @@ def _export(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     def run(ledger: Ledger) -> int:
-        result = ledger.verify()
+        checkpoints = [point for path in args.checkpoint for point in load_checkpoints(path)]
+        result = ledger.verify(checkpoints)
+        if result.key_likely_wrong:
+            sys.stderr.write(f"consent ledger: {result.problems[0].message}: {WRONG_KEY_HINT}\n")
+            return EXIT_ERROR
         for problem in result.problems:
             print(f"BROKEN {problem}")
         count = len(result.problems)
@@ -281,6 +335,35 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"{count} problem{'s' if count != 1 else ''} in {result.checked} records")
             return EXIT_FAIL
         print(f"ok: {result.checked} records, chain head seq {result.head_seq} mac {result.head_mac or '-'}")
+        if checkpoints:
+            latest = max(checkpoints, key=lambda point: point.seq)
+            print(
+                f"ok: consistent with {len(checkpoints)} checkpoint{'s' if len(checkpoints) != 1 else ''} "
+                f"of ledger {result.ledger_id} (the furthest at seq {latest.seq}, {latest.where})"
+            )
+        return EXIT_OK
+
+    return _run(args, run, key=True)
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    def run(ledger: Ledger) -> int:
+        if args.output and os.path.exists(args.output) and os.path.getsize(args.output):
+            problems = ledger.check_checkpoints(load_checkpoints(args.output))
+            if problems:
+                for problem in problems:
+                    print(f"BROKEN {problem}")
+                sys.stderr.write(
+                    f"consent ledger: the ledger contradicts the checkpoints in {args.output}: no new "
+                    "checkpoint is written (if the ledger was re-created on purpose, start a new file)\n"
+                )
+                return EXIT_FAIL
+        point = ledger.checkpoint()
+        if not args.output:
+            print(point.line())
+            return EXIT_OK
+        append_checkpoint(args.output, point)
+        print(f"checkpoint of ledger {point.ledger_id} at seq {point.seq} appended to {args.output}")
         return EXIT_OK
 
     return _run(args, run, key=True)
@@ -369,12 +452,14 @@ def _replay(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
     def run(ledger: Ledger) -> int:
-        result = ledger.replay()
+        result = ledger.replay(into_other_ledger=args.into_other_ledger)
         print(
             f"replayed {result.read} spooled record{'s' if result.read != 1 else ''}"
             + (f", {result.rejected} unreadable kept in rejected.jsonl" if result.rejected else "")
         )
-        return EXIT_OK
+        for group in result.held:
+            sys.stderr.write(f"consent ledger: refused: {ledger.held_message(group)}\n")
+        return EXIT_FAIL if result.held else EXIT_OK
 
     return _run(args, run, key=True, spool=args.spool)
 

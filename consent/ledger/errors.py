@@ -13,4 +13,12 @@ class SchemaError(LedgerError):
     """The database has no ledger schema, or an older one: run ``consent ledger init``."""
 
 
-__all__ = ["LedgerError", "SchemaError"]
+class CheckpointError(LedgerError):
+    """A checkpoint file cannot be read; ``problems`` lists every bad line as ``file:line: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+__all__ = ["CheckpointError", "LedgerError", "SchemaError"]

@@ -11,12 +11,16 @@ one transaction under a lock, so running ``init`` twice, or from two machines at
 ``consent_ledger_notices``          each distinct notice once, keyed by its SHA-256
 ``consent_ledger_chain``            one row: the chain's head (last seq, id, mac) and base (where it
                                     was last pruned back to), each with a MAC under the ledger key
+``consent_ledger_identity``         one row: the ledger's id, a random name given at ``init``
+                                    (version 2); spooled records and checkpoints carry it, so they
+                                    are never taken for another ledger's
 ``consent_ledger_version``          applied schema versions
 ==================================  ================================================================
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -42,7 +46,7 @@ from .errors import SchemaError
 from .records import package_version
 
 #: The schema version this package writes and reads.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 _Seq = BigInteger().with_variant(Integer(), "sqlite")
@@ -94,7 +98,15 @@ chain = Table(
     Column("base_tag", String(64), nullable=True),
 )
 
-#: The one row of ``consent_ledger_chain``.
+identity = Table(
+    "consent_ledger_identity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("ledger_id", String(32), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+#: The one row of ``consent_ledger_chain`` (and of ``consent_ledger_identity``).
 CHAIN_ROW = 1
 #: ``pg_advisory_xact_lock`` key that serialises ``init`` on PostgreSQL (appends lock the chain row).
 INIT_LOCK = 0x636F6E73  # "cons"
@@ -124,8 +136,19 @@ def _version_1(conn: Connection) -> None:
         )
 
 
+def new_ledger_id() -> str:
+    """32 hex digits (128 random bits): a ledger's name, never reused."""
+    return secrets.token_hex(16)
+
+
+def _version_2(conn: Connection) -> None:
+    identity.create(conn, checkfirst=True)
+    if conn.execute(select(identity.c.id)).first() is None:
+        conn.execute(insert(identity).values(id=CHAIN_ROW, ledger_id=new_ledger_id(), created_at=utcnow()))
+
+
 #: Each version's steps, applied in order; a step must be safe on a database that half-has it.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _version_1}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _version_1, 2: _version_2}
 
 
 def current_version(conn: Connection) -> int:
@@ -158,6 +181,14 @@ def upgrade(conn: Connection) -> tuple[int, int]:
     return before, SCHEMA_VERSION
 
 
+def read_ledger_id(conn: Connection) -> str:
+    """The ledger's id (the schema must be current: see :func:`check_version`)."""
+    value = conn.scalar(select(identity.c.ledger_id).where(identity.c.id == CHAIN_ROW))
+    if value is None:
+        raise SchemaError("the ledger has no identity: run 'consent ledger init'")
+    return str(value)
+
+
 def check_version(conn: Connection) -> None:
     """Raise :class:`SchemaError` unless the schema is exactly the version this package writes."""
     try:
@@ -178,8 +209,11 @@ __all__ = [
     "chain",
     "check_version",
     "current_version",
+    "identity",
     "metadata",
+    "new_ledger_id",
     "notices",
+    "read_ledger_id",
     "records",
     "upgrade",
     "versions",

@@ -53,10 +53,11 @@ from sqlalchemy.pool import QueuePool
 from ..registry import Registry
 from ..state import ConsentState, Method, Policy, Signal
 from . import schema
+from .checkpoint import Checkpoint
 from .errors import LedgerError, SchemaError
 from .notice import NoticeBook, load_notice
 from .records import Record, as_key, build_record, chain_mac, tag
-from .spool import Batch, DrainResult, Spool
+from .spool import Batch, DrainResult, Held, Owner, Spool
 
 log = logging.getLogger("consent.ledger")
 
@@ -90,10 +91,19 @@ class Break:
 
 @dataclass(frozen=True)
 class Verification:
+    """What :meth:`Ledger.verify` found.
+
+    ``key_likely_wrong``: not one record (nor the chain's head) verifies under the key, which is what a
+    wrong key looks like; ``problems`` then holds that one finding instead of every record.
+    """
+
     checked: int
     problems: tuple[Break, ...]
     head_seq: int
     head_mac: str
+    ledger_id: str | None = None
+    checkpoints: int = 0
+    key_likely_wrong: bool = False
 
     @property
     def ok(self) -> bool:
@@ -297,11 +307,7 @@ class _Writer:
             item = self.queue.get()
             if item is None:
                 break
-            if (
-                self._serve(self._take(item))
-                and self.ledger.spool is not None
-                and self.ledger.spool.pending()
-            ):
+            if self._serve(self._take(item)) and self.ledger._spool_waiting():
                 self.ledger._drain_from_writer(self.serve_queued)
 
     def serve_queued(self) -> None:
@@ -340,8 +346,14 @@ class Ledger:
 
     ``key`` (the HMAC chain key) is needed to write, verify and prune, not to read. ``spool`` is the
     directory records wait in while the database cannot take them; without one, a failed write raises.
-    ``registry`` is what :meth:`state_at` reads decisions against by default. Creating a ledger makes
-    no connection; the schema is created by :meth:`init` (``consent ledger init``) and nothing else.
+    ``registry`` is what :meth:`state_at` reads decisions against by default. ``ledger_id``, if given,
+    is the id the database must carry (``consent ledger init`` prints it): a database with another id
+    is refused and records wait in the spool for the right one. Creating a ledger makes no connection;
+    the schema is created by :meth:`init` (``consent ledger init``) and nothing else.
+
+    The spool belongs to this ledger: each spooled record names it (its id once the process has met
+    the database, and its URL), and a replay writes only this ledger's records (see
+    :mod:`consent.ledger.spool`).
     """
 
     def __init__(
@@ -353,10 +365,17 @@ class Ledger:
         timeout: float | None = DEFAULT_TIMEOUT,
         registry: Registry | None = None,
         retry_after: float = DEFAULT_RETRY_AFTER,
+        ledger_id: str | None = None,
     ) -> None:
         self.url = normalize_url(url)
         self.key = as_key(key) if key is not None else None
+        self.expected_ledger_id = ledger_id
+        self._ledger_id: str | None = None  # the database's, once met
+        self._reported_held: set[tuple[str, int]] = set()
+        self._held_checked = False
         self.spool = spool if isinstance(spool, Spool) or spool is None else Spool(spool)
+        if self.spool is not None:
+            self.spool.owner = self.owner
         self.timeout = timeout
         self.registry = registry
         self.retry_after = retry_after
@@ -394,8 +413,64 @@ class Ledger:
 
     def _require_key(self) -> bytes:
         if self.key is None:
-            raise LedgerError("the ledger key is needed for this (set CONSENT_LEDGER_KEY)")
+            raise LedgerError(
+                "the ledger key is needed for this: set CONSENT_LEDGER_KEY, or SECRET_KEY from which "
+                "the site derives it"
+            )
         return self.key
+
+    # -- identity -----------------------------------------------------------------------------------------
+
+    @property
+    def owner_url(self) -> str:
+        """The database's address as spooled records name it: no password, no options, absolute paths."""
+        if self.dialect == "sqlite":
+            return f"sqlite:///{self._sqlite_path()}"
+        plain = URL.create(
+            self.url.get_backend_name(),
+            username=self.url.username,
+            host=self.url.host,
+            port=self.url.port,
+            database=self.url.database,
+        )
+        return plain.render_as_string(hide_password=True)
+
+    def owner(self) -> Owner:
+        """Whose spooled records this ledger's are: its id (if known yet) and its URL."""
+        return Owner(self._ledger_id or self.expected_ledger_id, self.owner_url)
+
+    def owns(self, owner: Owner | None) -> bool:
+        """Whether records spooled for ``owner`` are this ledger's (same id; same URL if no id is known)."""
+        if owner is None:
+            return False  # spooled by an older version, for no ledger in particular
+        mine = self._ledger_id or self.expected_ledger_id
+        if owner.ledger_id is not None and mine is not None:
+            return owner.ledger_id == mine
+        return owner.url == self.owner_url
+
+    def ledger_id(self) -> str:
+        """The id stored in the database at ``consent ledger init`` (read once, then remembered)."""
+        with self._reading() as conn:
+            schema.check_version(conn)
+            return self._met(schema.read_ledger_id(conn))
+
+    def _met(self, found: str) -> str:
+        """Remember the id found in the database; refuse it if another one was configured."""
+        if self.expected_ledger_id is not None and found != self.expected_ledger_id:
+            raise LedgerError(
+                f"the database at {self.owner_url} is ledger {found}, not ledger {self.expected_ledger_id} "
+                "as configured: nothing is written to it (records wait in the spool)"
+            )
+        if self._ledger_id is not None and found != self._ledger_id:
+            log.error(
+                "consent ledger: the database at %s is now ledger %s, it was ledger %s: records spooled "
+                "for the old one are kept for it, not replayed here",
+                self.owner_url,
+                found,
+                self._ledger_id,
+            )
+        self._ledger_id = found
+        return found
 
     # -- schema -------------------------------------------------------------------------------------------
 
@@ -520,13 +595,11 @@ class Ledger:
     def _lock_head(self, conn: Connection, key: bytes) -> Any:
         """The chain row, locked for this transaction, after checking its MAC under ``key``."""
         head = conn.execute(_HEAD_LOCKED).one()
-        if head.head_seq or head.head_tag is not None:
-            expected = tag(key, "head", head.head_seq, head.head_id, head.head_mac)
-            if not hmac.compare_digest(expected, head.head_tag or ""):
-                raise LedgerError(
-                    "the chain head does not verify under this ledger key: a different key, or an "
-                    "altered ledger (run 'consent ledger verify'); nothing is appended"
-                )
+        if not self._head_verifies(key, head):
+            raise LedgerError(
+                "the chain head does not verify under this ledger key: a different key, or an "
+                "altered ledger (run 'consent ledger verify'); nothing is appended"
+            )
         return head
 
     def _append(self, items: Batch, *, fresh: bool = False) -> int:
@@ -542,6 +615,7 @@ class Ledger:
         with self._writing() as conn:
             if not self._schema_ok:
                 schema.check_version(conn)
+                self._met(schema.read_ledger_id(conn))
             head = self._lock_head(conn, key)
             existing: set[str] = set()
             if not fresh:
@@ -607,12 +681,51 @@ class Ledger:
 
     # -- the spool ----------------------------------------------------------------------------------------
 
-    def replay(self, *, blocking: bool = True) -> DrainResult:
-        """Write every spooled record to the database (idempotent); raises if the database fails."""
+    def replay(self, *, blocking: bool = True, into_other_ledger: bool = False) -> DrainResult:
+        """Write this ledger's spooled records to the database (idempotent); raises if it fails.
+
+        Records spooled for another ledger are kept in the spool's ``held/`` folder and listed in the
+        result's ``held`` (:meth:`held_message` says why, with the commands that move them). ``into_other_ledger``
+        writes every record of the spool here, whichever ledger it was spooled for: the deliberate move.
+        """
         if self.spool is None:
             raise LedgerError("this ledger has no spool to replay")
         self._require_key()
-        return self.spool.drain(self._append_batch, blocking=blocking, chunk=MAX_BATCH)
+        self.ledger_id()  # whose records are ours is decided against the database's own id
+        belongs = (lambda owner: True) if into_other_ledger else self.owns
+        return self.spool.drain(self._append_batch, belongs=belongs, blocking=blocking, chunk=MAX_BATCH)
+
+    def held_message(self, group: Held) -> str:
+        """Why ``group`` is not replayed here, and the commands that move it."""
+        assert self.spool is not None
+        spool = self.spool.directory
+        whose = (
+            f"belong to {group.owner}"
+            if group.owner is not None
+            else "were spooled by an older consent-gate, which did not say for which ledger"
+        )
+        lines = [
+            f"{group.count} spooled record{'s' if group.count != 1 else ''} {whose}, not to this "
+            f"ledger {self._ledger_id or '(id not known yet)'} at {self.owner_url}: they are kept in "
+            f"{group.path} and never replayed here."
+        ]
+        if group.owner is not None:
+            lines.append(
+                f"To replay them into their own ledger: consent ledger replay --url '{group.owner.url}' "
+                f"--spool '{spool}'"
+            )
+        lines.append(
+            f"To move them into this ledger on purpose: consent ledger replay --url '{self.owner_url}' "
+            f"--spool '{spool}' --into-other-ledger"
+        )
+        return "\n".join(lines)
+
+    def _report_held(self, groups: Sequence[Held]) -> None:
+        for group in groups:
+            seen = (str(group.path), group.count)
+            if seen not in self._reported_held:
+                self._reported_held.add(seen)
+                log.error("consent ledger: %s", self.held_message(group))
 
     def _append_batch(self, batch: Batch) -> None:
         try:
@@ -627,15 +740,29 @@ class Ledger:
                 except (DataError, IntegrityError) as exc:
                     self.spool.reject(item[0].canonical(), f"refused by the database ({exc.orig})")
 
+    def _spool_waiting(self) -> bool:
+        """Whether the spool holds records to replay (two ``stat`` calls)."""
+        if self.spool is None:
+            return False
+        if self.spool.pending():
+            return True
+        if not self._held_checked:  # once per process: records another ledger's replay held for us
+            self._held_checked = True
+            return self.spool.has_held()
+        return False
+
     def _drain_from_writer(self, between: Any) -> None:
         assert self.spool is not None
         try:
-            result = self.spool.drain(self._append_batch, blocking=False, chunk=MAX_BATCH, between=between)
+            result = self.spool.drain(
+                self._append_batch, belongs=self.owns, blocking=False, chunk=MAX_BATCH, between=between
+            )
         except Exception as exc:
             self._failed(exc)
             return
         if result.read:
             log.info("consent ledger: replayed %d spooled records", result.read)
+        self._report_held(result.held)
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -662,7 +789,7 @@ class Ledger:
         if row is not None:
             return Record.from_body(row.body, seq=row.seq, mac=row.mac)
         if self.spool is not None:
-            return next((x for x in self.spool.records() if x.record_id == record_id), None)
+            return next((x for x in self.spool.records(self.owns) if x.record_id == record_id), None)
         return None
 
     def history(self, consent_id: str) -> list[Record]:
@@ -677,7 +804,7 @@ class Ledger:
         found = [Record.from_body(row.body, seq=row.seq, mac=row.mac) for row in rows]
         if self.spool is not None and self.spool.pending():
             known = {x.record_id for x in found}
-            for record in self.spool.records():
+            for record in self.spool.records(self.owns):
                 if record.consent_id == consent_id and record.record_id not in known:
                     known.add(record.record_id)
                     found.append(record)
@@ -791,21 +918,25 @@ class Ledger:
 
     # -- checking and pruning -----------------------------------------------------------------------------
 
-    def verify(self) -> Verification:
-        """Check every record's MAC and link, the chain's head and base, and every notice's hash."""
+    def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> Verification:
+        """Check every record's MAC and link, the chain's head and base, and every notice's hash.
+
+        With ``checkpoints`` (see :mod:`consent.ledger.checkpoint`), also that the ledger is the one
+        they were taken of and has not been rolled back behind, or away from, any of them.
+        """
         key = self._require_key()
         problems: list[Break] = []
         r, n = schema.records, schema.notices
-        checked = 0
+        checked = bad_macs = 0
         with self._reading(snapshot=True) as conn:
-            head = conn.execute(select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW)).one()
+            ledger_id, head = self._identity_and_head(conn)
             if head.base_seq and not hmac.compare_digest(
                 tag(key, "base", head.base_seq, head.base_id, head.base_mac), head.base_tag or ""
             ):
                 problems.append(Break(head.base_id, head.base_seq, "the pruning point was altered"))
-            if (head.head_seq or head.head_tag is not None) and not hmac.compare_digest(
-                tag(key, "head", head.head_seq, head.head_id, head.head_mac), head.head_tag or ""
-            ):
+            head_checked = bool(head.head_seq or head.head_tag is not None)
+            head_ok = head_checked and self._head_verifies(key, head)
+            if head_checked and not head_ok:
                 problems.append(Break(head.head_id, head.head_seq, "the chain head was altered"))
             known_notices: dict[str, bool] = {}
             for row in self._rows(conn, select(n.c.hash, n.c.body)):
@@ -841,6 +972,7 @@ class Ledger:
                     )
                 expected = chain_mac(key, row.seq, row.prev_id, row.prev_mac, row.body.encode())
                 if not hmac.compare_digest(expected, row.mac):
+                    bad_macs += 1
                     problems.append(
                         Break(row.record_id, row.seq, "altered: its MAC does not match its content")
                     )
@@ -877,7 +1009,120 @@ class Ledger:
                     problems.append(
                         Break(prev_id, prev_seq, "the chain head does not point at the last record")
                     )
-        return Verification(checked, tuple(problems), head.head_seq, head.head_mac)
+            problems += self._compare_checkpoints(conn, key, ledger_id, head, checkpoints)
+        if checked and bad_macs == checked and not head_ok:
+            # Every MAC fails, the head's too: a wrong key, far likelier than every record altered.
+            problems = [
+                Break(
+                    None,
+                    None,
+                    f"the ledger key is likely wrong: not one of the {checked} records"
+                    + (" nor the chain head" if head_checked else "")
+                    + " verifies under it (or every record was rewritten)",
+                )
+            ]
+            return Verification(
+                checked, tuple(problems), head.head_seq, head.head_mac, ledger_id, len(checkpoints), True
+            )
+        return Verification(
+            checked, tuple(problems), head.head_seq, head.head_mac, ledger_id, len(checkpoints)
+        )
+
+    def _identity_and_head(self, conn: Connection) -> tuple[str, Any]:
+        """The ledger's id and its chain row (the schema must be current)."""
+        schema.check_version(conn)
+        ledger_id = self._met(schema.read_ledger_id(conn))
+        return ledger_id, conn.execute(
+            select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW)
+        ).one()
+
+    @staticmethod
+    def _head_verifies(key: bytes, head: Any) -> bool:
+        """Whether the chain row's head MAC holds under ``key`` (a new ledger's empty head has none)."""
+        if not head.head_seq and head.head_tag is None:
+            return True
+        expected = tag(key, "head", head.head_seq, head.head_id, head.head_mac)
+        return hmac.compare_digest(expected, head.head_tag or "")
+
+    def _compare_checkpoints(
+        self, conn: Connection, key: bytes, ledger_id: str, head: Any, checkpoints: Sequence[Checkpoint]
+    ) -> list[Break]:
+        """What contradicts ``checkpoints``: another ledger's, a ledger behind them, or one that diverged."""
+        problems: list[Break] = []
+        r = schema.records
+        for point in checkpoints:
+            if not point.is_signed_by(key):
+                problems.append(
+                    Break(
+                        None,
+                        None,
+                        f"{point.where}: its signature does not verify under this ledger key "
+                        "(an altered checkpoint, or one signed with another key)",
+                    )
+                )
+                continue
+            if point.ledger_id != ledger_id:
+                problems.append(
+                    Break(
+                        None,
+                        None,
+                        f"{point.where} is of ledger {point.ledger_id}, but this database is ledger "
+                        f"{ledger_id}: the ledger was wiped and created again, or this is another one",
+                    )
+                )
+                continue
+            if point.seq > head.head_seq:
+                problems.append(
+                    Break(
+                        point.record_id,
+                        point.seq,
+                        f"the ledger is behind {point.where}: that checkpoint saw the chain at seq "
+                        f"{point.seq}, the ledger's head is at seq {head.head_seq} (records were removed "
+                        "and the head rolled back)",
+                    )
+                )
+                continue
+            if point.seq == 0 or point.seq < head.base_seq:
+                continue  # an empty ledger's checkpoint, or one whose records were pruned since
+            if point.seq == head.base_seq:
+                found = (head.base_id, head.base_mac)
+            else:
+                row = conn.execute(select(r.c.record_id, r.c.mac).where(r.c.seq == point.seq)).first()
+                found = (row.record_id, row.mac) if row is not None else (None, None)
+            if found != (point.record_id, point.mac):
+                has = f"record {found[0]}" if found[0] is not None else "no record"
+                problems.append(
+                    Break(
+                        point.record_id,
+                        point.seq,
+                        f"the ledger diverges from {point.where}: at seq {point.seq} that checkpoint saw "
+                        f"record {point.record_id} (mac {point.mac[:16]}...), the ledger has {has} there "
+                        "(rolled back and written again)",
+                    )
+                )
+        return problems
+
+    def check_checkpoints(self, checkpoints: Sequence[Checkpoint]) -> tuple[Break, ...]:
+        """Only the checkpoint part of :meth:`verify` (a few lookups, no walk of the chain)."""
+        key = self._require_key()
+        with self._reading(snapshot=True) as conn:
+            ledger_id, head = self._identity_and_head(conn)
+            return tuple(self._compare_checkpoints(conn, key, ledger_id, head, checkpoints))
+
+    def checkpoint(self, *, now: datetime | None = None) -> Checkpoint:
+        """The chain's head now, signed with the ledger key (refused if the head does not verify)."""
+        key = self._require_key()
+        with self._reading() as conn:
+            ledger_id, head = self._identity_and_head(conn)
+        if not self._head_verifies(key, head):
+            raise LedgerError(
+                "the chain head does not verify under this ledger key (a wrong key, or an altered "
+                "ledger: run 'consent ledger verify'); no checkpoint is written"
+            )
+        point = Checkpoint(
+            ledger_id, head.head_seq, head.head_id, head.head_mac, _aware(now or datetime.now(UTC))
+        )
+        return point.signed(key)
 
     def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:
         """Delete the oldest records, those recorded more than ``older_than`` ago; returns how many.

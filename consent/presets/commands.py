@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..cli import EXIT_ERROR, EXIT_OK
+from .._exit import EXIT_ERROR, EXIT_OK
 from ..errors import RegistryError
 from ..loader import FORMATS, parse_registry
 from . import PARAM_VALUE, SUGGESTED_CATEGORIES, Preset, catalogue, is_slug

@@ -8,13 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._exit import EXIT_ERROR, EXIT_OK
 from ..errors import GVLError, RegistryError, TCStringError
 from .gvl import load_gvl
 from .importer import import_gvl
 from .tcstring import decode_tc_string
-
-EXIT_OK = 0
-EXIT_ERROR = 2
 
 
 def add_tcf_commands(subparsers: Any) -> None:
