@@ -39,6 +39,7 @@ SCHEMA_TITLE = "consent-gate vendor registry"
 #: command a ``handler`` with ``set_defaults(handler=...)``.
 COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "ledger": ("consent.ledger:add_ledger_commands", "the consent ledger (see 'consent ledger --help')"),
+    "scan": ("consent.scan.cli:add_scan_commands", "check a live site against its registry in a browser"),
 }
 
 Handler = Callable[[argparse.Namespace], int]
