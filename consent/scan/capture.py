@@ -20,6 +20,8 @@ from playwright.async_api import BrowserContext, CDPSession, Page, Request
 from .observations import SeenCookie, SeenRequest, SeenStorage
 
 BINDING = "__consentScanRecord"
+# Reasons for which Chromium refuses a cookie only because it is third-party (the cookie is well-formed).
+_THIRD_PARTY_BLOCKS = {"UserPreferences", "ThirdPartyPhaseout", "ThirdPartyBlockedInFirstPartySet"}
 
 # Runs in every frame before the page's own scripts. The stack's first URL is the writer: the init
 # script itself has none, an inline script has the document's URL.
@@ -81,6 +83,7 @@ class Recorder:
     _initiators: dict[str, str] = field(default_factory=dict)
     _urls: dict[str, str] = field(default_factory=dict)
     _cookie_writes: dict[str, list[_Write]] = field(default_factory=dict)
+    _refused: dict[tuple[str, str, str], tuple[float, dict[str, Any], str, str]] = field(default_factory=dict)
     _storage_writes: list[tuple[float, str, str, str, str | None]] = field(default_factory=list)
     _jar_before_choice: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
     _storage_before_choice: set[tuple[str, str, str]] = field(default_factory=set)
@@ -144,12 +147,25 @@ class Recorder:
         raw = next((v for k, v in headers.items() if k.lower() == "set-cookie"), None)
         if not raw:
             return
-        blocked = {
-            str(b.get("cookieLine", "")) for b in event.get("blockedCookies") or () if b.get("blockedReasons")
-        }
         url = self._urls.get(event.get("requestId", ""), "")
         host = urlsplit(url).hostname or ""
         now, wall = self.now(), time.time()
+        blocked = set()
+        for entry in event.get("blockedCookies") or ():
+            reasons = entry.get("blockedReasons") or ()
+            if not reasons:
+                continue
+            blocked.add(str(entry.get("cookieLine", "")))
+            cookie = entry.get("cookie")
+            if cookie and set(reasons) <= _THIRD_PARTY_BLOCKS:
+                key = (cookie.get("name", ""), cookie.get("domain", ""), cookie.get("path", "/"))
+                first = self._refused.get(key, (now, {}, "", ""))[0]
+                self._refused[key] = (
+                    first,
+                    {**cookie, "written_wall": wall, "last": now},
+                    url,
+                    ", ".join(reasons),
+                )
         for line in str(raw).split("\n"):
             if line and line not in blocked:
                 name = line.split(";")[0].split("=")[0].strip()
@@ -172,7 +188,10 @@ class Recorder:
             for at, request in self._requests
             if urlsplit(request.url).scheme in ("http", "https")
         ]
-        cookies = [self._cookie(c) for c in await self.context.cookies()]
+        jar = await self.context.cookies()
+        cookies = [self._cookie(c) for c in jar]
+        stored = {(c.get("name", ""), c.get("domain", ""), c.get("path", "/")) for c in jar}
+        cookies += [self._refused_cookie(*entry) for key, entry in self._refused.items() if key not in stored]
         storage = self._storage(await _storage_keys_all(pages))
         return cookies, storage, requests
 
@@ -205,6 +224,25 @@ class Recorder:
             set_by=last.source if last else None,
             set_via=last.via.split(":")[0] if last else "unknown",
             written_at=last.wall if last else time.time(),
+        )
+
+    def _refused_cookie(self, first: float, cookie: dict[str, Any], url: str, reasons: str) -> SeenCookie:
+        """A third-party cookie the scanning browser refused; Chrome with default settings keeps it."""
+        expires = cookie.get("expires")
+        return SeenCookie(
+            name=cookie.get("name", ""),
+            domain=cookie.get("domain", ""),
+            path=cookie.get("path", "/"),
+            expires=None if cookie.get("session") or expires is None or expires < 0 else float(expires),
+            http_only=bool(cookie.get("httpOnly")),
+            secure=bool(cookie.get("secure")),
+            same_site=str(cookie.get("sameSite", "")),
+            time=round(first, 3),
+            after_choice=self.choice_at is None or cookie["last"] >= self.choice_at,
+            set_by=url,
+            set_via="header",
+            written_at=cookie["written_wall"],
+            blocked=reasons,
         )
 
     def _storage(self, present: set[tuple[str, str, str]]) -> list[SeenStorage]:

@@ -27,6 +27,9 @@ class SeenCookie:
     set_by: str | None = None  # the response URL (Set-Cookie) or script URL (document.cookie)
     set_via: str = "unknown"  # "header", "script" or "unknown"
     written_at: float | None = None  # wall-clock seconds since the epoch of the last write seen
+    #: Why the browser refused to store it (its third-party cookie block), or None when it is in the jar.
+    #: Desktop Chrome stores third-party cookies by default; Playwright's contexts do not.
+    blocked: str | None = None
 
     @property
     def host(self) -> str:

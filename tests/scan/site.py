@@ -1,0 +1,111 @@
+"""A purpose-built site for the scanner: this package's banner and gate, plus one seeded fault.
+
+Its "third parties" live under ``*.test`` names that the scanner maps to :mod:`tests.scan.fakes`.
+Faults (``FAULTS``) are template changes a real site could make by mistake:
+
+- ``before-consent``: the Trackly tag is hard-coded in the page, outside the gate;
+- ``reject-leak``: the tag is shown to every visitor who decided, whatever they decided;
+- ``undeclared``: an inline script sets Hotjar's ``_hjSessionUser_*`` cookie (which the registry does
+  not list) once statistics are allowed.
+
+Registry faults (stale entry, a shorter declared lifetime, a "first-party" cookie that is not) come
+from variants of ``data/trackers.toml`` (:func:`registry_variant`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, render_template_string
+from werkzeug.serving import make_server
+
+from consent import Consent
+
+DATA = Path(__file__).parent / "data"
+REGISTRY = DATA / "trackers.toml"
+COOKIE_DB = DATA / "cookies.csv"
+FAULTS = ("none", "before-consent", "reject-leak", "undeclared")
+TRACKLY_TAG = (
+    "https://cdn.trackly.test/tracker.js?cookie=_trk&amp;max_age=31536000&amp;storage=trk_id"
+    "&amp;chain=collect.trackly-sync.test&amp;chain_cookie=trk_uid"
+)
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{{ title }} – scan test site</title>
+  {{ consent_head() }}
+  {{ consent_scripts("head") }}
+  {% if fault == "before-consent" %}<script src="{{ tag|safe }}"></script>{% endif %}
+  {% if fault == "reject-leak" and consent.is_decided %}<script src="{{ tag|safe }}"></script>{% endif %}
+  {% if fault == "undeclared" and consent.allows_category("statistics") %}
+  <script nonce="{{ consent_nonce() }}">document.cookie = "_hjSessionUser_42=1; max-age=31536000; path=/";</script>
+  {% endif %}
+</head>
+<body>
+  <main>
+    <h1>{{ title }}</h1>
+    <p><a href="/">Home</a> · <a href="/about">About</a> · <a href="/contact">Contact</a></p>
+  </main>
+  {{ consent_scripts("body") }}
+  {{ consent_banner() }}
+</body>
+</html>
+"""
+
+
+def registry_variant(folder: Path, name: str, *replacements: tuple[str, str]) -> Path:
+    """``data/trackers.toml`` with text replaced (each replacement must apply), written to ``folder``."""
+    text = REGISTRY.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, f"{old!r} is not in {REGISTRY.name}"
+        text = text.replace(old, new)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def create_site(fault: str = "none", registry: Path = REGISTRY) -> Flask:
+    assert fault in FAULTS, fault
+    app = Flask(__name__)
+    app.config.update(
+        TESTING=True,
+        SECRET_KEY="scan-test-site",
+        CONSENT_REGISTRY=registry,
+        CONSENT_COOKIE_SECURE=False,
+        CONSENT_LEDGER_URL=None,
+    )
+    Consent(app)
+    titles = {"/": "Home", "/about": "About", "/contact": "Contact"}
+
+    def page(path: str) -> str:
+        return render_template_string(PAGE, title=titles[path], fault=fault, tag=TRACKLY_TAG)
+
+    for path in titles:
+        app.add_url_rule(path, path.strip("/") or "home", lambda path=path: page(path))
+    app.add_url_rule(
+        "/robots.txt",
+        "robots",
+        lambda: ("User-agent: *\nDisallow: /private\n", 200, {"Content-Type": "text/plain"}),
+    )
+    return app
+
+
+@contextmanager
+def serve_site(fault: str = "none", registry: Path = REGISTRY) -> Iterator[str]:
+    """The test site on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, create_site(fault, registry), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="scan-test-site", daemon=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
