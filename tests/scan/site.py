@@ -38,7 +38,7 @@ PAGE = """<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <title>{{ title }} – scan test site</title>
+  <title>{{ title }} - scan test site</title>
   {{ consent_head() }}
   {{ consent_scripts("head") }}
   {% if fault == "before-consent" %}<script src="{{ tag|safe }}"></script>{% endif %}
@@ -50,7 +50,8 @@ PAGE = """<!doctype html>
 <body>
   <main>
     <h1>{{ title }}</h1>
-    <p><a href="/">Home</a> · <a href="/about">About</a> · <a href="/contact">Contact</a></p>
+    <p><a href="/">Home</a> · <a href="/about">About</a> · <a href="/contact">Contact</a>
+      · <a href="/private">Members</a> (robots.txt keeps scanners out)</p>
   </main>
   {{ consent_scripts("body") }}
   {{ consent_banner() }}
@@ -81,7 +82,7 @@ def create_site(fault: str = "none", registry: Path = REGISTRY) -> Flask:
         CONSENT_LEDGER_URL=None,
     )
     Consent(app)
-    titles = {"/": "Home", "/about": "About", "/contact": "Contact"}
+    titles = {"/": "Home", "/about": "About", "/contact": "Contact", "/private": "Members"}
 
     def page(path: str) -> str:
         return render_template_string(PAGE, title=titles[path], fault=fault, tag=TRACKLY_TAG)
