@@ -31,7 +31,8 @@ def scan(fake_hosts: FakeHosts) -> Callable[..., ScanReport]:
 
     def run(url: str, registry: Path, *, cookie_db: bool = False, **options: Any) -> ScanReport:
         options.setdefault("delay", 0.0)
-        result = scan_site(url, ScanOptions(host_map=fake_hosts.host_map(), **options))
+        options.setdefault("host_map", fake_hosts.host_map())
+        result = scan_site(url, ScanOptions(**options))
         loaded = load_registry(registry)
         database = CookieDatabase.load(COOKIE_DB) if cookie_db else None
         report = analyse(result, loaded, attribution_chain(loaded, cookie_db=database))
