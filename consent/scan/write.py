@@ -130,6 +130,7 @@ class _TomlFile(_Editor):
             table = self.tomlkit.table()
             table.add(self.tomlkit.comment(REVIEW_NOTE))
             table.update(fields)
+            table.add(self.tomlkit.nl())
             tables.append(table)
         return tables
 
@@ -139,7 +140,9 @@ class _TomlFile(_Editor):
         table = self.tomlkit.table()
         table.add(self.tomlkit.comment(REVIEW_NOTE))
         table.update(entry)
-        table["hosts"] = hosts
+        if hosts:
+            table["hosts"] = hosts
+        table.add(self.tomlkit.nl())
         if cookies:
             table["cookies"] = self.tomlkit.aot()
             for cookie in self._cookie_tables(cookies):
@@ -191,7 +194,8 @@ class _YamlFile(_Editor):
         self, doc: Any, entry: dict[str, Any], hosts: list[str], cookies: list[dict[str, str]]
     ) -> None:
         mapping = self._map(entry)
-        mapping["hosts"] = self.comments.CommentedSeq(hosts)
+        if hosts:
+            mapping["hosts"] = self.comments.CommentedSeq(hosts)
         if cookies:
             mapping["cookies"] = self.comments.CommentedSeq(self._map(c) for c in cookies)
         if doc.get("vendors") is None:
