@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_codec, bench_ledger, bench_pages
+from benchmarks import bench_codec, bench_ledger, bench_pages, bench_scan
 
 
 def main() -> int:
@@ -17,6 +17,7 @@ def main() -> int:
         ("cookie store", lambda: bench_codec.main([])),
         ("pages and widget", bench_pages.main),
         ("consent ledger", bench_ledger.main),
+        ("consent scan", bench_scan.main),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

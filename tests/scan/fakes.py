@@ -128,11 +128,18 @@ def _handler(record: FakeHosts) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Browsers drop TLS connections they no longer need: that is not worth a traceback."""
+
+
 @contextmanager
 def serve_fake_hosts(folder: Path) -> Iterator[FakeHosts]:
     """The fake third parties over HTTPS on a free loopback port."""
     cert, key = certificate(folder)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(FakeHosts(0)))
+    server = _Server(("127.0.0.1", 0), _handler(FakeHosts(0)))
     record = FakeHosts(server.server_port)
     server.RequestHandlerClass = _handler(record)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
