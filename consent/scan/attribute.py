@@ -92,18 +92,18 @@ class RegistryAttributor:
             # Several vendors may declare the same pattern: prefer the one whose domain fits.
             vendor, declared = min(matches, key=lambda m: _domain_rank(m[0], m[1], cookie.host, site_host))
             return self._of(vendor, True, f"name matches {declared.name!r}", declared)
-        for host, how in ((_host(cookie.set_by), "set by"), (cookie.host, "domain")):
-            owner = self._vendor_for(host)
-            if owner is not None:
-                return self._of(owner, False, f"{how} {host}, one of its hosts")
-        return None
+        return self._by_host((_host(cookie.set_by), "set by"), (cookie.host, "domain"))
 
     def storage(self, item: SeenStorage) -> Attribution | None:
         for vendor in self.registry.vendors:
             for declared in vendor.cookies:
                 if declared.matches(item.key):
                     return self._of(vendor, True, f"key matches {declared.name!r}", declared)
-        for host, how in ((_host(item.set_by), "written by a script from"), (item.host, "origin")):
+        return self._by_host((_host(item.set_by), "written by a script from"), (item.host, "origin"))
+
+    def _by_host(self, *clues: tuple[str | None, str]) -> Attribution | None:
+        """An undeclared item of the vendor owning the first host among ``clues`` that one owns."""
+        for host, how in clues:
             owner = self._vendor_for(host)
             if owner is not None:
                 return self._of(owner, False, f"{how} {host}, one of its hosts")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ..audit import Severity
+from ..audit import Severity, SeverityTally
 from ..registry import Registry
 from .attribute import Attribution, AttributionChain
 from .observations import ScanRun, SeenCookie, SeenRequest, SeenStorage, StateVisit
@@ -86,23 +86,12 @@ class Row:
 
 
 @dataclass
-class ScanReport:
+class ScanReport(SeverityTally[Finding]):
     run: ScanRun
     registry_name: str | None
     findings: tuple[Finding, ...]
     rows: dict[tuple[str, str], list[Row]]  # (page, state) -> rows
     unseen_required: tuple[str, ...] = ()  # required vendors never observed (server-side, sign-in...)
-
-    @property
-    def worst(self) -> Severity | None:
-        return max((f.severity for f in self.findings), default=None)
-
-    def at_least(self, severity: Severity | str) -> tuple[Finding, ...]:
-        floor = Severity(severity)
-        return tuple(f for f in self.findings if f.severity >= floor)
-
-    def severity_counts(self) -> dict[str, int]:
-        return {s.value: sum(1 for f in self.findings if f.severity is s) for s in reversed(Severity)}
 
     def suggestions(self) -> list[Suggestion]:
         """Every suggested entry, merged per vendor."""
@@ -264,7 +253,8 @@ class _Checker:
             cookie.time,
             found,
             verdict,
-            f"{cookie.set_via}: {cookie.set_by}" if cookie.set_by else "",
+            (f"{cookie.set_via}: {cookie.set_by}" if cookie.set_by else "")
+            + (f" (refused by the scanning browser: {cookie.blocked})" if cookie.blocked else ""),
         )
 
     def _check_declaration(self, cookie: SeenCookie, found: Attribution, subject: str, third: bool) -> None:

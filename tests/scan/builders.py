@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from consent.registry import Registry
 from consent.scan.observations import ScanRun, SeenCookie, SeenRequest, SeenStorage, StateVisit
 
 SITE = "https://news.example"
@@ -67,3 +68,14 @@ def run(*visits: StateVisit) -> ScanRun:
     pages = list(dict.fromkeys(v.page for v in visits))
     states = list(dict.fromkeys(v.state for v in visits))
     return ScanRun(PAGE, SITE, pages, states, list(visits), duration=2.0, widget=True)
+
+
+def with_vendor(registry: Registry, vendor_id: str, number: int, category: str, *hosts: str) -> Registry:
+    """``registry`` plus one more vendor on ``hosts``."""
+    data = registry.model_dump(mode="python")
+    vendor = {"id": vendor_id, "number": number, "name": vendor_id.title(), "category": category}
+    data["vendors"] = [
+        *data["vendors"],
+        {**vendor, "policy_url": f"https://{vendor_id}.test/", "hosts": list(hosts)},
+    ]
+    return Registry.model_validate(data)

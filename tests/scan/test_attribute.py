@@ -10,7 +10,7 @@ from consent.scan import Attribution, CookieDatabase, attribution_chain
 from consent.scan.attribute import NoPresets, RegistryAttributor
 from consent.scan.observations import SeenCookie, SeenStorage
 
-from .builders import cookie, storage
+from .builders import cookie, storage, with_vendor
 from .site import COOKIE_DB, REGISTRY
 
 SITE_HOST = "news.example"
@@ -87,13 +87,7 @@ def test_hosts_by_tag_by_initiator_and_by_host(registry: Registry) -> None:
 
 
 def test_a_shared_host_names_every_vendor(registry: Registry) -> None:
-    data = registry.model_dump(mode="python")
-    other = {"id": "other", "number": 9, "name": "Other", "category": "statistics"}
-    data["vendors"] = [
-        *data["vendors"],
-        {**other, "policy_url": "https://o.test/", "hosts": ["stats.countly.test"]},
-    ]
-    shared = Registry.model_validate(data)
+    shared = with_vendor(registry, "other", 9, "statistics", "stats.countly.test")
     found = RegistryAttributor(shared).host("stats.countly.test", "https://stats.countly.test/x", None)
     assert found is not None and [a.vendor_id for a in found.candidates] == ["countly", "other"]
 

@@ -10,7 +10,7 @@ from consent.scan import CookieDatabase, ScanReport, analyse, attribution_chain
 from consent.scan.findings import suggest_category
 from consent.scan.observations import SeenCookie, SeenRequest, SeenStorage
 
-from .builders import SITE, cookie, request, run, storage, visit
+from .builders import SITE, cookie, request, run, storage, visit, with_vendor
 from .site import COOKIE_DB, REGISTRY
 
 TRACKLY = "https://cdn.trackly.test/tracker.js"
@@ -183,13 +183,7 @@ def test_a_state_not_reached_is_a_warning_and_its_record_is_not_judged(registry:
 
 
 def test_never_suggest_into_a_required_category(registry: Registry) -> None:
-    data = registry.model_dump(mode="python")
-    auth = {"id": "auth", "number": 7, "name": "Auth", "category": "necessary"}
-    data["vendors"] = [
-        *data["vendors"],
-        {**auth, "policy_url": "https://news.example/", "hosts": ["auth.news-cdn.test"]},
-    ]
-    with_required = Registry.model_validate(data)
+    with_required = with_vendor(registry, "auth", 7, "necessary", "auth.news-cdn.test")
     seen = cookie("auth_token", set_by="https://auth.news-cdn.test/login")
     report = check(with_required, visit("accept", *seen_everything(), seen))
     (finding,) = report.findings
