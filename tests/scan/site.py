@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, render_template_string
+from flask import Flask, render_template_string, request
 from werkzeug.serving import make_server
 
 from consent import Consent
@@ -82,13 +82,25 @@ def create_site(fault: str = "none", registry: Path = REGISTRY) -> Flask:
         CONSENT_LEDGER_URL=None,
     )
     Consent(app)
-    titles = {"/": "Home", "/about": "About", "/contact": "Contact", "/private": "Members"}
+    titles = {
+        "/": "Home",
+        "/about": "About",
+        "/contact": "Contact",
+        "/private": "Members",
+        "/hidden": "Hidden",
+    }
 
     def page(path: str) -> str:
         return render_template_string(PAGE, title=titles[path], fault=fault, tag=TRACKLY_TAG)
 
     for path in titles:
         app.add_url_rule(path, path.strip("/") or "home", lambda path=path: page(path))
+    sitemap = '<?xml version="1.0"?><urlset><url><loc>{}/hidden</loc></url></urlset>'
+    app.add_url_rule(
+        "/sitemap.xml",
+        "sitemap",
+        lambda: (sitemap.format(request.host_url.rstrip("/")), 200, {"Content-Type": "application/xml"}),
+    )
     app.add_url_rule(
         "/robots.txt",
         "robots",
@@ -97,10 +109,45 @@ def create_site(fault: str = "none", registry: Path = REGISTRY) -> Flask:
     return app
 
 
+FOREIGN_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>A site with another consent manager</title>
+  {% if choice == "yes" or (leak and choice) %}<script src="{{ tag|safe }}"></script>{% endif %}
+</head>
+<body>
+  <h1>Another consent manager</h1>
+  {% if not choice %}
+  <div id="cmp" role="dialog" aria-label="Cookies">
+    <p>We and our partners use cookies.</p>
+    <button id="cmp-accept" onclick="document.cookie = 'cmp=yes; max-age=15552000; path=/'; location.reload()">OK</button>
+    <button id="cmp-reject" onclick="document.cookie = 'cmp=no; max-age=15552000; path=/'; location.reload()">No thanks</button>
+  </div>
+  {% endif %}
+</body>
+</html>
+"""
+
+
+def create_foreign_site(*, leak: bool) -> Flask:
+    """A site whose banner is not this package's: a ``cmp`` cookie holds the choice. With ``leak``, the
+    Trackly tag loads for any decided visitor, Reject all included."""
+    app = Flask(__name__)
+
+    @app.get("/")
+    def home() -> str:
+        choice = request.cookies.get("cmp")
+        return render_template_string(FOREIGN_PAGE, choice=choice, leak=leak, tag=TRACKLY_TAG)
+
+    return app
+
+
 @contextmanager
 def serve_site(fault: str = "none", registry: Path = REGISTRY) -> Iterator[str]:
-    """The test site on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, create_site(fault, registry), threaded=True)
+    """The test site on a free loopback port (``fault="foreign-leak"``: the foreign one); yields its URL."""
+    app = create_foreign_site(leak=True) if fault == "foreign-leak" else create_site(fault, registry)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="scan-test-site", daemon=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     thread.start()

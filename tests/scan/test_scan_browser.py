@@ -85,10 +85,24 @@ def test_clean_site_has_no_findings_and_robots_txt_is_honoured(scan: Scan) -> No
     assert all(v.screenshot for v in report.run.visits if v.page == url + "/")
 
 
-def test_robots_txt_can_be_ignored(scan: Scan) -> None:
+def test_sitemap_pages_and_robots_txt_ignored(scan: Scan) -> None:
     with serve_site("none") as url:
-        report = scan(url + "/", REGISTRY, pages=5, robots=False, categories=())
-    assert url + "/private" in report.run.pages
+        report = scan(url + "/", REGISTRY, pages=6, robots=False, sitemap=True, categories=())
+    # /hidden is linked from nowhere but the sitemap; /private is disallowed by robots.txt.
+    assert {url + "/hidden", url + "/private"} <= set(report.run.pages)
+
+
+def test_foreign_banner_through_selectors(scan: Scan) -> None:
+    with serve_site("foreign-leak") as url:
+        report = scan(
+            url + "/", REGISTRY, pages=1, accept_selector="#cmp-accept", reject_selector="#cmp-reject"
+        )
+    assert report.run.states == ["before", "reject", "accept"] and not report.run.widget
+    assert all(v.screenshot for v in report.run.visits)
+    assert summary(report) == violations(("after-reject",)) | {
+        ("warning", "undeclared-cookie", "cmp (127.0.0.1)"),  # the other manager's own cookie
+        ("warning", "stale-vendor", "countly"),  # this site never loads it
+    }
 
 
 @pytest.mark.parametrize(
