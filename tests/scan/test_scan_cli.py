@@ -171,3 +171,24 @@ def test_progress_on_a_terminal(warnings_only: None, monkeypatch: pytest.MonkeyP
     assert show is not None
     show(scan_cli.Progress(3, 18, "https://site.test/about", "only:marketing", None))
     assert lines == ["[3/18] only:marketing     https://site.test/about\n"]
+
+
+@pytest.mark.browser
+def test_robots_txt_can_forbid_the_start_page(
+    fake_hosts: FakeHosts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve_site("none") as url:
+        assert main(["scan", url + "/private", "--host-map", f"*=127.0.0.1:{fake_hosts.port}"]) == 2
+    assert "robots.txt does not allow this page (use --no-robots)" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+def test_an_unreachable_site_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["scan", f"http://127.0.0.1:{port}/", "--no-robots"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: http://127.0.0.1:{port}/: ") and "ERR_CONNECTION_REFUSED" in err
