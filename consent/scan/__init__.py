@@ -3,6 +3,7 @@
 from .attribute import Attribution as Attribution
 from .attribute import AttributionChain as AttributionChain
 from .attribute import Attributor as Attributor
+from .attribute import CatalogueAttributor as CatalogueAttributor
 from .attribute import NoPresets as NoPresets
 from .attribute import attribution_chain as attribution_chain
 from .cookie_db import CookieDatabase as CookieDatabase
@@ -17,6 +18,7 @@ __all__ = [
     "Attribution",
     "AttributionChain",
     "Attributor",
+    "CatalogueAttributor",
     "CookieDatabase",
     "Finding",
     "NoPresets",

@@ -2,8 +2,9 @@
 
 1. :class:`RegistryAttributor`: the site's own registry (host patterns, cookie name patterns, and the
    host of the response or script that set a cookie).
-2. A preset catalogue (:class:`PresetCatalogue`): known vendors shipped with the package. It is a
-   pluggable step; :class:`NoPresets` stands in until the catalogue is plugged in.
+2. A preset catalogue: known vendors shipped with the package. It is a pluggable step (any
+   :class:`Attributor`; :class:`CatalogueAttributor` adapts a list of presets); :class:`NoPresets`
+   stands in until the catalogue is plugged in.
 3. :class:`CookieDatabaseAttributor`: the Open Cookie Database, when the scan was given one.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-from ..registry import Cookie, Registry, Vendor
+from ..registry import Cookie, Registry, Vendor, host_matches
 from .cookie_db import CookieDatabase
 from .observations import SeenCookie, SeenStorage
 
@@ -60,8 +61,56 @@ class Attributor(Protocol):
         ...
 
 
-class PresetCatalogue(Attributor, Protocol):
-    """The vendor preset catalogue, plugged into the chain by :func:`attribution_chain`."""
+class Described(Protocol):
+    """What the chain needs of a known service outside the registry (a preset of the catalogue)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def policy_url(self) -> str: ...
+    @property
+    def hosts(self) -> tuple[str, ...]: ...
+    @property
+    def cookies(self) -> tuple[Cookie, ...]: ...
+    @property
+    def required_reason(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class CatalogueAttributor:
+    """The preset step over any catalogue of known services: what they set is named, never declared
+    (the site has not listed them). Services strictly necessary by nature carry a ``required_reason``."""
+
+    entries: tuple[Described, ...]
+
+    def cookie(self, cookie: SeenCookie, site_host: str) -> Attribution | None:
+        return self._named(cookie.name)
+
+    def storage(self, item: SeenStorage) -> Attribution | None:
+        return self._named(item.key)
+
+    def host(self, host: str, url: str, initiator: str | None) -> Attribution | None:
+        for entry in self.entries:
+            if any(host_matches(pattern, host) for pattern in entry.hosts):
+                return self._of(entry, f"preset {entry.id!r}: one of its hosts")
+        return None
+
+    def _named(self, name: str) -> Attribution | None:
+        for entry in self.entries:
+            for known in entry.cookies:
+                if known.matches(name):
+                    return self._of(entry, f"preset {entry.id!r}: name matches {known.name!r}", known)
+        return None
+
+    def _of(self, entry: Described, how: str, cookie: Cookie | None = None) -> Attribution:
+        required = entry.required_reason is not None
+        return Attribution(
+            "preset", entry.id, entry.name, entry.category, required, False, how, cookie, entry.policy_url
+        )
 
 
 class NoPresets:

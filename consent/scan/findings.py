@@ -24,6 +24,7 @@ Kind = Literal["cookie", "storage", "host", "vendor", "state"]
 _VIOLATION_CODES = {BEFORE: "before-consent", REJECT: "after-reject"}
 _CATEGORY_WORDS = {
     "analytics": ("statistic", "analytic", "measure", "performance"),
+    "statistics": ("statistic", "analytic", "measure", "performance"),
     "marketing": ("marketing", "advertis", "ads", "targeting"),
     "functional": ("functional", "feature", "preference"),
     "personalization": ("personali", "preference", "functional"),
@@ -204,13 +205,22 @@ class _Checker:
         allowed = [a for a in attribution.candidates if self._allowed(a)] or [attribution]
         self.seen_vendors.update(a.vendor_id for a in allowed if a.vendor_id)
 
+    def _category(self, found: Attribution) -> str | None:
+        """The registry category an attribution falls in: its own, or the closest optional one."""
+        if found.source == "registry" or (
+            self.registry is not None and found.category and self.registry.get_category(found.category)
+        ):
+            return found.category
+        return suggest_category(self.registry, found.category)
+
     def _allowed(self, found: Attribution) -> bool:
         if found.required is not False:
             return True
-        category = found.category
-        if found.source == "cookie-db":
-            category = suggest_category(self.registry, found.category)
-        return self.state.name == ACCEPT or (category is not None and self.state.allows(category, False))
+        category = self._category(found)
+        if category is None or self.registry is None:
+            return self.state.name == ACCEPT
+        known = self.registry.get_category(category)
+        return self.state.allows(category, known is not None and known.required)
 
     # -- cookies -------------------------------------------------------------------------------------
 
@@ -380,9 +390,7 @@ class _Checker:
             return "unknown"
         if any(self._allowed(a) for a in found.candidates):
             return "ok"
-        category = found.category
-        if found.source == "cookie-db":
-            category = suggest_category(self.registry, found.category)
+        category = self._category(found)
         code = _VIOLATION_CODES.get(self.state.name, "not-accepted")
         label = found.name + (f" ({category})" if category else "")
         self._add(
@@ -414,15 +422,14 @@ class _Checker:
                 return None  # never add to a required category: a person must decide that
             reason = f"seen on {self.visit.page} {self.state.label}; attributed by {found.how}"
             return Suggestion(vendor.id, False, vendor.name, vendor.category, None, hosts, cookies, reason)
-        category = suggest_category(self.registry, found.category if found else None)
-        if category is None:
+        category = self._category(found) if found else suggest_category(self.registry, None)
+        if category is None or self.registry.category(category).required:
             return None
         name = found.name if found else f"Unknown service ({host})"
         policy = found.policy_url if found and _https(found.policy_url) else f"https://{host}/"
         reason = f"seen on {self.visit.page} {self.state.label}" + (f"; {found.how}" if found else "")
-        return Suggestion(
-            slugify(name if found else host), True, name, category, policy, hosts, cookies, reason
-        )
+        vendor_id = found.vendor_id if found and found.vendor_id else slugify(name if found else host)
+        return Suggestion(vendor_id, True, name, category, policy, hosts, cookies, reason)
 
 
 def suggest_category(registry: Registry | None, hint: str | None) -> str | None:

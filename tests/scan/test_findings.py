@@ -218,3 +218,69 @@ def test_without_a_registry_everything_is_undeclared_and_nothing_is_suggested() 
     report = analyse(run(visit("accept", request(TRACKLY), cookie("_trk"))), None, attribution_chain(None))
     assert {f.code for f in report.findings} == {"undeclared-host", "undeclared-cookie"}
     assert report.suggestions() == []
+
+
+class Preset:
+    """A stand-in for an entry of the preset catalogue (``consent.presets.Preset`` has these fields)."""
+
+    def __init__(
+        self,
+        preset_id: str,
+        category: str,
+        *,
+        hosts: tuple[str, ...] = (),
+        cookie_names: tuple[str, ...] = (),
+        required_reason: str | None = None,
+    ) -> None:
+        from consent.registry import Cookie
+
+        self.id, self.name, self.category = preset_id, preset_id.title(), category
+        self.policy_url = f"https://{preset_id}.test/privacy"
+        self.hosts, self.required_reason = hosts, required_reason
+        self.cookies = tuple(Cookie(name=n, lifetime="1y") for n in cookie_names)
+
+
+@pytest.mark.parametrize(
+    ("preset", "seen", "expected"),
+    [
+        (  # an analytics preset before consent: a violation, and a suggestion that names the preset
+            Preset("clarity", "statistics", hosts=("*.clarity.ms",), cookie_names=("_clck",)),
+            [request("https://www.clarity.ms/tag/x"), cookie("_clck")],
+            {
+                ("error", "before-consent", "www.clarity.ms"),
+                ("error", "before-consent", "_clck (news.example)"),
+                ("warning", "undeclared-host", "www.clarity.ms"),
+                ("warning", "undeclared-cookie", "_clck (news.example)"),
+            },
+        ),
+        (  # a service necessary by nature: undeclared, but no violation and no suggestion
+            Preset("stripe", "necessary", hosts=("js.stripe.com",), required_reason="payments"),
+            [request("https://js.stripe.com/v3/")],
+            {("warning", "undeclared-host", "js.stripe.com")},
+        ),
+    ],
+)
+def test_a_plugged_in_preset_catalogue(
+    registry: Registry,
+    preset: Preset,
+    seen: list[SeenCookie | SeenRequest],
+    expected: set[tuple[str, str, str]],
+) -> None:
+    from consent.scan.attribute import CatalogueAttributor
+
+    report = analyse(
+        run(visit("before", *seen)), registry, attribution_chain(registry, CatalogueAttributor((preset,)))
+    )
+    assert codes(report) == expected
+    for finding in report.findings:
+        assert finding.vendor == preset.id
+        if finding.severity.value == "error":
+            continue  # violations carry no suggestion
+        suggestion = finding.suggestion
+        if preset.required_reason:
+            assert suggestion is None
+        else:
+            assert suggestion is not None and (suggestion.vendor_id, suggestion.category) == (
+                preset.id,
+                "statistics",
+            )
