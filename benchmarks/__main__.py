@@ -17,6 +17,7 @@ from benchmarks import (
     bench_pages,
     bench_presets,
     bench_scale,
+    bench_scan,
     bench_tcf,
 )
 
@@ -33,6 +34,7 @@ def main() -> int:
         ("IAB TCF strings", lambda: bench_tcf.main([])),
         ("visitor's language", lambda: bench_i18n.main([])),
         ("consent insights", lambda: bench_insights.main([])),
+        ("consent scan", bench_scan.main),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

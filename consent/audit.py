@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._bulk import without_collector_pauses
@@ -78,28 +78,42 @@ class Finding:
         return f"{self.severity.upper()} {self.code}{where}: {self.message}"
 
 
-@dataclass(frozen=True)
-class AuditReport:
-    """The audited registry and every finding about it, worst first."""
+class _Graded(Protocol):
+    @property
+    def severity(self) -> Severity: ...
 
-    registry: Registry
-    findings: tuple[Finding, ...]
+
+GradedT = TypeVar("GradedT", bound=_Graded)
+
+
+class SeverityTally(Generic[GradedT]):
+    """What every report with severities answers (``consent audit``, ``consent scan``)."""
+
+    findings: tuple[GradedT, ...]
 
     @property
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
 
-    def at_least(self, severity: Severity | str) -> tuple[Finding, ...]:
+    def at_least(self, severity: Severity | str) -> tuple[GradedT, ...]:
         """Findings at or above ``severity``."""
         floor = Severity(severity)
         return tuple(f for f in self.findings if f.severity >= floor)
 
+    def severity_counts(self) -> dict[str, int]:
+        return {s.value: sum(1 for f in self.findings if f.severity is s) for s in reversed(Severity)}
+
+
+@dataclass(frozen=True)
+class AuditReport(SeverityTally[Finding]):
+    """The audited registry and every finding about it, worst first."""
+
+    registry: Registry
+    findings: tuple[Finding, ...]
+
     def counts(self) -> dict[str, int]:
         """Vendors per category id, in category order."""
         return {c.id: len(self.registry.vendors_in(c.id)) for c in self.registry.ordered_categories()}
-
-    def severity_counts(self) -> dict[str, int]:
-        return {s.value: sum(1 for f in self.findings if f.severity is s) for s in reversed(Severity)}
 
 
 def audit(registry: Registry) -> AuditReport:

@@ -44,6 +44,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
         "consent.insights.cli:add_insights_commands",
         "rates of the banner (see 'consent insights --help')",
     ),
+    "scan": ("consent.scan.cli:add_scan_commands", "check a live site against its registry in a browser"),
 }
 
 Handler = Callable[[argparse.Namespace], int]

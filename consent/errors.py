@@ -109,3 +109,12 @@ class TranslationFileError(ConsentError):
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the translation file"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+
+
+class ScanError(ConsentError):
+    """A site could not be scanned (unreachable, refused by robots.txt, no browser); ``url`` says which."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")

@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
-from ..errors import Problem
+from ..errors import ConsentError, Problem
 from ..registry import (
     SLUG_PATTERN,
     ConsentModeType,
@@ -202,7 +202,7 @@ class Catalogue:
         return difflib.get_close_matches(preset_id, list(self.presets), n=3, cutoff=0.6)
 
 
-class CatalogueError(ValueError):
+class CatalogueError(ConsentError, ValueError):
     """A catalogue file is broken: a bug in the package, reported with the file and preset."""
 
 

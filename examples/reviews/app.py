@@ -147,8 +147,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/t/pixel.gif")
     def traffic_pixel() -> Response:
+        # Only requested where the gate let the pixel onto the page, so its cookie follows consent too.
         response = Response(PIXEL, mimetype="image/gif")
         response.cache_control.no_store = True
+        visit = request.cookies.get("hp_visit") or os.urandom(8).hex()
+        response.set_cookie("hp_visit", visit, max_age=30 * 60, path="/", samesite="Lax", httponly=True)
         return response
 
     return app
