@@ -27,6 +27,8 @@ def test_the_banner_counts_impressions_and_decided_pages_do_not(
     counter = app.extensions["consent"].impressions
     assert counter is not None and counter.flush()
     assert stored(insights_engine) == {("", "de", "article", ""): (5, 5)}
+    counter.close()
+    counter.engine.dispose()
 
 
 @pytest.mark.slow
@@ -51,5 +53,6 @@ def test_50000_page_views_from_8_threads_count_exactly(
     counter = app.extensions["consent"].impressions
     assert counter is not None
     counter.close()
+    counter.engine.dispose()
     counts = stored(insights_engine)
     assert counts == {("", locale, "article", ""): (per_thread, per_thread) for locale in locales}

@@ -373,3 +373,18 @@ def test_replay_refuses_a_spool_that_does_not_exist(tmp_path: Path, capsys: Caps
     assert main(["ledger", "replay", "--spool", str(tmp_path / "typo")]) == 2
     assert "there is no spool directory" in capsys.readouterr().err
     assert not (tmp_path / "typo").exists()
+
+
+def test_init_creates_the_insights_tables_too(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    from consent.cli import main
+    from consent.insights.schema import TABLES
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    assert main(["ledger", "init", "--url", url]) == 0
+    engine = create_engine(url)
+    try:
+        assert {t.name for t in TABLES} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

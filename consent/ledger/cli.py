@@ -220,6 +220,10 @@ def _init(args: argparse.Namespace) -> int:
         else:
             print(f"{where}: upgraded the ledger schema from version {before} to {after}")
         print(f"ledger id {ledger.ledger_id()}")
+        # The banner's impression counters live beside the records (aggregates only: see consent.insights).
+        from ..insights.schema import create_insights_tables
+
+        create_insights_tables(ledger.engine)
         return EXIT_OK
 
     return _run(args, run)
