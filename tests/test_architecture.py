@@ -110,12 +110,14 @@ def test_the_public_api_is_small_and_documented() -> None:
 def test_modules_stay_small() -> None:
     """One concept per module: none grows past ~400 lines unless it is one concept (listed here)."""
     # One concept each, though large: the ledger's store (chain, writer thread, spool hand-off), its
-    # command line, the registry's models and the audit's checks. Split further when they grow.
+    # command line, the registry's models, the audit's and the scanner's findings. Split further when
+    # they grow.
     allowed = {
         "consent.ledger.store": 1200,
         "consent.ledger.cli": 480,
         "consent.registry": 820,
         "consent.audit": 600,
+        "consent.scan.findings": 500,
     }
     for path in PACKAGE.rglob("*.py"):
         lines = len(path.read_text(encoding="utf-8").splitlines())
