@@ -76,16 +76,18 @@ def consent_head() -> Markup:
     data = per_request()
     settings = data.settings
     registry = settings.registry
-    link = Markup(f'<link rel="stylesheet" href="{escape(data.get_urls().stylesheet)}">')
+    parts = [f'<link rel="stylesheet" href="{escape(data.get_urls().stylesheet)}">']
     nonce = nonce_if_csp(data)
     if settings.consent_mode:
         wait = settings.config["CONSENT_CONSENT_MODE_WAIT"]
-        link += render_consent_mode_default(data.get_consent_mode(), nonce, wait)
+        parts.append(render_consent_mode_default(data.get_consent_mode(), nonce, wait))
     if settings.microsoft_consent:
-        link += render_microsoft_consent_default(
-            registry, data.get_state(), nonce, google=data.get_consent_mode()
+        parts.append(
+            render_microsoft_consent_default(
+                registry, data.get_state(), nonce, google=data.get_consent_mode()
+            )
         )
-    return link
+    return Markup("".join(parts))
 
 
 def consent_scripts(placement: str = "body") -> Markup:
@@ -117,10 +119,10 @@ def consent_banner() -> Markup:
             impressions.record(
                 data.get_region().id, ctx.locale, request.endpoint or "", None, not state.is_decided
             )
-        return widget.first_layer(ctx) + widget.dialog(ctx.locale) + grant_form(ctx) + script
+        return Markup("".join((widget.first_layer(ctx), widget.dialog(ctx.locale), grant_form(ctx), script)))
     # The common case: a decided visitor gets the dialog frame and the click-to-load form only.
     grant = grant_form_markup(urls.action, current_path(), csrf_field())
-    return widget.dialog(data.get_locale()) + grant + script
+    return Markup("".join((widget.dialog(data.get_locale()), grant, script)))
 
 
 def consent_settings_link(floating: bool | None = None) -> Markup:
