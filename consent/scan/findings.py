@@ -152,7 +152,9 @@ def analyse(run: ScanRun, registry: Registry | None, chain: AttributionChain) ->
         rows[(visit.page, visit.state)] = checker.rows()
     if registry is not None and accept_reached:
         for vendor in registry.optional_vendors():
-            if vendor.id not in seen_vendors:
+            # A vendor that declares nothing a browser could see (a server-side service) is never stale.
+            visible = vendor.hosts or vendor.cookies or vendor.scripts or vendor.pixels or vendor.embeds
+            if visible and vendor.id not in seen_vendors:
                 collect.add(
                     ("stale", vendor.id),
                     Finding(

@@ -284,3 +284,21 @@ def test_a_plugged_in_preset_catalogue(
                 preset.id,
                 "statistics",
             )
+
+
+def test_a_server_side_vendor_is_never_stale(registry: Registry) -> None:
+    data = registry.model_dump(mode="python", exclude_none=True)
+    data["vendors"] = [
+        *data["vendors"],
+        {
+            "id": "spam-filter",
+            "number": 90,
+            "name": "Spam filter",
+            "category": data["vendors"][-1]["category"],
+            "policy_url": "https://spam.example/privacy",
+        },
+    ]
+    with_server_side = Registry.model_validate(data)
+    report = check(with_server_side, visit("accept", request(TRACKLY)))
+    assert "spam-filter" not in {subject for _, _, subject in codes(report)}
+    assert ("warning", "stale-vendor", "countly") in codes(report)
