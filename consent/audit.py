@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from ._bulk import without_collector_pauses
 from .lifetimes import describe_lifetime
 from .registry import Category, ConsentModeType, Cookie, Registry, Vendor, duration_seconds
+from .registry_texts import untranslated_locales
 
 #: The CNIL (and most EU regulators) expect consent cookies to live no longer than 13 months.
 THIRTEEN_MONTHS = duration_seconds("13mo") or 0
@@ -116,8 +117,12 @@ class AuditReport(SeverityTally[Finding]):
         return {c.id: len(self.registry.vendors_in(c.id)) for c in self.registry.ordered_categories()}
 
 
-def audit(registry: Registry) -> AuditReport:
-    """Check ``registry`` for what validation cannot reject but a privacy review would question."""
+def audit(registry: Registry, offered_locales: Iterable[str] = ()) -> AuditReport:
+    """Check ``registry`` for what validation cannot reject but a privacy review would question.
+
+    ``offered_locales`` are the languages the site offers visitors (``CONSENT_LOCALES``): those the
+    registry does not translate are listed, since their visitors read its texts in the default locale.
+    """
     with without_collector_pauses():
         findings = [
             *_check_site(registry),
@@ -125,6 +130,7 @@ def audit(registry: Registry) -> AuditReport:
             *_check_vendors(registry),
             *_check_shared_hosts(registry),
             *_check_translations(registry),
+            *_check_offered_locales(registry, offered_locales),
             *_check_presets(registry),
         ]
     # Stable sort: within one severity the findings keep registry order, which reads naturally.
@@ -327,6 +333,18 @@ def _check_translations(registry: Registry) -> Iterator[Finding]:
                 f"locale {locale!r} lacks {len(missing)} text{'s' if len(missing) != 1 else ''}: "
                 + ", ".join(missing),
             )
+
+
+def _check_offered_locales(registry: Registry, offered: Iterable[str]) -> Iterator[Finding]:
+    fallback = untranslated_locales(registry, offered)
+    if fallback:
+        yield Finding(
+            Severity.INFO,
+            "locale-falls-back",
+            None,
+            f"visitors reading {', '.join(fallback)} get the widget in their language but the registry's "
+            f"texts in {registry.default_locale!r}: translate them with 'consent i18n extract'",
+        )
 
 
 def _untranslated(registry: Registry, locale: str) -> Iterator[str]:

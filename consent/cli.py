@@ -26,6 +26,7 @@ from ._exit import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_FAIL, EXIT_OK, silence_std
 from ._version import __version__
 from .errors import RegistryError
 from .loader import load_registry
+from .presets import schema_with_presets
 from .registry import Registry
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -70,6 +71,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         choices=("info", "warning", "error", "never"),
         default="error",
         help="exit 1 when a finding at or above this severity exists (default: error)",
+    )
+    audit.add_argument(
+        "--locales",
+        metavar="LIST",
+        help="the languages the site offers (CONSENT_LOCALES), comma-separated: lists those the registry "
+        "does not translate",
     )
     audit.set_defaults(handler=_audit)
 
@@ -172,7 +179,8 @@ def _audit(args: argparse.Namespace) -> int:
     registry = _load(args.file)
     if registry is None:
         return EXIT_ERROR
-    report = audit_module.audit(registry)
+    offered = [locale.strip() for locale in (args.locales or "").split(",") if locale.strip()]
+    report = audit_module.audit(registry, offered)
     sys.stdout.write(_AUDIT_RENDERERS[args.format](report))
     if args.fail_on != "never" and report.at_least(args.fail_on):
         return EXIT_FAIL
@@ -183,7 +191,8 @@ def schema() -> dict[str, Any]:
     """The JSON Schema of the registry format, for editors and CI."""
     generated = Registry.model_json_schema()
     generated.pop("title", None)
-    return {"$schema": SCHEMA_DIALECT, "title": SCHEMA_TITLE, **generated}
+    # Editors accept vendor entries that name a preset and leave its fields out.
+    return schema_with_presets({"$schema": SCHEMA_DIALECT, "title": SCHEMA_TITLE, **generated})
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -222,7 +222,8 @@ def test_schema_covers_every_model_field() -> None:
     registry = Registry.model_validate(registry_data(2))
 
     assert set(Registry.model_fields) == set(schema["properties"])
-    assert set(registry.vendors[0].model_dump()) == vendor_keys
+    # ... and a vendor entry may also carry a preset's parameters, used up when the registry loads.
+    assert set(registry.vendors[0].model_dump()) | {"params"} == vendor_keys
 
 
 # -- diff ------------------------------------------------------------------------------------------
@@ -381,3 +382,23 @@ def test_console_script_audits_the_seed_registry() -> None:
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["registry"]["name"]
+
+
+def test_audit_lists_offered_locales_the_registry_does_not_translate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from consent.cli import main
+
+    seed = Path(__file__).resolve().parents[1] / "examples" / "reviews" / "vendors.toml"
+    assert main(["audit", str(seed), "--locales", "en,de,fr,es,pt-BR", "--fail-on", "never"]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "get the widget in their language" in line)
+    assert "es, pt-BR" in line and "de" not in line.split("reading", 1)[1].split("get")[0]
+
+
+def test_the_schema_accepts_a_preset_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    from consent.cli import main
+
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "preset" in json.dumps(schema)
