@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from .i18n import text_direction, translations
 from .lifetimes import describe_lifetime
-from .registry import Registry
+from .registry import Cookie, Registry
 from .state import ConsentState, Policy
 
 POSITIONS = ("bar", "modal", "corner")
@@ -60,6 +60,8 @@ class WidgetContext:
     floating: bool = False
     gpc: bool = False  # the request carries a Global Privacy Control signal
     theme: str = "auto"
+    #: The consent cookie's own declaration (:mod:`consent.own_cookie`), listed as strictly necessary.
+    consent_cookie: Cookie | None = None
 
     @property
     def policy(self) -> Policy:
@@ -148,6 +150,7 @@ class Widget:
             "new_vendors": new_vendors,
             "new_vendor_ids": frozenset(v.id for v in new_vendors),
             "gpc": ctx.gpc,
+            "consent_cookie": ctx.consent_cookie,
             "policy": ctx.policy.value,
         }
 
