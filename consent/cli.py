@@ -30,6 +30,8 @@ from .registry import Registry
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_ERROR = 2
+#: ``consent diff``: a change to what a purpose or vendor does awaits a person's decision.
+EXIT_REVIEW = 3
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_TITLE = "consent-gate vendor registry"
@@ -74,7 +76,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     schema.add_argument("--output", "-o", metavar="FILE", type=Path, help="write to FILE instead")
     schema.set_defaults(handler=_schema)
 
-    diff = subparsers.add_parser("diff", help="compare two registries; exit 1 when visitors must re-consent")
+    diff = subparsers.add_parser(
+        "diff",
+        help="compare two registries; exit 1 when visitors must re-consent, 3 when a change needs review",
+    )
     diff.add_argument("old", metavar="OLD", type=Path)
     diff.add_argument("new", metavar="NEW", type=Path)
     diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -209,7 +214,9 @@ def _diff(args: argparse.Namespace) -> int:
         # The report already lists them; stderr gets them too so that CI logs show why it failed.
         sys.stderr.write("".join(f"error: {e}\n" for e in result.errors))
         return EXIT_ERROR
-    return EXIT_FAIL if result.reprompt else EXIT_OK
+    if result.reprompt:
+        return EXIT_FAIL
+    return EXIT_REVIEW if result.needs_review else EXIT_OK
 
 
 if __name__ == "__main__":
