@@ -165,7 +165,13 @@ def test_types_nobody_maps_are_not_emitted_even_when_everything_is_accepted(reg:
         (
             {},
             {"vendor-1": ["functionality_storage"]},
-            {"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage", "functionality_storage"},
+            {
+                "ad_storage",
+                "ad_user_data",
+                "ad_personalization",
+                "analytics_storage",
+                "functionality_storage",
+            },
         ),
     ],
 )
@@ -182,7 +188,9 @@ def test_emitted_types_are_googles_four_and_what_the_registry_maps(
         assert set(consent_mode_values(registry, state)) == emitted
     # security_storage mapped by the required category is granted before any choice.
     if "security_storage" in emitted:
-        assert consent_mode_values(registry, ConsentState.undecided(registry))["security_storage"] == "granted"
+        assert (
+            consent_mode_values(registry, ConsentState.undecided(registry))["security_storage"] == "granted"
+        )
 
 
 @pytest.mark.parametrize(
