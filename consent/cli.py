@@ -16,7 +16,7 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,14 +120,20 @@ def _unavailable(reason: str) -> Handler:
     return handler
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``consent`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+def main(argv: Sequence[str] | None = None, *, context: Mapping[str, Any] | None = None) -> int:
+    """Run the ``consent`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    ``context`` adds what a caller knows beyond the command line (``flask consent`` passes the app's
+    consent cookie as ``own_cookie``), set on the parsed arguments.
+    """
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(arguments)
     try:
         args = parser.parse_args(arguments)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    for name, value in (context or {}).items():
+        setattr(args, name, value)
     handler: Handler = args.handler
     return handler(args)
 
@@ -170,7 +176,7 @@ def _audit(args: argparse.Namespace) -> int:
     registry = _load(args.file)
     if registry is None:
         return EXIT_ERROR
-    report = audit_module.audit(registry)
+    report = audit_module.audit(registry, own_cookie=getattr(args, "own_cookie", None))
     sys.stdout.write(_AUDIT_RENDERERS[args.format](report))
     if args.fail_on != "never" and report.at_least(args.fail_on):
         return EXIT_FAIL
