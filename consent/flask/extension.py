@@ -11,8 +11,8 @@ from ..banner import Widget
 from ..errors import ConfigurationError
 from ..gate import table_for
 from ..registry import Registry
-from . import config as settings_config
 from . import cli, helpers, http, views
+from . import config as settings_config
 from .settings import EXTENSION_KEY, ConsentSettings, asset_version, resolve_registry
 
 
