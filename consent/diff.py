@@ -1,17 +1,12 @@
 """Compare two versions of a registry: what changed, and whether visitors must be asked again.
 
-Every changed field has one of three kinds:
-
-- *relevant*: it alters what a stored decision means, the fields of :attr:`Registry.revision` (a
-  vendor's number, category, hosts and sale/share flag; a category's existence and whether it is
-  required). A new optional vendor or purpose, a vendor moved or renumbered: visitors are asked again
-  (the cookie reads them as "not yet asked").
-- *review*: it changes what a purpose or vendor does or keeps (descriptions, ``without_consent``,
-  cookies with their lifetimes, parties and domains, policy links, tags, Consent Mode types). The
-  cookie cannot tell whether "Measures traffic" became "builds marketing profiles", so visitors are not
-  asked again by themselves: a person decides, and gives the vendor a new number (retiring the old one)
-  when the earlier consent no longer covers it.
-- *cosmetic*: names, titles, order: the banner shows the new wording and past decisions stand.
+Each changed field is *relevant* (a field of :attr:`Registry.revision`: a vendor's number, category,
+hosts, sale/share flag; a category's existence and ``required``; new optional vendors and purposes,
+moved or renumbered vendors re-ask visitors), *review* (what a purpose or vendor does or keeps:
+descriptions, ``without_consent``, cookies with lifetimes, parties and domains, policy links, tags,
+Consent Mode types; the cookie cannot tell "measures traffic" from "builds marketing profiles", so a
+person decides, and gives the vendor a new number when earlier consent no longer covers it), or
+*cosmetic* (names, titles, order: past decisions stand).
 """
 
 from __future__ import annotations
@@ -32,20 +27,8 @@ RELEVANT_VENDOR_FIELDS = frozenset({"number", "category", "hosts", "sale_share"}
 RELEVANT_CATEGORY_FIELDS = frozenset({"required"})
 #: Vendor fields whose change a person must review: what the vendor does, keeps, loads and where.
 REVIEW_VENDOR_FIELDS = frozenset(
-    {
-        "description",
-        "without_consent",
-        "cookies",
-        "policy_url",
-        "scripts",
-        "pixels",
-        "embeds",
-        "consent_mode",
-        "consent_mode_advanced",
-        "tcf",
-        "tcf_id",
-        "google_atp_id",
-    }
+    "description without_consent cookies policy_url scripts pixels embeds consent_mode consent_mode_advanced "
+    "tcf tcf_id google_atp_id".split()
 )
 #: Category fields whose change a person must review: what the purpose is.
 REVIEW_CATEGORY_FIELDS = frozenset({"description", "justification", "consent_mode"})
@@ -210,14 +193,11 @@ def _cookie_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> Ite
             yield FieldChange(f"cookies[{name}]", cookie, None, False, True)
 
 
-def _reviews(
-    vendors_changed: Iterable[ItemChange], categories_changed: Iterable[ItemChange]
-) -> Iterator[str]:
-    for noun, items in (("vendor", vendors_changed), ("category", categories_changed)):
-        for item in items:
-            for c in item.changes:
-                if c.review:
-                    yield f"{noun} {item.id!r} {c.field}: {_value(c.old, full=True)} -> {_value(c.new, full=True)}"
+def _reviews(vendors: Iterable[ItemChange], categories: Iterable[ItemChange]) -> Iterator[str]:
+    for noun, items in (("vendor", vendors), ("category", categories)):
+        changes = ((item, c) for item in items for c in item.changes if c.review)
+        for item, c in changes:
+            yield f"{noun} {item.id!r} {c.field}: {_value(c.old, full=True)} -> {_value(c.new, full=True)}"
 
 
 def _number_problems(old: Registry, new: Registry) -> tuple[list[str], list[str]]:

@@ -25,9 +25,12 @@ class InlineUrl(NamedTuple):
     reason: str = ""
 
 
-def inline_urls(code: str) -> list[InlineUrl]:
-    """Every URL the string literals of ``code`` start, with its host or the reason it is unknown."""
+def inline_urls(code: object) -> list[InlineUrl]:
+    """Every URL the string literals of ``code`` start, with its host or the reason it is unknown
+    (nothing when ``code`` is not a string: raw registry data may hold anything)."""
     found: list[InlineUrl] = []
+    if not isinstance(code, str):
+        return found
     for body, end in _literals(code):
         after = code[end:].lstrip()
         for url in _URL.finditer(body):

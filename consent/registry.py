@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
@@ -146,20 +146,9 @@ class Script(_Model):
     def _check_src(cls, value: str | None) -> str | None:
         return None if value is None else https_url(value)
 
-    # -- scope: the pages a script belongs on (issue #12) -----------------------------------------
-    paths: tuple[str, ...] = Field(
-        default=(),
-        description="Only on pages whose path matches one of these patterns ('*' matches any run of "
-        "characters, e.g. '/checkout*'); every page when empty.",
+    paths: tuple[Annotated[str, Field(pattern=r"^/")], ...] = Field(
+        default=(), description="Only on pages whose path matches one ('*': any run of characters); else all."
     )
-
-    @field_validator("paths")
-    @classmethod
-    def _check_paths(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            if not pattern.startswith("/"):
-                raise ValueError(f"a path pattern starts with '/', got {pattern!r}")
-        return value
 
     @model_validator(mode="after")
     def _one_of_src_inline(self) -> Script:
@@ -175,8 +164,7 @@ class Pixel(_Model):
     placement: Literal["head", "body"] = "body"
     noscript: StrictBool = Field(
         default=False,
-        description="For visitors without JavaScript only: rendered inside <noscript>, so a browser that "
-        "runs the vendor's script never fetches it too (no double count).",
+        description="Only for visitors without JavaScript: rendered in <noscript> (no double count).",
     )
 
     @field_validator("src")
@@ -186,8 +174,7 @@ class Pixel(_Model):
 
     @model_validator(mode="after")
     def _noscript_in_body(self) -> Pixel:
-        # <noscript> in <head> may hold only link, style and meta: an image there is invalid HTML.
-        if self.noscript and self.placement != "body":
+        if self.noscript and self.placement != "body":  # <noscript> in <head> may not hold an image
             raise ValueError("a noscript pixel belongs in the body (placement = 'body')")
         return self
 
@@ -705,23 +692,6 @@ def _items(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, An
     return [(i, item) for i, item in enumerate(value) if isinstance(item, Mapping)]
 
 
-def _inline_host_problems(
-    vendor: Mapping[str, Any], index: int, label: str, hosts: list[str]
-) -> Iterator[tuple[str, str]]:
-    """URLs an inline script certainly names on a host outside the vendor's (the audit warns of the
-    uncertain ones: :mod:`consent.inline_urls`)."""
-    for j, script in _items(vendor, "scripts"):
-        code = script.get("inline")
-        if not isinstance(code, str):
-            continue
-        for url in inline_urls(code):
-            if url.host and not any(host_matches(p, url.host) for p in hosts):
-                yield (
-                    f"vendors.{index}.scripts.{j}.inline",
-                    f"the inline script loads {url.text!r}: host {url.host!r} is not among {label}'s hosts",
-                )
-
-
 def semantic_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Problems that span fields: duplicates, dangling references, reused numbers.
 
@@ -790,7 +760,15 @@ def semantic_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
                     problems.append(
                         (f"vendors.{i}.{kind}.{j}.src", f"host {host!r} is not among {label}'s hosts")
                     )
-        problems.extend(_inline_host_problems(vendor, i, label, hosts))
+        for j, script in _items(vendor, "scripts"):
+            for url in inline_urls(script.get("inline")):  # checked like a src where the text decides
+                if url.host and not any(host_matches(p, url.host) for p in hosts):
+                    problems.append(
+                        (
+                            f"vendors.{i}.scripts.{j}.inline",
+                            f"the inline script loads {url.text!r}: host {url.host!r} is not among {label}'s hosts",
+                        )
+                    )
 
     seen_codes: dict[str, str] = {}
     for i, region in _items(data, "regions"):
