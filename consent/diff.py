@@ -26,22 +26,10 @@ RELEVANT_VENDOR_FIELDS = frozenset({"number", "category", "hosts", "sale_share"}
 #: Category fields whose change alters what a visitor agreed to.
 RELEVANT_CATEGORY_FIELDS = frozenset({"required"})
 #: Vendor fields whose change a person must review: what the vendor does, keeps, loads and where.
-REVIEW_VENDOR_FIELDS = frozenset(
-    [
-        "description",
-        "without_consent",
-        "cookies",
-        "policy_url",
-        "scripts",
-        "pixels",
-        "embeds",
-        "consent_mode",
-        "consent_mode_advanced",
-        "tcf",
-        "tcf_id",
-        "google_atp_id",
-    ]
-)
+REVIEW_VENDOR_FIELDS = frozenset({
+    "description", "without_consent", "cookies", "policy_url", "scripts", "pixels", "embeds", "consent_mode",
+    "consent_mode_advanced", "tcf", "tcf_id", "google_atp_id",
+})  # fmt: skip
 #: Category fields whose change a person must review: what the purpose is.
 REVIEW_CATEGORY_FIELDS = frozenset({"description", "justification", "consent_mode"})
 #: Fields compared as sets: reordering them is not a change.
