@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from .i18n import text_direction, translations
 from .lifetimes import describe_lifetime
+from .own_cookie import PURPOSE as OWN_COOKIE_PURPOSE
 from .registry import Cookie, Registry
 from .state import ConsentState, Policy
 
@@ -151,6 +152,7 @@ class Widget:
             "new_vendor_ids": frozenset(v.id for v in new_vendors),
             "gpc": ctx.gpc,
             "consent_cookie": ctx.consent_cookie,
+            "own_cookie_purpose": OWN_COOKIE_PURPOSE,  # translated in the template when it is ours
             "policy": ctx.policy.value,
         }
 

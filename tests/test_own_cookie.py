@@ -59,3 +59,16 @@ def test_the_panel_lists_the_consent_cookie_under_strictly_necessary(
     assert necessary < html.index("data-consent-own-cookie") < functional
     assert f"<code>{name}</code>" in html
     assert "400 days" in html[html.index("data-consent-own-cookie") :][:600]
+
+
+def test_the_panel_says_what_the_cookie_is_for_in_the_visitors_language() -> None:
+    from flask_helpers import example_app
+
+    from consent.own_cookie import PURPOSE
+
+    english = example_app().test_client().get("/consent/preferences").get_data(as_text=True)
+    german = example_app(CONSENT_LOCALE="de").test_client().get("/consent/preferences").get_data(as_text=True)
+
+    assert "Remembers your cookie choices" in english and PURPOSE.startswith("Remembers your cookie choices")
+    assert "Speichert Ihre Cookie-Auswahl" in german and "Remembers your cookie choices" not in german
+    assert "Das eigene Einwilligungs-Cookie dieser Website" in german
