@@ -18,6 +18,7 @@ from benchmarks import (
     bench_presets,
     bench_scale,
     bench_scan,
+    bench_scoped,
     bench_tcf,
 )
 
@@ -31,6 +32,7 @@ def main() -> int:
         ("presets and Microsoft consent", lambda: bench_presets.main([])),
         ("global privacy platform", lambda: bench_gpp.main([])),
         ("scale: 34, 1,000 and 4,000 vendors", bench_scale.main),
+        ("scripts limited to pages", lambda: bench_scoped.main([])),
         ("IAB TCF strings", lambda: bench_tcf.main([])),
         ("visitor's language", lambda: bench_i18n.main([])),
         ("consent insights", lambda: bench_insights.main([])),

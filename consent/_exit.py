@@ -14,6 +14,8 @@ EXIT_OK = 0
 EXIT_FAIL = 1
 #: The command could not run (bad input, bad arguments, an unreachable database).
 EXIT_ERROR = 2
+#: ``consent diff``: a change to what a purpose or vendor does awaits a person's decision.
+EXIT_REVIEW = 3
 #: The reader of our output went away (``consent ledger export | head``): 128 + SIGPIPE, the status a
 #: shell reports for a command that SIGPIPE ended, so ``set -o pipefail`` scripts still see a cut-short run.
 EXIT_BROKEN_PIPE = 141

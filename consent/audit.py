@@ -16,7 +16,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._bulk import without_collector_pauses
+from .inline_urls import inline_urls
 from .lifetimes import describe_lifetime
+from .own_cookie import consent_cookie
 from .registry import Category, ConsentModeType, Cookie, Registry, Vendor, duration_seconds
 from .registry_texts import untranslated_locales
 
@@ -111,14 +113,21 @@ class AuditReport(SeverityTally[Finding]):
 
     registry: Registry
     findings: tuple[Finding, ...]
+    #: The consent cookie itself, declared like a vendor's (strictly necessary, set by the site).
+    own_cookie: Cookie | None = None
 
     def counts(self) -> dict[str, int]:
         """Vendors per category id, in category order."""
         return {c.id: len(self.registry.vendors_in(c.id)) for c in self.registry.ordered_categories()}
 
 
-def audit(registry: Registry, offered_locales: Iterable[str] = ()) -> AuditReport:
+def audit(
+    registry: Registry, offered_locales: Iterable[str] = (), *, own_cookie: Cookie | None = None
+) -> AuditReport:
     """Check ``registry`` for what validation cannot reject but a privacy review would question.
+
+    ``own_cookie`` is the consent cookie's declaration for the site's settings
+    (:func:`consent.own_cookie.consent_cookie`); the defaults' (``__Host-consent``, 400 days) when omitted.
 
     ``offered_locales`` are the languages the site offers visitors (``CONSENT_LOCALES``): those the
     registry does not translate are listed, since their visitors read its texts in the default locale.
@@ -132,10 +141,11 @@ def audit(registry: Registry, offered_locales: Iterable[str] = ()) -> AuditRepor
             *_check_translations(registry),
             *_check_offered_locales(registry, offered_locales),
             *_check_presets(registry),
+            *_check_inline_urls(registry),
         ]
     # Stable sort: within one severity the findings keep registry order, which reads naturally.
     findings.sort(key=lambda f: f.severity.rank, reverse=True)
-    return AuditReport(registry, tuple(findings))
+    return AuditReport(registry, tuple(findings), own_cookie or consent_cookie())
 
 
 # -- checks -------------------------------------------------------------------------------------------
@@ -252,13 +262,29 @@ def _check_required(vendor: Vendor, category: Category, site: str | None) -> Ite
         )
     for script in vendor.scripts:
         host = urlsplit(script.src).hostname if script.src else None
-        if host and not _same_site(host, site):
+        # A script limited to the pages that need it (a payment form's) loads before consent only there.
+        if host and not _same_site(host, site) and not script.paths:
             yield Finding(
                 Severity.WARNING,
                 "required-third-party-script",
                 vendor.id,
                 f"{vendor.name} is required, so its script from {host} loads before any consent",
             )
+
+
+def _check_inline_urls(registry: Registry) -> Iterator[Finding]:
+    # URLs the text decides are checked at load (registry.semantic_problems); these it cannot decide.
+    for vendor in registry.vendors:
+        for index, script in enumerate(vendor.scripts):
+            for url in inline_urls(script.inline or ""):
+                if url.host is None:
+                    yield Finding(
+                        Severity.WARNING,
+                        "inline-url-unchecked",
+                        vendor.id,
+                        f"inline script {index} of {vendor.name} builds a URL ({url.text!r}) whose host "
+                        f"cannot be checked against its hosts: {url.reason}",
+                    )
 
 
 def _check_shared_hosts(registry: Registry) -> Iterator[Finding]:
@@ -412,6 +438,7 @@ def report_data(report: AuditReport) -> dict[str, Any]:
             "locales": list(registry.all_locales),
             "privacy_policy_url": registry.privacy_policy_url,
         },
+        "consent_cookie": _cookie_data(report.own_cookie) if report.own_cookie else None,
         "summary": {
             "vendors": len(registry.vendors),
             "categories": report.counts(),
@@ -443,20 +470,28 @@ def _vendor_data(vendor: Vendor) -> dict[str, Any]:
         "description": vendor.description,
         "policy_url": vendor.policy_url,
         "hosts": list(vendor.hosts),
-        "cookies": [
-            {
-                "name": c.name,
-                "party": c.party,
-                "lifetime": c.lifetime,
-                "lifetime_text": human_lifetime(c.lifetime),
-                "purpose": c.purpose,
-                "domain": c.domain,
-            }
-            for c in vendor.cookies
-        ],
+        "cookies": [_cookie_data(c) for c in vendor.cookies],
         "without_consent": vendor.without_consent,
         "sale_share": vendor.sale_share,
     }
+
+
+def _cookie_data(cookie: Cookie) -> dict[str, Any]:
+    return {
+        "name": cookie.name,
+        "party": cookie.party,
+        "lifetime": cookie.lifetime,
+        "lifetime_text": human_lifetime(cookie.lifetime),
+        "purpose": cookie.purpose,
+        "domain": cookie.domain,
+    }
+
+
+def _cookie_text(cookie: Cookie) -> str:
+    """``name (third-party, on doubleclick.net, 400 days): purpose``: where it lives, not only how long."""
+    where = f"{cookie.party}-party" + (f", on {cookie.domain}" if cookie.domain else "")
+    purpose = f": {cookie.purpose}" if cookie.purpose else ""
+    return f"{cookie.name} ({where}, {human_lifetime(cookie.lifetime)}){purpose}"
 
 
 def render_json(report: AuditReport) -> str:
@@ -475,6 +510,9 @@ def render_text(report: AuditReport) -> str:
     out.append("")
     out.append("Findings:" if report.findings else "Findings: none")
     out.extend(f"  {f}" for f in report.findings)
+    if report.own_cookie:
+        out += ["", "The consent cookie (strictly necessary, set by this site):"]
+        out.append(f"  {_cookie_text(report.own_cookie)}")
     for category in registry.ordered_categories():
         out.append("")
         kind = "required" if category.required else "optional"
@@ -500,9 +538,7 @@ def render_text(report: AuditReport) -> str:
                 out.append("    Sells or shares personal data: yes")
             if vendor.cookies:
                 out.append("    Cookies:")
-                for c in vendor.cookies:
-                    purpose = f": {c.purpose}" if c.purpose else ""
-                    out.append(f"      {c.name} ({c.party}-party, {human_lifetime(c.lifetime)}){purpose}")
+                out.extend(f"      {_cookie_text(c)}" for c in vendor.cookies)
     return "\n".join(out) + "\n"
 
 
@@ -543,6 +579,9 @@ def render_markdown(report: AuditReport) -> str:
     for f in report.findings:
         where = f" ({escape_markdown(f.vendor)})" if f.vendor else ""
         out.append(f"- **{f.severity.value}** `{f.code}`{where}: {escape_markdown(f.message)}")
+    if report.own_cookie:
+        out += ["", "## The consent cookie (strictly necessary, set by this site)", ""]
+        out.extend(_markdown_cookies([report.own_cookie]))
     for category in registry.ordered_categories():
         out.append("")
         kind = "required" if category.required else "optional"
@@ -577,8 +616,16 @@ def _markdown_vendor(vendor: Vendor) -> Iterable[str]:
         yield "- Sells or shares personal data: **yes**"
     yield ""
     if vendor.cookies:
-        yield "| Cookie | Party | Lifetime | Purpose |"
-        yield "| --- | --- | --- | --- |"
-        for c in vendor.cookies:
-            yield f"| {escape_markdown(c.name)} | {c.party} | {human_lifetime(c.lifetime)} | {escape_markdown(c.purpose)} |"
+        yield from _markdown_cookies(vendor.cookies)
         yield ""
+
+
+def _markdown_cookies(cookies: Iterable[Cookie]) -> Iterator[str]:
+    yield "| Cookie | Party | Domain | Lifetime | Purpose |"
+    yield "| --- | --- | --- | --- | --- |"
+    for c in cookies:
+        domain = escape_markdown(c.domain) if c.domain else ""
+        yield (
+            f"| {escape_markdown(c.name)} | {c.party} | {domain} | {human_lifetime(c.lifetime)} "
+            f"| {escape_markdown(c.purpose)} |"
+        )

@@ -20,7 +20,8 @@ from markupsafe import Markup, escape
 
 from .i18n import text_direction, translations
 from .lifetimes import describe_lifetime
-from .registry import Registry
+from .own_cookie import PURPOSE as OWN_COOKIE_PURPOSE
+from .registry import Cookie, Registry
 from .state import ConsentState, Policy
 
 POSITIONS = ("bar", "modal", "corner")
@@ -60,6 +61,8 @@ class WidgetContext:
     floating: bool = False
     gpc: bool = False  # the request carries a Global Privacy Control signal
     theme: str = "auto"
+    #: The consent cookie's own declaration (:mod:`consent.own_cookie`), listed as strictly necessary.
+    consent_cookie: Cookie | None = None
 
     @property
     def policy(self) -> Policy:
@@ -148,6 +151,8 @@ class Widget:
             "new_vendors": new_vendors,
             "new_vendor_ids": frozenset(v.id for v in new_vendors),
             "gpc": ctx.gpc,
+            "consent_cookie": ctx.consent_cookie,
+            "own_cookie_purpose": OWN_COOKIE_PURPOSE,  # translated in the template when it is ours
             "policy": ctx.policy.value,
         }
 

@@ -16,13 +16,13 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import audit as audit_module
 from . import diff as diff_module
-from ._exit import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_FAIL, EXIT_OK, silence_stdout
+from ._exit import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_FAIL, EXIT_OK, EXIT_REVIEW, silence_stdout
 from ._version import __version__
 from .errors import RegistryError
 from .loader import load_registry
@@ -84,7 +84,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     schema.add_argument("--output", "-o", metavar="FILE", type=Path, help="write to FILE instead")
     schema.set_defaults(handler=_schema)
 
-    diff = subparsers.add_parser("diff", help="compare two registries; exit 1 when visitors must re-consent")
+    diff = subparsers.add_parser(
+        "diff",
+        help="compare two registries; exit 1 when visitors must re-consent, 3 when a change needs review",
+    )
     diff.add_argument("old", metavar="OLD", type=Path)
     diff.add_argument("new", metavar="NEW", type=Path)
     diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -125,14 +128,20 @@ def _unavailable(reason: str) -> Handler:
     return handler
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``consent`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+def main(argv: Sequence[str] | None = None, *, context: Mapping[str, Any] | None = None) -> int:
+    """Run the ``consent`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    ``context`` adds what a caller knows beyond the command line (``flask consent`` passes the app's
+    consent cookie as ``own_cookie``), set on the parsed arguments.
+    """
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(arguments)
     try:
         args = parser.parse_args(arguments)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    for name, value in (context or {}).items():
+        setattr(args, name, value)
     handler: Handler = args.handler
     try:
         return handler(args)
@@ -180,7 +189,7 @@ def _audit(args: argparse.Namespace) -> int:
     if registry is None:
         return EXIT_ERROR
     offered = [locale.strip() for locale in (args.locales or "").split(",") if locale.strip()]
-    report = audit_module.audit(registry, offered)
+    report = audit_module.audit(registry, offered, own_cookie=getattr(args, "own_cookie", None))
     sys.stdout.write(_AUDIT_RENDERERS[args.format](report))
     if args.fail_on != "never" and report.at_least(args.fail_on):
         return EXIT_FAIL
@@ -225,7 +234,9 @@ def _diff(args: argparse.Namespace) -> int:
         # The report already lists them; stderr gets them too so that CI logs show why it failed.
         sys.stderr.write("".join(f"error: {e}\n" for e in result.errors))
         return EXIT_ERROR
-    return EXIT_FAIL if result.reprompt else EXIT_OK
+    if result.reprompt:
+        return EXIT_FAIL
+    return EXIT_REVIEW if result.needs_review else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -3,6 +3,11 @@
 The registry maps categories and vendors to Consent Mode storage types. A type is granted when any
 allowed vendor or granted category maps to it (required categories count as granted; a category not yet
 asked about counts where the visitor's region lets all its vendors run meanwhile), denied otherwise.
+
+Which types are emitted: the four Google requires of every site (``ad_storage``, ``ad_user_data``,
+``ad_personalization``, ``analytics_storage``), plus every other type the registry maps. A type nobody
+maps (``functionality_storage``, say) is left out rather than sent as a "denied" the site never meant;
+``security_storage`` mapped by a required category is granted for everyone.
 """
 
 from __future__ import annotations
@@ -15,6 +20,13 @@ from markupsafe import Markup, escape
 from .registry import ConsentModeType, Registry
 from .state import ConsentState, Decision
 
+#: The types Google requires in every Consent Mode v2 command, mapped or not.
+GOOGLE_REQUIRED = (
+    ConsentModeType.AD_STORAGE,
+    ConsentModeType.AD_USER_DATA,
+    ConsentModeType.AD_PERSONALIZATION,
+    ConsentModeType.ANALYTICS_STORAGE,
+)
 _GRANTED = "granted"
 _DENIED = "denied"
 
@@ -36,6 +48,10 @@ class ConsentModeTable:
         self.always = frozenset(t for c in registry.categories if c.required for t in c.consent_mode)
         #: Optional category id to the types it maps.
         self.by_category = {c.id: c.consent_mode for c in registry.optional_categories if c.consent_mode}
+        mapped = {t for c in registry.categories for t in c.consent_mode}
+        mapped.update(t for v in registry.vendors for t in v.consent_mode)
+        #: The types emitted, in a stable order: Google's four, then whatever else the registry maps.
+        self.emitted = tuple(t for t in ConsentModeType if t in GOOGLE_REQUIRED or t in mapped)
 
 
 def registry_uses_consent_mode(registry: Registry) -> bool:
@@ -43,7 +59,8 @@ def registry_uses_consent_mode(registry: Registry) -> bool:
 
 
 def consent_mode_values(registry: Registry, state: ConsentState) -> dict[str, str]:
-    """``{"ad_storage": "denied", ...}`` for every Consent Mode type, from what ``state`` allows."""
+    """``{"ad_storage": "denied", ...}`` for the types emitted (module docstring), from what ``state``
+    allows."""
     table = registry.derived(ConsentModeTable)
     granted = set(table.always)
     by_category = table.by_category

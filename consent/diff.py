@@ -1,9 +1,12 @@
 """Compare two versions of a registry: what changed, and whether visitors must be asked again.
 
-A change is *consent-relevant* when it alters what a stored decision means: the fields that make up
-:attr:`Registry.revision` (a vendor's number, category, hosts and sale/share flag; a category's
-existence and whether it is required). Everything else (names, descriptions, links, cookie texts)
-is *cosmetic*: the banner shows the new wording but past decisions still stand.
+Each changed field is *relevant* (a field of :attr:`Registry.revision`: a vendor's number, category,
+hosts, sale/share flag; a category's existence and ``required``; new optional vendors and purposes,
+moved or renumbered vendors re-ask visitors), *review* (what a purpose or vendor does or keeps:
+descriptions, ``without_consent``, cookies with lifetimes, parties and domains, policy links, tags,
+Consent Mode types; the cookie cannot tell "measures traffic" from "builds marketing profiles", so a
+person decides, and gives the vendor a new number when earlier consent no longer covers it), or
+*cosmetic* (names, titles, order: past decisions stand).
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ from .registry import Category, Registry, Vendor
 RELEVANT_VENDOR_FIELDS = frozenset({"number", "category", "hosts", "sale_share"})
 #: Category fields whose change alters what a visitor agreed to.
 RELEVANT_CATEGORY_FIELDS = frozenset({"required"})
+#: Vendor fields whose change a person must review: what the vendor does, keeps, loads and where.
+REVIEW_VENDOR_FIELDS = frozenset({
+    "description", "without_consent", "cookies", "policy_url", "scripts", "pixels", "embeds", "consent_mode",
+    "consent_mode_advanced", "tcf", "tcf_id", "google_atp_id",
+})  # fmt: skip
+#: Category fields whose change a person must review: what the purpose is.
+REVIEW_CATEGORY_FIELDS = frozenset({"description", "justification", "consent_mode"})
 #: Fields compared as sets: reordering them is not a change.
 _SET_FIELDS = frozenset({"hosts"})
 
@@ -34,6 +44,13 @@ class FieldChange:
     old: Any
     new: Any
     relevant: bool
+    #: A person must decide whether earlier consent still covers it (relevant changes always need that).
+    review: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``relevant``, ``review`` or ``cosmetic``."""
+        return "relevant" if self.relevant else "review" if self.review else "cosmetic"
 
 
 @dataclass(frozen=True)
@@ -70,10 +87,17 @@ class RegistryDiff:
     errors: tuple[str, ...]
     #: Worth fixing but harmless today, e.g. a freed number that is not listed as retired.
     warnings: tuple[str, ...]
+    #: Changes a person must decide about, each with its old and new value (kind "review").
+    reviews: tuple[str, ...] = ()
 
     @property
     def reprompt(self) -> bool:
         return bool(self.reasons)
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether a change to what a purpose or vendor does awaits a person's decision."""
+        return bool(self.reviews)
 
     @property
     def empty(self) -> bool:
@@ -96,10 +120,12 @@ def diff_registries(old: Registry, new: Registry) -> RegistryDiff:
 
     vendors_added = tuple(v for v in new.vendors if v.id not in old_vendors)
     vendors_removed = tuple(v for v in old.vendors if v.id not in new_vendors)
-    vendors_changed = _changed(old_vendors, new.vendors, RELEVANT_VENDOR_FIELDS)
+    vendors_changed = _changed(old_vendors, new.vendors, RELEVANT_VENDOR_FIELDS, REVIEW_VENDOR_FIELDS)
     categories_added = tuple(c for c in new.categories if c.id not in old_categories)
     categories_removed = tuple(c for c in old.categories if c.id not in new_categories)
-    categories_changed = _changed(old_categories, new.categories, RELEVANT_CATEGORY_FIELDS)
+    categories_changed = _changed(
+        old_categories, new.categories, RELEVANT_CATEGORY_FIELDS, REVIEW_CATEGORY_FIELDS
+    )
     errors, warnings = _number_problems(old, new)
     reasons = tuple(_reasons(new, vendors_added, vendors_changed, categories_added, categories_changed))
     warnings.extend(_material_changes(new, vendors_changed))
@@ -115,31 +141,63 @@ def diff_registries(old: Registry, new: Registry) -> RegistryDiff:
         reasons=reasons,
         errors=tuple(errors),
         warnings=tuple(warnings),
+        reviews=tuple(_reviews(vendors_changed, categories_changed)),
     )
 
 
 def _changed(
-    before: Mapping[str, Vendor | Category], after: Iterable[Vendor | Category], relevant: frozenset[str]
+    before: Mapping[str, Vendor | Category],
+    after: Iterable[Vendor | Category],
+    relevant: frozenset[str],
+    review: frozenset[str],
 ) -> tuple[ItemChange, ...]:
     """Items present on both sides (matched by id) with at least one differing field."""
-    compared = (_compare(before[item.id], item, relevant) for item in after if item.id in before)
+    compared = (_compare(before[item.id], item, relevant, review) for item in after if item.id in before)
     return tuple(change for change in compared if change.changes)
 
 
-def _compare(old: BaseModel, new: BaseModel, relevant: frozenset[str]) -> ItemChange:
+def _compare(old: BaseModel, new: BaseModel, relevant: frozenset[str], review: frozenset[str]) -> ItemChange:
     before = old.model_dump(mode="json")
     after = new.model_dump(mode="json")
-    changes = []
+    changes: list[FieldChange] = []
     for field in after:
         if field == "id":
             continue
         a, b = before.get(field), after[field]
         # Host order carries no meaning, so a reordered list is not a change.
         same = sorted(a or ()) == sorted(b or ()) if field in _SET_FIELDS else a == b
-        if not same:
-            changes.append(FieldChange(field, a, b, field in relevant))
+        if same:
+            continue
+        if field == "cookies":
+            changes.extend(_cookie_changes(a or [], b or []))
+        else:
+            changes.append(FieldChange(field, a, b, field in relevant, field in relevant or field in review))
     name = after.get("name") or after.get("title")  # vendors have names, categories titles
     return ItemChange(str(after["id"]), str(name), tuple(changes))
+
+
+def _cookie_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> Iterator[FieldChange]:
+    """Cookie by cookie (matched by name): a lifetime raised from 90 to 395 days reads as just that."""
+    before = {c["name"]: c for c in old}
+    after = {c["name"]: c for c in new}
+    for name, cookie in after.items():
+        previous = before.get(name)
+        if previous is None:
+            yield FieldChange(f"cookies[{name}]", None, cookie, False, True)
+            continue
+        for key in cookie:
+            if cookie[key] != previous.get(key):
+                yield FieldChange(f"cookies[{name}].{key}", previous.get(key), cookie[key], False, True)
+    for name, cookie in before.items():
+        if name not in after:
+            yield FieldChange(f"cookies[{name}]", cookie, None, False, True)
+
+
+def _reviews(vendors: Iterable[ItemChange], categories: Iterable[ItemChange]) -> Iterator[str]:
+    for noun, items in (("vendor", vendors), ("category", categories)):
+        changes = ((item, c) for item in items for c in item.changes if c.review)
+        for item, c in changes:
+            yield f"{noun} {item.id!r} {c.field}: {_value(c.old, full=True)} -> {_value(c.new, full=True)}"
 
 
 def _number_problems(old: Registry, new: Registry) -> tuple[list[str], list[str]]:
@@ -222,6 +280,12 @@ def _material_changes(new: Registry, vendors_changed: Iterable[ItemChange]) -> I
 
 # -- renderers ----------------------------------------------------------------------------------------
 
+#: What a reviewer does about a change the cookie cannot judge.
+REVIEW_ADVICE = (
+    "If earlier consent no longer covers what the vendor does now, give it a new number and list the "
+    "old one in retired_numbers: visitors are then asked about it again."
+)
+
 
 def diff_data(diff: RegistryDiff) -> dict[str, Any]:
     """The diff as plain JSON-ready data (what :func:`render_json` prints)."""
@@ -232,7 +296,8 @@ def diff_data(diff: RegistryDiff) -> dict[str, Any]:
             "name": change.name,
             "relevant": change.relevant,
             "changes": [
-                {"field": c.field, "old": c.old, "new": c.new, "relevant": c.relevant} for c in change.changes
+                {"field": c.field, "old": c.old, "new": c.new, "relevant": c.relevant, "kind": c.kind}
+                for c in change.changes
             ],
         }
 
@@ -241,6 +306,7 @@ def diff_data(diff: RegistryDiff) -> dict[str, Any]:
         "new_revision": diff.new_revision,
         "reprompt": diff.reprompt,
         "reasons": list(diff.reasons),
+        "review": list(diff.reviews),
         "errors": list(diff.errors),
         "warnings": list(diff.warnings),
         "vendors": {
@@ -266,21 +332,21 @@ def render_json(diff: RegistryDiff) -> str:
     return json.dumps(diff_data(diff), indent=2, ensure_ascii=False) + "\n"
 
 
-def _value(value: Any) -> str:
-    """A short, one-line rendering of a field value."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+def _value(value: Any, *, full: bool = False) -> str:
+    """A one-line rendering of a field value; short unless ``full`` (text a person must read whole)."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and not full:
         names = [str(v.get("name") or v.get("src") or "?") for v in value]
         return f"[{', '.join(names)}]"
-    if isinstance(value, list):
+    if isinstance(value, list) and not full:
         return f"[{', '.join(str(v) for v in value)}]"
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if full or len(text) <= 80 else text[:77] + "..."
 
 
 def _change_lines(change: ItemChange) -> Iterator[str]:
     for c in change.changes:
-        kind = "relevant" if c.relevant else "cosmetic"
-        yield f"{c.field} ({kind}): {_value(c.old)} -> {_value(c.new)}"
+        full = c.kind == "review"
+        yield f"{c.field} ({c.kind}): {_value(c.old, full=full)} -> {_value(c.new, full=full)}"
 
 
 def _changed_section(out: list[str], label: str, changes: tuple[ItemChange, ...]) -> None:
@@ -313,9 +379,15 @@ def render_text(diff: RegistryDiff) -> str:
     _changed_section(out, "Categories changed", diff.categories_changed)
     out.extend(f"ERROR: {e}" for e in diff.errors)
     out.extend(f"WARNING: {w}" for w in diff.warnings)
+    if diff.needs_review:
+        out.append(f"A person must review {len(diff.reviews)} change(s) to what a purpose or vendor does:")
+        out.extend(f"  - {r}" for r in diff.reviews)
+        out.append(f"  {REVIEW_ADVICE}")
     if diff.reprompt:
         out.append("Visitors must be asked again:")
         out.extend(f"  - {r}" for r in diff.reasons)
+    elif diff.needs_review:
+        out.append("Visitors are not asked again unless you decide so (see above).")
     else:
         out.append("Visitors need not be asked again.")
     return "\n".join(out) + "\n"
@@ -327,9 +399,15 @@ def render_markdown(diff: RegistryDiff) -> str:
         out.append("**Visitors must be asked again:**")
         out.append("")
         out.extend(f"- {_md(r)}" for r in diff.reasons)
+    elif diff.needs_review:
+        out.append("Visitors are not asked again unless you decide so (below).")
     else:
         out.append("Visitors need not be asked again.")
     out.append("")
+    if diff.needs_review:
+        out.extend(["## To review", "", _md(REVIEW_ADVICE), ""])
+        out.extend(f"- {_md(r)}" for r in diff.reviews)
+        out.append("")
     if diff.errors:
         out.append("## Errors")
         out.append("")
@@ -359,9 +437,11 @@ def render_markdown(diff: RegistryDiff) -> str:
             )
             for change in changes:
                 for c in change.changes:
-                    kind = "**relevant**" if c.relevant else "cosmetic"
+                    kind = "cosmetic" if c.kind == "cosmetic" else f"**{c.kind}**"
+                    full = c.kind == "review"
                     out.append(
-                        f"| `{change.id}` | {c.field} | {kind} | {_md(_value(c.old))} | {_md(_value(c.new))} |"
+                        f"| `{change.id}` | {_md(c.field)} | {kind} | {_md(_value(c.old, full=full))} "
+                        f"| {_md(_value(c.new, full=full))} |"
                     )
             out.append("")
     if diff.empty:

@@ -7,8 +7,10 @@ arithmetic on vendor masks, and :func:`render_scripts` a join of fragments with 
 
 from __future__ import annotations
 
+import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from fnmatch import translate
 from functools import cached_property
 from string import Formatter
 from urllib.parse import quote
@@ -66,6 +68,11 @@ class GateTable:
         self.scripts: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {p: {} for p in PLACEMENTS}
         self.pixels: dict[str, dict[str, str]] = {p: {} for p in PLACEMENTS}
         self.script_mask = dict.fromkeys(PLACEMENTS, 0)
+        #: Per placement, per vendor whose scripts are limited to some pages (``Script.paths``): each
+        #: script's path matcher (None: every page) and its fragments. Checked per request, path by path.
+        self.scoped: dict[str, dict[str, tuple[tuple[re.Pattern[str] | None, str, str], ...]]] = {
+            p: {} for p in PLACEMENTS
+        }
         self.pixel_mask = dict.fromkeys(PLACEMENTS, 0)
         self.advanced_mask = 0
         bits = registry.vendor_bits
@@ -74,16 +81,17 @@ class GateTable:
             if vendor.consent_mode_advanced:
                 self.advanced_mask |= bit
             for placement in PLACEMENTS:
-                tags = tuple(
-                    self._script(vendor, i, script.src, script.attributes, script.inline)
-                    for i, script in enumerate(vendor.scripts)
-                    if script.placement == placement
-                )
+                placed = [(i, s) for i, s in enumerate(vendor.scripts) if s.placement == placement]
+                tags = tuple(self._script(vendor, i, s.src, s.attributes, s.inline) for i, s in placed)
                 if tags:
                     self.scripts[placement][vendor.id] = tags
                     self.script_mask[placement] |= bit
+                if any(s.paths for _, s in placed):
+                    self.scoped[placement][vendor.id] = tuple(
+                        (_path_matcher(s.paths), *tag) for (_, s), tag in zip(placed, tags, strict=True)
+                    )
                 pixels = "".join(
-                    self._pixel(vendor, i, pixel.src)
+                    self._pixel(vendor, i, pixel.src, noscript=pixel.noscript)
                     for i, pixel in enumerate(vendor.pixels)
                     if pixel.placement == placement
                 )
@@ -115,7 +123,7 @@ class GateTable:
         return before, after + (_inline(inline) if inline else "") + "</script>\n"
 
     @staticmethod
-    def _pixel(vendor: Vendor, index: int, src: str) -> str:
+    def _pixel(vendor: Vendor, index: int, src: str, *, noscript: bool = False) -> str:
         # Not a style attribute: the Content-Security-Policy allows no inline styles. Hidden images are
         # still fetched (it is how vendors' own <noscript> pixels are written).
         attrs: dict[str, str | bool | None] = {
@@ -126,7 +134,17 @@ class GateTable:
             "hidden": True,
             "data-consent-key": f"{vendor.id}:pixel:{index}",
         }
-        return "<img" + _attributes(attrs) + ">\n"
+        img = "<img" + _attributes(attrs) + ">"
+        # A noscript pixel is the vendor's fallback for visitors without JavaScript: where the script
+        # runs, the browser never fetches it, so the visit is not counted twice.
+        return f"<noscript>{img}</noscript>\n" if noscript else img + "\n"
+
+
+def _path_matcher(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled matcher for a script's path patterns (``*`` is any run of characters)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns))
 
 
 def table_for(registry: Registry) -> GateTable:
@@ -206,20 +224,43 @@ def decide(registry: Registry, state: ConsentState, *, consent_mode: bool = Fals
     return Gate(registry, state, allowed, loaded)
 
 
-def render_scripts(gate: Gate, placement: Placement, nonce: str | None = None) -> Markup:
-    """The ``<script>`` and pixel tags of loaded vendors for one placement, each script with the nonce."""
+def render_scripts(
+    gate: Gate,
+    placement: Placement,
+    nonce: str | None = None,
+    *,
+    path: str | None = None,
+    only: Collection[str] | None = None,
+) -> Markup:
+    """The ``<script>`` and pixel tags of loaded vendors for one placement, each script with the nonce.
+
+    ``path`` is the page's path: a script limited to some pages (``Script.paths``) is rendered only
+    where it matches (never when ``path`` is None). ``only`` narrows the output to these vendor ids (a
+    template asking for one vendor's tags where it needs them); unknown ids raise ``UnknownIdError``.
+    """
     if placement not in PLACEMENTS:
         raise InvalidPlacement(f"placement is 'head' or 'body', not {placement!r}")
     table = gate.table
     registry = gate.registry
+    wanted = -1 if only is None else registry.mask_of(only)
     nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
     out: list[str] = []
     scripts = table.scripts[placement]
-    for vendor in registry.vendors_in_mask(gate.loaded_mask & table.script_mask[placement]):
-        for before, after in scripts[vendor.id]:
-            out += (before, nonce_attribute, after)
+    scoped = table.scoped[placement]
+    for vendor in registry.vendors_in_mask(gate.loaded_mask & table.script_mask[placement] & wanted):
+        limited = scoped.get(vendor.id)
+        if limited is None:
+            for before, after in scripts[vendor.id]:
+                out += (before, nonce_attribute, after)
+            continue
+        for matcher, before, after in limited:
+            if matcher is None or (path is not None and matcher.fullmatch(path)):
+                out += (before, nonce_attribute, after)
     pixels = table.pixels[placement]
-    out += (pixels[v.id] for v in registry.vendors_in_mask(gate.allowed_mask & table.pixel_mask[placement]))
+    out += (
+        pixels[v.id]
+        for v in registry.vendors_in_mask(gate.allowed_mask & table.pixel_mask[placement] & wanted)
+    )
     return Markup("".join(out).rstrip("\n"))
 
 

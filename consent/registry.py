@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from .errors import Problem, RegistryError, UnknownIdError
+from .inline_urls import inline_urls
 from .lifetimes import lifetime_seconds
 
 T = TypeVar("T")
@@ -145,6 +146,10 @@ class Script(_Model):
     def _check_src(cls, value: str | None) -> str | None:
         return None if value is None else https_url(value)
 
+    paths: tuple[Annotated[str, Field(pattern=r"^/")], ...] = Field(
+        default=(), description="Only on pages whose path matches one ('*': any run of characters); else all."
+    )
+
     @model_validator(mode="after")
     def _one_of_src_inline(self) -> Script:
         if (self.src is None) == (self.inline is None):
@@ -157,11 +162,21 @@ class Pixel(_Model):
 
     src: str
     placement: Literal["head", "body"] = "body"
+    noscript: StrictBool = Field(
+        default=False,
+        description="Only for visitors without JavaScript: rendered in <noscript> (no double count).",
+    )
 
     @field_validator("src")
     @classmethod
     def _check_src(cls, value: str) -> str:
         return https_url(value)
+
+    @model_validator(mode="after")
+    def _noscript_in_body(self) -> Pixel:
+        if self.noscript and self.placement != "body":  # <noscript> in <head> may not hold an image
+            raise ValueError("a noscript pixel belongs in the body (placement = 'body')")
+        return self
 
 
 class Embed(_Model):
@@ -744,6 +759,15 @@ def semantic_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
                 if host and not any(host_matches(p, host) for p in hosts):
                     problems.append(
                         (f"vendors.{i}.{kind}.{j}.src", f"host {host!r} is not among {label}'s hosts")
+                    )
+        for j, script in _items(vendor, "scripts"):
+            for url in inline_urls(script.get("inline")):  # checked like a src where the text decides
+                if url.host and not any(host_matches(p, url.host) for p in hosts):
+                    problems.append(
+                        (
+                            f"vendors.{i}.scripts.{j}.inline",
+                            f"the inline script loads {url.text!r}: host {url.host!r} is not among {label}'s hosts",
+                        )
                     )
 
     seen_codes: dict[str, str] = {}

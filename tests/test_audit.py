@@ -377,8 +377,9 @@ def test_empty_required_category_is_info() -> None:
         ({"src": "https://cdn.vendor-4.example.com/lib.js"}, True),
         ({"src": "https://static.mysite.org/lib.js"}, False),
         ({"inline": "setUp()"}, False),
+        ({"src": "https://cdn.vendor-4.example.com/lib.js", "paths": ["/checkout*"]}, False),
     ],
-    ids=["third-party", "own-site", "inline"],
+    ids=["third-party", "own-site", "inline", "only-where-needed"],
 )
 def test_required_third_party_script_loads_before_consent(script: dict[str, str], warned: bool) -> None:
     data = clean()
@@ -533,7 +534,7 @@ def test_markdown_report() -> None:
     assert "## Features (optional)" in text
     assert "### Vendor 1" in text
     assert "Counts \\| visits" in text  # a pipe would break the table
-    assert "| \\_v | first | 2 years | Tells visitors apart. |" in text
+    assert "| \\_v | first |  | 2 years | Tells visitors apart. |" in text
     assert "- Privacy policy: <https://vendor-1.example.com/privacy>" in text
 
 
@@ -561,3 +562,58 @@ def test_seed_registry_report(seed_registry: Registry) -> None:
     assert render_markdown(report).count("\n### ") == len(seed_registry.vendors)
     # The example site keeps advertising out of its required category.
     assert not [f for f in report.findings if f.code == "marketing-in-required"]
+
+
+# -- inline scripts, the consent cookie, third-party cookie domains (issue #12) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "flagged"),
+    [
+        ("s.src = 'https://' + host + '/sdk.js'", True),
+        ("s.src = `https://${host}/sdk.js`", True),
+        ("s.src = 'https://cdn.vendor-3.example.com/sdk.js'", False),
+        ("start()", False),
+    ],
+)
+def test_an_inline_url_the_text_cannot_decide_is_a_warning(code: str, flagged: bool) -> None:
+    data = clean()
+    vendor(data, "vendor-3")["scripts"] = [{"inline": code}]
+
+    found = findings(data, "inline-url-unchecked")
+
+    assert [(f.severity, f.vendor) for f in found] == ([(Severity.WARNING, "vendor-3")] if flagged else [])
+
+
+def test_the_reports_declare_the_consent_cookie() -> None:
+    from consent.own_cookie import consent_cookie
+
+    report = audit(
+        Registry.model_validate(clean()),
+        own_cookie=consent_cookie("cc", domain="mysite.org", max_age_days=180),
+    )
+    text, markdown = render_text(report), render_markdown(report)
+    data = json.loads(render_json(report))
+
+    assert "__Secure-cc (first-party, on mysite.org, 180 days): Remembers your cookie choices" in text
+    assert "| \\_\\_Secure-cc | first | mysite.org | 180 days | Remembers your cookie choices" in markdown
+    assert data["consent_cookie"]["name"] == "__Secure-cc"
+    assert data["consent_cookie"]["lifetime"] == "180d"
+
+
+def test_the_default_consent_cookie_is_the_host_only_one() -> None:
+    report = run(clean())
+    assert report.own_cookie is not None
+    assert (report.own_cookie.name, report.own_cookie.lifetime) == ("__Host-consent", "400d")
+    assert "__Host-consent (first-party, 400 days)" in render_text(report)
+
+
+def test_text_and_markdown_show_a_third_party_cookie_domain() -> None:
+    data = clean()
+    vendor(data, "vendor-3")["cookies"] = [
+        {"name": "IDE", "party": "third", "domain": "doubleclick.net", "lifetime": "390d", "purpose": "Ads."}
+    ]
+    report = run(data)
+
+    assert "IDE (third-party, on doubleclick.net, 390 days): Ads." in render_text(report)
+    assert "| IDE | third | doubleclick.net | 390 days | Ads. |" in render_markdown(report)

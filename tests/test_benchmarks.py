@@ -70,3 +70,13 @@ def test_gpp_benchmark_reports_every_measure(
     (verdict,) = [line for line in lines if line.startswith("(a) ... / HMAC")]
     assert verdict.endswith(("PASS", "FAIL")), verdict
     assert lines[-1] in ("all targets met", "FAILED")
+
+
+def test_scoped_scripts_benchmark_reports_both_cases(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = run_benchmark("bench_scoped", monkeypatch, capsys)
+    assert [line.split(" / ")[0].strip() for line in lines] == [
+        "script tags, scoped, no match",
+        "script tags, scoped, all match",
+    ]

@@ -238,13 +238,23 @@ def _pair(tmp_path: Path, new: dict[str, Any], old: dict[str, Any] | None = None
 
 def test_diff_without_reprompt(tmp_path: Path, capsys: Capsys) -> None:
     new = clean()
-    new["vendors"][0]["description"] = "Better words."
+    new["vendors"][0]["name"] = "Better name"
 
     assert main(["diff", *_pair(tmp_path, new)]) == 0
 
     out = capsys.readouterr().out
-    assert "description (cosmetic)" in out
+    assert "name (cosmetic)" in out
     assert "Visitors need not be asked again." in out
+
+
+def test_diff_of_what_a_vendor_does_exits_3_for_review(tmp_path: Path, capsys: Capsys) -> None:
+    new = clean()
+    new["vendors"][0]["description"] = "Also builds marketing profiles."
+
+    assert main(["diff", *_pair(tmp_path, new)]) == 3
+
+    out = capsys.readouterr().out
+    assert "description (review): '' -> 'Also builds marketing profiles.'" in out
 
 
 def test_diff_with_reprompt(tmp_path: Path, capsys: Capsys) -> None:

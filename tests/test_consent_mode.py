@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import read_in, vendor
+from conftest import read_in, registry_data, vendor
 from markupsafe import Markup
 
 from consent.codec import CookieCodec
@@ -108,10 +108,10 @@ def test_registry_uses_consent_mode(reg: Registry, seed_registry: Registry) -> N
     assert not registry_uses_consent_mode(Registry.model_validate(data))
 
 
-def test_every_type_is_reported(reg: Registry) -> None:
+def test_every_mapped_type_and_googles_four_are_reported(reg: Registry) -> None:
     values = consent_mode_values(reg, ConsentState(reg))
 
-    assert sorted(values) == sorted(TYPES)
+    assert sorted(values) == sorted(set(TYPES) - {"functionality_storage"})  # the one nobody maps
     assert set(values.values()) <= {"granted", "denied"}
 
 
@@ -146,10 +146,51 @@ def test_values_follow_the_decisions(state: str, expected: set[str], reg: Regist
     assert granted(consent_mode_values(reg, read_in(states[state], reg, "DE"))) == expected
 
 
-def test_types_nobody_maps_stay_denied_even_when_everything_is_accepted(reg: Registry) -> None:
+def test_types_nobody_maps_are_not_emitted_even_when_everything_is_accepted(reg: Registry) -> None:
     values = consent_mode_values(reg, ConsentState.accept_all(reg, now=NOW))
 
-    assert values["functionality_storage"] == "denied"
+    assert "functionality_storage" not in values
+
+
+@pytest.mark.parametrize(
+    ("categories", "vendor_modes", "emitted"),
+    [
+        # Nothing mapped beyond what a site of ads and analytics maps: Google's four, nothing else.
+        ({}, {}, {"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"}),
+        (
+            {"necessary": ["security_storage"]},
+            {},
+            {"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage", "security_storage"},
+        ),
+        (
+            {},
+            {"vendor-1": ["functionality_storage"]},
+            {
+                "ad_storage",
+                "ad_user_data",
+                "ad_personalization",
+                "analytics_storage",
+                "functionality_storage",
+            },
+        ),
+    ],
+)
+def test_emitted_types_are_googles_four_and_what_the_registry_maps(
+    categories: dict[str, list[str]], vendor_modes: dict[str, list[str]], emitted: set[str]
+) -> None:
+    data = registry_data(4)
+    for category in data["categories"]:
+        category["consent_mode"] = categories.get(category["id"], [])
+    for entry in data["vendors"]:
+        entry["consent_mode"] = vendor_modes.get(entry["id"], [])
+    registry = Registry.model_validate(data)
+    for state in (ConsentState.undecided(registry), ConsentState.accept_all(registry, now=NOW)):
+        assert set(consent_mode_values(registry, state)) == emitted
+    # security_storage mapped by the required category is granted before any choice.
+    if "security_storage" in emitted:
+        assert (
+            consent_mode_values(registry, ConsentState.undecided(registry))["security_storage"] == "granted"
+        )
 
 
 @pytest.mark.parametrize(

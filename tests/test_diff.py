@@ -63,10 +63,6 @@ def test_identical_registries() -> None:
     ("edit", "field"),
     [
         (lambda d: vendor(d, "vendor-1").update(name="Renamed"), "name"),
-        (lambda d: vendor(d, "vendor-1").update(description="New words."), "description"),
-        (lambda d: vendor(d, "vendor-1").update(policy_url="https://new.example.com/p"), "policy_url"),
-        (lambda d: vendor(d, "vendor-1").update(cookies=[{"name": "_v", "lifetime": "1d"}]), "cookies"),
-        (lambda d: vendor(d, "vendor-1").update(without_consent="Nothing."), "without_consent"),
     ],
 )
 def test_cosmetic_vendor_changes_need_no_prompt(edit: Edit, field: str) -> None:
@@ -74,10 +70,91 @@ def test_cosmetic_vendor_changes_need_no_prompt(edit: Edit, field: str) -> None:
 
     (change,) = diff.vendors_changed
     assert change.id == "vendor-1"
-    assert [c.field for c in change.changes] == [field]
-    assert not change.relevant
-    assert not diff.reprompt
+    assert [(c.field, c.kind) for c in change.changes] == [(field, "cosmetic")]
+    assert not diff.reprompt and not diff.needs_review
     assert diff.old_revision == diff.new_revision
+
+
+# -- changes a person must review (issue #12, item 10) ---------------------------------------------
+
+
+def _with_cookie(lifetime: str, party: str = "first") -> Edit:
+    return lambda d: vendor(d, "vendor-1").update(
+        cookies=[{"name": "_v", "lifetime": lifetime, "party": party, "purpose": "Counts."}]
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "edit", "field", "old_value", "new_value"),
+    [
+        (
+            lambda d: vendor(d, "vendor-1").update(description="Measures traffic."),
+            lambda d: vendor(d, "vendor-1").update(
+                description="Measures traffic and builds marketing profiles."
+            ),
+            "description",
+            "'Measures traffic.'",
+            "'Measures traffic and builds marketing profiles.'",
+        ),
+        (
+            None,
+            lambda d: category(d, "statistics").update(description="We sell insights to partners."),
+            "description",
+            "''",
+            "'We sell insights to partners.'",
+        ),
+        (_with_cookie("90d"), _with_cookie("395d"), "cookies[_v].lifetime", "'90d'", "'395d'"),
+        (_with_cookie("90d"), _with_cookie("90d", "third"), "cookies[_v].party", "'first'", "'third'"),
+        (
+            None,
+            lambda d: vendor(d, "vendor-1").update(without_consent="Nothing."),
+            "without_consent",
+            "null",
+            "'Nothing.'",
+        ),
+        (
+            None,
+            lambda d: vendor(d, "vendor-1").update(policy_url="https://new.example.com/p"),
+            "policy_url",
+            "'https://vendor-1.example.com/privacy'",
+            "'https://new.example.com/p'",
+        ),
+    ],
+    ids=["vendor-description", "purpose-description", "lifetime", "party", "without-consent", "policy"],
+)
+def test_material_changes_need_review_with_old_and_new(
+    old: Edit | None, edit: Edit, field: str, old_value: str, new_value: str
+) -> None:
+    before = base()
+    if old is not None:
+        old(before)
+    diff = diff_after(edit, before)
+
+    (change,) = diff.vendors_changed or diff.categories_changed
+    assert [(c.field, c.kind) for c in change.changes] == [(field, "review")]
+    assert diff.needs_review and not diff.reprompt
+    (line,) = diff.reviews
+    assert line.endswith(f"{field}: {old_value} -> {new_value}")
+    text = render_text(diff)
+    assert "A person must review 1 change(s)" in text
+    assert "Visitors need not be asked again." not in text
+    assert f"{field} (review): {old_value} -> {new_value}" in text
+
+
+def test_a_host_change_is_relevant_and_reviewed() -> None:
+    diff = diff_after(lambda d: vendor(d, "vendor-1")["hosts"].append("new.example.net"))
+
+    (change,) = diff.vendors_changed
+    assert [(c.field, c.kind) for c in change.changes] == [("hosts", "relevant")]
+    assert diff.needs_review
+
+
+def test_a_long_description_is_shown_whole_for_review() -> None:
+    words = "Measures traffic to our pages and, from 2027 on, also builds marketing profiles for partners."
+    diff = diff_after(lambda d: vendor(d, "vendor-1").update(description=words))
+
+    assert words in render_text(diff)
+    assert words in render_markdown(diff)
 
 
 def test_reordering_hosts_is_no_change() -> None:
@@ -324,7 +401,7 @@ def test_text_rendering() -> None:
     assert "Vendors removed:\n  - vendor-2 (Vendor 2) in statistics" in text
     assert "  ~ vendor-1 (Vendor 1)" in text
     assert "category (relevant): 'functional' -> 'marketing'" in text
-    assert "description (cosmetic): '' -> 'Now | with a pipe.'" in text
+    assert "description (review): '' -> 'Now | with a pipe.'" in text
     assert "WARNING: number 2 of 'vendor-2'" in text
     assert "Visitors must be asked again:\n  - new optional category 'social'" in text
 
@@ -349,9 +426,13 @@ def test_json_rendering() -> None:
     assert [v["id"] for v in data["vendors"]["removed"]] == ["vendor-2"]
     (changed,) = data["vendors"]["changed"]
     assert changed["relevant"] is True
-    assert {"field": "category", "old": "functional", "new": "marketing", "relevant": True} in changed[
-        "changes"
-    ]
+    assert {
+        "field": "category",
+        "old": "functional",
+        "new": "marketing",
+        "relevant": True,
+        "kind": "relevant",
+    } in changed["changes"]
     assert data["categories"]["added"] == [{"id": "social", "title": "Social", "required": False}]
     assert len(data["reasons"]) == 3
 

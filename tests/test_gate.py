@@ -494,3 +494,111 @@ def test_consent_placeholder_grants_that_vendor(app: Flask, client: FlaskClient)
     }
     (slot,) = find(html, "div", class_="consent-embed")
     assert slot.attrs["data-consent-slot"] == "placeholder-google-recaptcha"
+
+
+# -- pixels for visitors without JavaScript; scripts limited to pages (issue #12, items 4 and 5) -------
+
+
+def tagged_registry(
+    *, scripts: list[dict[str, Any]] | None = None, pixels: list[dict[str, Any]] | None = None
+) -> Registry:
+    data = registry_data(4)
+    data["vendors"][0]["scripts"] = scripts or []  # vendor-1, functional
+    data["vendors"][0]["pixels"] = pixels or []
+    data["vendors"][1]["scripts"] = [{"src": "https://cdn.vendor-2.example.com/all.js"}]
+    return Registry.model_validate(data)
+
+
+def test_a_noscript_pixel_is_inside_noscript_and_a_plain_one_is_not() -> None:
+    registry = tagged_registry(
+        scripts=[{"src": "https://cdn.vendor-1.example.com/fbevents.js"}],
+        pixels=[
+            {"src": "https://cdn.vendor-1.example.com/tr?noscript=1", "noscript": True},
+            {"src": "https://cdn.vendor-1.example.com/always.gif"},
+        ],
+    )
+    markup = str(render_scripts(decide(registry, ConsentState.accept_all(registry)), "body"))
+    assert '<noscript><img src="https://cdn.vendor-1.example.com/tr?noscript=1"' in markup
+    assert markup.count("<noscript>") == 1
+    # With scripting on, a browser's parser takes <noscript> content as text: the image is never fetched.
+    (img,) = (e for e in find(markup, "img") if "always.gif" in (e.attrs.get("src") or ""))
+    assert "hidden" in img.attrs
+
+
+def test_a_noscript_pixel_is_still_gated() -> None:
+    registry = tagged_registry(pixels=[{"src": "https://cdn.vendor-1.example.com/tr", "noscript": True}])
+    assert "noscript" not in str(render_scripts(decide(registry, ConsentState.reject_all(registry)), "body"))
+
+
+def test_a_noscript_pixel_cannot_go_in_the_head() -> None:
+    with pytest.raises(Exception, match="noscript pixel belongs in the body"):
+        tagged_registry(
+            pixels=[{"src": "https://cdn.vendor-1.example.com/tr", "noscript": True, "placement": "head"}]
+        )
+
+
+CHECKOUT_ONLY = [
+    {"src": "https://cdn.vendor-1.example.com/stripe.js", "paths": ["/checkout*", "/account/billing"]},
+    {"inline": "everywhere()"},
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "stripe"),
+    [
+        ("/checkout", True),
+        ("/checkout/step-2", True),
+        ("/account/billing", True),
+        ("/account/billing/x", False),
+        ("/", False),
+        ("/blog/checkout", False),
+        (None, False),
+    ],
+)
+def test_a_scoped_script_loads_only_on_matching_paths(path: str | None, stripe: bool) -> None:
+    registry = tagged_registry(scripts=CHECKOUT_ONLY)
+    markup = str(render_scripts(decide(registry, ConsentState.accept_all(registry)), "body", path=path))
+    assert ("stripe.js" in markup) is stripe
+    assert "everywhere()" in markup and "all.js" in markup  # unscoped scripts come on every page
+
+
+def test_a_path_pattern_must_be_a_path() -> None:
+    with pytest.raises(Exception, match="should match pattern"):
+        tagged_registry(scripts=[{"src": "https://cdn.vendor-1.example.com/a.js", "paths": ["checkout"]}])
+
+
+def test_only_narrows_the_scripts_to_the_vendors_asked_for() -> None:
+    registry = tagged_registry(
+        scripts=[{"src": "https://cdn.vendor-1.example.com/a.js"}],
+        pixels=[{"src": "https://cdn.vendor-1.example.com/p.gif"}],
+    )
+    gate = decide(registry, ConsentState.accept_all(registry))
+    assert set(keys_of(str(render_scripts(gate, "body", only=["vendor-1"])))) == {"vendor-1"}
+    assert set(keys_of(str(render_scripts(gate, "body", only=["vendor-2"])))) == {"vendor-2"}
+    assert str(render_scripts(gate, "body", only=[])) == ""
+    # Asking for a vendor never loads it without consent.
+    rejected = decide(registry, ConsentState.reject_all(registry))
+    assert str(render_scripts(rejected, "body", only=["vendor-1"])) == ""
+
+
+def test_only_refuses_an_unknown_vendor() -> None:
+    registry = tagged_registry()
+    with pytest.raises(KeyError, match="nobody"):
+        render_scripts(decide(registry, ConsentState.accept_all(registry)), "body", only=["nobody"])
+
+
+def test_consent_scripts_in_flask_take_the_request_path_and_only() -> None:
+    from consent import Consent
+
+    registry = tagged_registry(scripts=CHECKOUT_ONLY)
+    site = Flask(__name__)
+    site.config.update(SECRET_KEY="k" * 32, CONSENT_COOKIE_SECURE=False)
+    Consent(site, registry=registry)
+    codec = site.extensions["consent"].codec
+    cookie = codec.encode(ConsentState.accept_all(registry))
+    headers = {"Cookie": f"{codec.name}={cookie}"}
+    for path, stripe in (("/checkout/pay", True), ("/", False)):
+        with site.test_request_context(path, headers=headers):
+            assert ("stripe.js" in render_template_string("{{ consent_scripts() }}")) is stripe
+            only = render_template_string("{{ consent_scripts('body', only=['vendor-2']) }}")
+            assert "all.js" in only and "everywhere()" not in only

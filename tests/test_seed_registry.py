@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from consent.registry import Registry, Vendor
 
 REGISTRY_PATH = Path(__file__).parents[1] / "examples/reviews/vendors.toml"
+#: The seed page (a dev machine's ../shared): only the test that rebuilds the data file reads it.
 SEED_PATH = Path(__file__).parents[2] / "shared/seed/000_9661cc3b3c4bc2a3.txt"
+#: What the seed's consent dialog shows, in this project's own format: per service line, in dialog order,
+#: the name it starts with, a SHA-256 of its text (normalised, fix-ups applied) and whether a fix-up
+#: changed it. A fresh clone checks the registry against it without ../shared.
+DIALOG_PATH = Path(__file__).parent / "data" / "seed_dialog.json"
 
 # Corrections the registry makes to the dialog's wording (typos and a blank), applied to the seed text.
 FIXUPS = {
@@ -31,9 +39,14 @@ def registry() -> Registry:
 
 
 @pytest.fixture(scope="module")
-def dialog_lines() -> list[str]:
+def dialog() -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = json.loads(DIALOG_PATH.read_text(encoding="utf-8"))
+    return entries
+
+
+def seed_dialog_lines(seed_text: str) -> list[str]:
     """The dialog's service lines: every non-empty line after "Show Details" up to the next blank."""
-    lines = [line.strip() for line in SEED_PATH.read_text(encoding="utf-8").splitlines()]
+    lines = [line.strip() for line in seed_text.splitlines()]
     start = lines.index("Show Details") + 1
     section: list[str] = []
     for line in lines[start:]:
@@ -41,6 +54,21 @@ def dialog_lines() -> list[str]:
             break
         section.append(line)
     return section
+
+
+def dialog_entries(lines: list[str], names: list[str]) -> list[dict[str, Any]]:
+    """The data file's entries for these dialog lines; ``names`` are the service names to look for."""
+    entries = []
+    for line in lines:
+        # The longest name that starts the line (so "Google AdSense Host API..." is not "Google AdSense").
+        name = max((n for n in names if line.startswith(n)), key=len)
+        text = line[len(name) :]
+        entries.append({"name": name, "text_sha256": _digest(_fixed(text)), "fixed": _fixed(text) != text})
+    return entries
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(_norm(text).encode()).hexdigest()
 
 
 def _norm(text: str) -> str:
@@ -58,11 +86,15 @@ def _expected(vendor: Vendor) -> str:
     return " ".join(t for t in (vendor.description, vendor.without_consent) if t)
 
 
-def _matches(vendor: Vendor, line: str) -> bool:
-    """The line is ``<name><text>`` and the text is this vendor's description (after the fix-ups)."""
-    if not line.startswith(vendor.name):
-        return False
-    return _norm(_fixed(line[len(vendor.name) :])) == _norm(_expected(vendor))
+@pytest.mark.skipif(
+    not SEED_PATH.exists(),
+    reason="the seed page is in ../shared/seed only on the dev machine; tests/data/seed_dialog.json carries "
+    "what the other tests need from it",
+)
+def test_the_data_file_is_what_the_seed_shows(registry: Registry, dialog: list[dict[str, Any]]) -> None:
+    lines = seed_dialog_lines(SEED_PATH.read_text(encoding="utf-8"))
+    assert all(any(line.startswith(v.name) for v in registry.vendors) for line in lines)
+    assert dialog_entries(lines, [v.name for v in registry.vendors]) == dialog
 
 
 def test_registry_top_level(registry: Registry) -> None:
@@ -86,40 +118,33 @@ def test_registry_top_level(registry: Registry) -> None:
     assert all(c.title and c.description for c in registry.categories)
 
 
-def test_dialog_names_come_from_the_seed(registry: Registry, dialog_lines: list[str]) -> None:
-    # Each dialog line starts with a vendor name; the longest such prefix is the line's name
-    # (so "Google AdSense Host API..." is not read as "Google AdSense").
-    names = []
-    for line in dialog_lines:
-        prefixes = [v.name for v in registry.vendors if line.startswith(v.name)]
-        assert prefixes, f"no vendor name starts the dialog line {line!r}"
-        names.append(max(prefixes, key=len))
+def test_dialog_names_come_from_the_seed(registry: Registry, dialog: list[dict[str, Any]]) -> None:
+    names = [entry["name"] for entry in dialog]
     assert len(names) == 34
     assert len(set(names)) == 34
     assert names == [v.name for v in sorted(registry.vendors, key=lambda v: v.number)]
 
 
-def test_every_dialog_line_matches_exactly_one_vendor(registry: Registry, dialog_lines: list[str]) -> None:
-    assert len(dialog_lines) == 34
+def test_every_dialog_line_matches_exactly_one_vendor(
+    registry: Registry, dialog: list[dict[str, Any]]
+) -> None:
+    assert len(dialog) == 34
     matched: list[str] = []
-    for line in dialog_lines:
-        hits = [v.id for v in registry.vendors if _matches(v, line)]
-        assert len(hits) == 1, f"{line!r} matches {hits}"
+    for entry in dialog:
+        hits = [
+            v.id
+            for v in registry.vendors
+            if v.name == entry["name"] and _digest(_expected(v)) == entry["text_sha256"]
+        ]
+        assert len(hits) == 1, f"{entry['name']!r}: the registry's text differs from the dialog's ({hits})"
         matched.extend(hits)
     assert sorted(matched) == sorted(v.id for v in registry.vendors)
     assert len(registry.vendors) == 34
 
 
-def test_descriptions_without_fixups_are_verbatim(registry: Registry, dialog_lines: list[str]) -> None:
-    by_name = {v.name: v for v in registry.vendors}
-    checked = 0
-    for line in dialog_lines:
-        if _fixed(line) != line:
-            continue
-        name = max((n for n in by_name if line.startswith(n)), key=len)
-        assert _norm(line[len(name) :]) == _norm(_expected(by_name[name])), name
-        checked += 1
-    assert checked == 34 - len(FIXUPS)
+def test_descriptions_without_fixups_are_verbatim(dialog: list[dict[str, Any]]) -> None:
+    # Every fix-up corrects exactly one line; all other lines are the dialog's words unchanged.
+    assert sum(1 for entry in dialog if entry["fixed"]) == len(FIXUPS)
 
 
 def test_numbers_are_one_to_34_in_dialog_order(registry: Registry) -> None:

@@ -11,8 +11,8 @@ from ..banner import Widget
 from ..errors import ConfigurationError
 from ..gate import table_for
 from ..registry import Registry
+from . import cli, helpers, http, views
 from . import config as settings_config
-from . import helpers, http, views
 from .settings import EXTENSION_KEY, ConsentSettings, asset_version, resolve_registry
 
 
@@ -53,5 +53,6 @@ class Consent:
         app.register_blueprint(views.create_blueprint(), url_prefix=config["CONSENT_URL_PREFIX"])
         app.jinja_env.globals.update(helpers.JINJA_GLOBALS)
         app.after_request(http.after_request)
+        cli.register(app)  # flask consent validate|audit|diff|ledger, with this app's settings
         if config["CONSENT_GPC_JSON"]:
             app.add_url_rule("/.well-known/gpc.json", "consent_gpc", views.gpc_json)

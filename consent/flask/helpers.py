@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -60,6 +60,7 @@ def widget_context(
         floating=bool(config["CONSENT_FLOATING_BUTTON"]),
         gpc=data.get_region().gpc,
         theme=config["CONSENT_THEME"],
+        consent_cookie=settings.consent_cookie,
     )
 
 
@@ -90,10 +91,14 @@ def consent_head() -> Markup:
     return Markup("".join(parts))
 
 
-def consent_scripts(placement: str = "body") -> Markup:
-    """The scripts and pixels of approved vendors only, each script with the CSP nonce."""
+def consent_scripts(placement: str = "body", only: Collection[str] | None = None) -> Markup:
+    """The scripts and pixels of approved vendors only, each script with the CSP nonce.
+
+    Scripts limited to some pages (``paths`` in the registry) come only on a page whose path matches;
+    ``only=["stripe"]`` renders just those vendors' tags (for a template that loads one where it needs it).
+    """
     data = per_request()
-    return render_scripts(data.get_gate(), placement, nonce_if_csp(data))
+    return render_scripts(data.get_gate(), placement, nonce_if_csp(data), path=request.path, only=only)
 
 
 def consent_banner() -> Markup:

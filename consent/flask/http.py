@@ -3,6 +3,7 @@ deleting declined vendors' cookies."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from urllib.parse import quote, urlsplit
 
@@ -53,6 +54,38 @@ def referring_path() -> str | None:
     if f"{parts.scheme}://{parts.netloc}".lower() != request.host_url.rstrip("/").lower():
         return None
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+_LOCAL_NAMES = ("localhost", "::1")
+_log = logging.getLogger("consent")
+_insecure_warned = False
+
+
+def insecure_cookie_problem(secure: bool) -> str | None:
+    """Why a ``Secure`` (``__Host-``) consent cookie set on this request will not be stored, if it won't.
+
+    Browsers drop a Secure cookie sent over plain http, except on localhost (a secure context): the
+    banner then hides but nothing is kept. ``None`` when the cookie can be stored.
+    """
+    if not secure or request.is_secure:
+        return None
+    host = urlsplit(request.host_url).hostname or ""
+    if host in _LOCAL_NAMES or host.endswith(".localhost") or host.startswith("127."):
+        return None
+    return (
+        f"the consent cookie is Secure but this request to {request.host!r} came over plain http, so "
+        "browsers will not store it: serve the site over https (behind a proxy that ends TLS, wrap the app "
+        "in werkzeug's ProxyFix so Flask sees https), or set CONSENT_COOKIE_SECURE = False for local "
+        "plain-http development"
+    )
+
+
+def warn_insecure_cookie_once(problem: str) -> None:
+    """Say it loudly, once per process: every visitor's choice is being lost."""
+    global _insecure_warned
+    if not _insecure_warned:
+        _insecure_warned = True
+        _log.error("consent: %s", problem)
 
 
 def check_origin() -> None:

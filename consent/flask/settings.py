@@ -22,7 +22,8 @@ from ..errors import ConfigurationError
 from ..gate import GateTable
 from ..loader import load_registry
 from ..microsoft_consent import uses_clarity, uses_uet
-from ..registry import Registry
+from ..own_cookie import consent_cookie
+from ..registry import Cookie, Registry
 
 if TYPE_CHECKING:
     from ..insights.counters import ImpressionCounter
@@ -96,6 +97,17 @@ class ConsentSettings:
             domain=config["CONSENT_COOKIE_DOMAIN"],
             lifetime=timedelta(days=int(config["CONSENT_LIFETIME"])),
             max_age=timedelta(days=int(config["CONSENT_COOKIE_MAX_AGE"])),
+        )
+
+    @cached_property
+    def consent_cookie(self) -> Cookie:
+        """The consent cookie's own declaration, for the panel's strictly necessary cookies."""
+        config = self.config
+        return consent_cookie(
+            config["CONSENT_COOKIE_NAME"],
+            secure=bool(config["CONSENT_COOKIE_SECURE"]),
+            domain=config["CONSENT_COOKIE_DOMAIN"],
+            max_age_days=int(config["CONSENT_COOKIE_MAX_AGE"]),
         )
 
     @cached_property

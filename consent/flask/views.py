@@ -21,7 +21,14 @@ from ..microsoft_consent import microsoft_consent_update
 from ..state import Method
 from .current import per_request
 from .helpers import widget_context
-from .http import check_origin, expire_declined_cookies, referring_path, safe_next
+from .http import (
+    check_origin,
+    expire_declined_cookies,
+    insecure_cookie_problem,
+    referring_path,
+    safe_next,
+    warn_insecure_cookie_once,
+)
 from .ledger import record_decision
 from .signals import consent_changed, consent_given, consent_withdrawn
 
@@ -110,11 +117,18 @@ def decide_view() -> BaseResponse:
     except InvalidChoice as error:
         raise BadRequest(str(error)) from None
     data.set_state(state)
+    problem = insecure_cookie_problem(codec.secure)
+    if problem:
+        warn_insecure_cookie_once(problem)
 
     response: BaseResponse
     if wants_json():
         dropped = previous.allowed & ~state.allowed
         body: dict[str, Any] = state.as_dict() | {"reload": bool(dropped)}
+        # consent.js reports a failed save when the browser cannot keep the cookie (a Secure one on http).
+        body["stored"] = problem is None
+        if problem:
+            body["store_problem"] = problem
         if settings.consent_mode:  # consent.js pushes gtag('consent', 'update', ...) with these
             body["consent_mode"] = consent_mode_values(settings.registry, state)
         if (
