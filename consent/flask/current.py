@@ -32,6 +32,7 @@ class RequestConsent:
         "nonce",
         "region",
         "settings",
+        "shows_controls",
         "state",
         "varies",
         "varies_language",
@@ -46,6 +47,7 @@ class RequestConsent:
         self.nonce: str | None = None
         self.varies = False  # the response depends on the consent cookie (and Sec-GPC, the region)
         self.varies_language = False  # ... and on Accept-Language
+        self.shows_controls = False  # the page has consent buttons (the banner): no foreign frame may draw it
 
     def get_region(self) -> Region:
         region = self.region

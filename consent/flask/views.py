@@ -21,7 +21,7 @@ from ..microsoft_consent import microsoft_consent_update
 from ..state import Method
 from .current import per_request
 from .helpers import widget_context
-from .http import check_origin, expire_declined_cookies, referring_path, safe_next
+from .http import check_fetch_metadata, check_origin, expire_declined_cookies, referring_path, safe_next
 from .ledger import record_decision
 from .signals import consent_changed, consent_given, consent_withdrawn
 
@@ -92,6 +92,7 @@ def decide_view() -> BaseResponse:
     # then matches no known id and is refused like any other unknown value.
     request.max_content_length = int(settings.config["CONSENT_MAX_FORM_BYTES"])
     check_origin()
+    check_fetch_metadata()
     action, categories, vendors, next_url, layer = parse_form()
     previous = data.get_state()
     codec = settings.codec
