@@ -3,8 +3,8 @@
 Even a template that hard-codes an unapproved tag then cannot load it. Per registry, :class:`CspTable`
 works out once which sources each vendor needs in which directive, from what it actually loads there:
 
-- ``script-src``: the hosts of its scripts' ``src`` (never its other hosts: a beacon or image host in
-  ``script-src`` would let any script on it run);
+- ``script-src``: its scripts' ``src``, as host and folder (never its other hosts: a beacon or image
+  host in ``script-src`` would let any script on it run);
 - ``img-src``: the hosts of its pixels, and its other declared hosts;
 - ``frame-src``: the hosts of its embeds; a vendor with scripts also frames its declared hosts (reCAPTCHA,
   PayPal and ad slots open their frames from script);
@@ -18,6 +18,7 @@ predate CSP 3 only.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
@@ -87,6 +88,26 @@ def serves_arbitrary_code(host: str) -> str | None:
     return None
 
 
+_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9/._~%-]*$")
+
+
+def script_source(src: str) -> str:
+    """The ``script-src`` source for a script URL: its host and folder (``https://h/recaptcha/``), or the
+    file itself when it sits at the root (``https://h/cse.js``).
+
+    A path keeps a shared host's other scripts out (JSONP endpoints on ``www.google.com``, old AngularJS
+    on ``www.gstatic.com``) while the vendor's loader may still fetch its siblings; browsers match only
+    the host after a redirect. A path a policy could not carry as written falls back to the host.
+    """
+    parts = urlsplit(src)
+    host = url_host(src) or ""
+    path = parts.path
+    if not _PLAIN_PATH.match(path):
+        return host_source(host)
+    folder = path[: path.rindex("/") + 1]
+    return f"https://{host}{folder if folder != '/' else path}"
+
+
 def vendor_sources(vendor: Vendor) -> dict[str, tuple[str, ...]]:
     """The sources ``vendor`` needs, per gated directive (empty directives left out)."""
 
@@ -101,14 +122,14 @@ def vendor_sources(vendor: Vendor) -> dict[str, tuple[str, ...]]:
     other = [h for h in vendor.hosts if h not in used] if loads_anything else []
     framed = [*embed_hosts, *(vendor.hosts if vendor.scripts else ())]
     table = {
-        "script-src": script_hosts,
+        "script-src": [script_source(s.src) for s in vendor.scripts if s.src],
         "img-src": [*pixel_hosts, *other],
         "frame-src": framed,
         "connect-src": other,
     }
-    return {
-        name: tuple(dict.fromkeys(host_source(h) for h in found)) for name, found in table.items() if found
-    }
+    sources = {name: [host_source(h) for h in found] for name, found in table.items()}
+    sources["script-src"] = table["script-src"]  # already sources, with their paths
+    return {name: tuple(dict.fromkeys(found)) for name, found in sources.items() if found}
 
 
 class CspTable:

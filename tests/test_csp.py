@@ -137,7 +137,7 @@ def test_statistics_only_allows_exactly_the_statistics_hosts(
         seed_registry, statistics | required_ids(seed_registry), directive
     )
     # Google Analytics: its loader's host runs scripts, its beacon hosts only receive requests.
-    assert ("https://www.googletagmanager.com" in sources) == (directive in ("script-src", "frame-src"))
+    assert ("https://www.googletagmanager.com/gtag/" in sources) == (directive == "script-src")
     assert ("*.google-analytics.com" in sources) == (directive != "script-src")
     assert "https://pagead2.googlesyndication.com" not in sources
 
@@ -272,7 +272,7 @@ def test_extra_sources_survive_a_decision() -> None:
     give(client, app, action="accept_all")
     sources = policy_of(client.get(PAGE))["script-src"]
     assert "https://own-cdn.example" in sources
-    assert "https://www.googletagmanager.com" in sources
+    assert "https://www.googletagmanager.com/gtag/" in sources
 
 
 def test_the_report_uri_is_added() -> None:
@@ -329,7 +329,7 @@ def test_build_policy_puts_each_host_where_the_vendor_loads_from_it() -> None:
     )
     policy = parse_policy(build_policy(decide(registry, state), "abc"))
     assert {d: hosts_in(policy[d]) for d in GATED_DIRECTIVES} == {
-        "script-src": {"https://cdn.vendor-2.example.com"},
+        "script-src": {"https://cdn.vendor-2.example.com/tag.js"},  # a file at the root: itself only
         "img-src": {
             "https://px.vendor-2.example.com",
             "*.beacon.vendor-2.example.com",
