@@ -30,8 +30,8 @@ from .registry import Registry, Vendor, host_matches
 GATED_DIRECTIVES = ("script-src", "img-src", "frame-src", "connect-src")
 
 #: Script hosts where anyone can publish code (public library CDNs, cloud storage and CDN domains shared
-#: by every customer) or that serve JSONP or old AngularJS: allowing one in ``script-src`` allows any
-#: script served from it, which defeats the policy. The audit warns when a vendor loads scripts from one
+#: by every customer): allowing one in ``script-src`` allows any script served from it (a folder in the
+#: source does not help: browsers ignore it after a redirect), which defeats the policy. The audit warns when a vendor loads scripts from one
 #: (``csp-arbitrary-code-host``); Google's CSP Evaluator flags the same kind of host. Kept here, in one
 #: place, for the audit and the tests.
 ARBITRARY_CODE_HOSTS = (
@@ -54,9 +54,9 @@ ARBITRARY_CODE_HOSTS = (
     "unpkg.com",  # any npm package
     "code.jquery.com",  # every jQuery release, old ones with known gadgets
     "stackpath.bootstrapcdn.com",  # old AngularJS/Bootstrap gadgets
-    "www.google.com",  # JSONP endpoints (complete/search, ...)
-    "accounts.google.com",  # JSONP endpoints
 )
+# Hosts with JSONP endpoints (www.google.com, cse.google.com...) are not listed: a script's source keeps
+# its folder (script_source), which leaves those endpoints out.
 
 #: Where a consent page may be framed unless ``CONSENT_FRAME_ANCESTORS`` says otherwise.
 DEFAULT_FRAME_ANCESTORS = ("'self'",)
