@@ -6,11 +6,18 @@ lookup; wildcard names (``_ga_*``) are compiled once per registry, never per coo
 
 from __future__ import annotations
 
+import re
+
 from .registry import Registry, cookie_regex
 
 
 class DeclaredCookies:
-    """First-party cookie names to the mask of the vendors that declare them."""
+    """First-party cookie names to the mask of the vendors that declare them.
+
+    Wildcard names are indexed by their literal prefix (``_ga_`` for ``_ga_*``): a cookie is matched only
+    against the patterns whose prefix it starts with, found by one dict lookup per distinct prefix
+    length, so the work per cookie does not grow with the registry's patterns.
+    """
 
     def __init__(self, registry: Registry) -> None:
         exact: dict[str, int] = {}
@@ -23,14 +30,22 @@ class DeclaredCookies:
                 target = wildcards if "*" in cookie.name else exact
                 target[cookie.name] = target.get(cookie.name, 0) | bits[vendor.id]
         self.exact = exact
-        self.wildcards = tuple((cookie_regex(name), mask) for name, mask in wildcards.items())
+        by_prefix: dict[str, list[tuple[re.Pattern[str], int]]] = {}
+        for name, mask in wildcards.items():
+            by_prefix.setdefault(name.split("*", 1)[0], []).append((cookie_regex(name), mask))
+        self.by_prefix = {prefix: tuple(found) for prefix, found in by_prefix.items()}
+        self.prefix_lengths = tuple(sorted({len(prefix) for prefix in by_prefix}))
 
     def owners(self, cookie_name: str) -> int:
         """The mask of the vendors that declare ``cookie_name`` (0: none)."""
         mask = self.exact.get(cookie_name, 0)
-        for pattern, owners in self.wildcards:
-            if pattern.fullmatch(cookie_name):
-                mask |= owners
+        by_prefix = self.by_prefix
+        for length in self.prefix_lengths:
+            if length > len(cookie_name):
+                break
+            for pattern, owners in by_prefix.get(cookie_name[:length], ()):
+                if pattern.fullmatch(cookie_name):
+                    mask |= owners
         return mask
 
 
