@@ -133,23 +133,30 @@ def vendor_sources(vendor: Vendor) -> dict[str, tuple[str, ...]]:
 
 
 class CspTable:
-    """Per registry: each vendor's sources per directive, and per directive the mask of vendors with any."""
+    """Per registry: each vendor's sources per directive, and the mask of vendors that add any."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self.sources: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name in GATED_DIRECTIVES}
-        self.masks = dict.fromkeys(GATED_DIRECTIVES, 0)
+        #: Vendor id to its (directive, sources) pairs, directives in :data:`GATED_DIRECTIVES` order.
+        self.sources: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        self.mask = 0
         bits = registry.vendor_bits
         for vendor in registry.vendors:
-            for name, found in vendor_sources(vendor).items():
-                self.sources[name][vendor.id] = found
-                self.masks[name] |= bits[vendor.id]
+            found = vendor_sources(vendor)
+            if found:
+                self.sources[vendor.id] = tuple(
+                    (name, found[name]) for name in GATED_DIRECTIVES if name in found
+                )
+                self.mask |= bits[vendor.id]
 
-    def join(self, directive: str, mask: int) -> list[str]:
-        """The sources of the vendors in ``mask`` for one directive, each once, in registry order."""
-        sources = self.sources[directive]
-        vendors = self.registry.vendors_in_mask(mask & self.masks[directive])
-        return list(dict.fromkeys(s for v in vendors for s in sources[v.id]))
+    def join(self, mask: int) -> dict[str, list[str]]:
+        """Per directive, the sources of the vendors in ``mask``, each once, in registry order."""
+        joined: dict[str, list[str]] = {name: [] for name in GATED_DIRECTIVES}
+        sources = self.sources
+        for vendor in self.registry.vendors_in_mask(mask & self.mask):
+            for name, found in sources[vendor.id]:
+                joined[name] += found
+        return {name: list(dict.fromkeys(found)) for name, found in joined.items()}
 
 
 def csp_table(registry: Registry) -> CspTable:
@@ -170,9 +177,8 @@ def build_policy(
 
     ``frame_ancestors`` (e.g. ``("'self'",)``) says who may frame the page; ``None`` leaves it out.
     """
-    table = csp_table(gate.registry)
-    loaded = gate.loaded_mask
-    scripts = table.join("script-src", loaded)
+    joined = csp_table(gate.registry).join(gate.loaded_mask)
+    scripts = joined["script-src"]
     script_src = ["'self'", f"'nonce-{nonce}'", *scripts]
     if strict_dynamic:
         # CSP 3 browsers ignore 'self' and the hosts next to 'strict-dynamic'; older ones fall back to them.
@@ -181,9 +187,9 @@ def build_policy(
         "default-src": ["'self'"],
         "script-src": script_src,
         "style-src": ["'self'", f"'nonce-{nonce}'"],
-        "img-src": ["'self'", "data:", *table.join("img-src", loaded)],
-        "frame-src": ["'self'", *table.join("frame-src", loaded)],
-        "connect-src": ["'self'", *table.join("connect-src", loaded)],
+        "img-src": ["'self'", "data:", *joined["img-src"]],
+        "frame-src": ["'self'", *joined["frame-src"]],
+        "connect-src": ["'self'", *joined["connect-src"]],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -70,3 +70,19 @@ def test_gpp_benchmark_reports_every_measure(
     (verdict,) = [line for line in lines if line.startswith("(a) ... / HMAC")]
     assert verdict.endswith(("PASS", "FAIL")), verdict
     assert lines[-1] in ("all targets met", "FAILED")
+
+
+def test_security_benchmark_reports_every_measure(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = run_benchmark("bench_security", monkeypatch, capsys)
+    for prefix in (
+        "(a) hostile reject-all post / same cookies",
+        "(a) hostile reject-all post / post without cookies",
+        "(b) 700 cookies",
+        "(c) preferences",
+        "(d) CSP",
+    ):
+        row = [line for line in lines if line.startswith(prefix)]
+        assert len(row) == 1, prefix
+        assert row[0].endswith(("PASS", "FAIL")), row[0]

@@ -116,4 +116,4 @@ def test_a_100_kb_header_costs_about_what_a_short_one_does() -> None:
     huge = ", ".join(f"x{i:05d}-private;q=0.{i % 9 + 1}" for i in range(100 * 1024 // 20))
     assert len(huge) > 100 * 1024 - 200
     best_time(client, short, 5)  # warm up
-    assert best_time(client, huge) < 1.5 * best_time(client, short)
+    assert best_time(client, huge) < 2 * best_time(client, short)  # it once cost 20-30 pages
