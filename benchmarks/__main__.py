@@ -19,6 +19,7 @@ from benchmarks import (
     bench_scale,
     bench_scan,
     bench_scoped,
+    bench_security,
     bench_tcf,
 )
 
@@ -37,6 +38,7 @@ def main() -> int:
         ("visitor's language", lambda: bench_i18n.main([])),
         ("consent insights", lambda: bench_insights.main([])),
         ("consent scan", bench_scan.main),
+        ("hardening", lambda: bench_security.main([])),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

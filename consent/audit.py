@@ -16,6 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._bulk import without_collector_pauses
+from .csp import serves_arbitrary_code, url_host
 from .inline_urls import inline_urls
 from .lifetimes import describe_lifetime
 from .own_cookie import consent_cookie
@@ -181,6 +182,7 @@ def _check_vendors(registry: Registry) -> Iterator[Finding]:
             yield from _check_cookie(vendor, cookie)
         if category.required:
             yield from _check_required(vendor, category, site)
+        yield from _check_script_hosts(vendor)
         if not vendor.hosts:
             if _first_party_only(vendor):
                 yield Finding(
@@ -196,6 +198,21 @@ def _check_vendors(registry: Registry) -> Iterator[Finding]:
                     vendor.id,
                     f"{vendor.name} lists no hosts: the gate and a scanner cannot check them",
                 )
+
+
+def _check_script_hosts(vendor: Vendor) -> Iterator[Finding]:
+    """A script from a host where anyone can publish code puts that host in the CSP's ``script-src``."""
+    for host in dict.fromkeys(url_host(s.src) for s in vendor.scripts if s.src):
+        shared = serves_arbitrary_code(host) if host else None
+        if shared:
+            yield Finding(
+                Severity.WARNING,
+                "csp-arbitrary-code-host",
+                vendor.id,
+                f"{vendor.name} loads a script from {host} ({shared}), where anyone can publish code: "
+                "allowing it in the Content-Security-Policy allows their scripts too; self-host the "
+                "file or load it from the vendor's own host",
+            )
 
 
 def _check_policy(vendor: Vendor) -> Iterator[Finding]:

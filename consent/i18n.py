@@ -105,6 +105,31 @@ def _unique(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
+def known_tag(tag: str) -> str | None:
+    """``tag`` reduced to the subtags CLDR knows (language, script, territory), else ``None``.
+
+    Visitors send any text: what is looked up (and memoised) is only ever a combination of known codes,
+    so no cache grows with the variety of headers.
+    """
+    parts = normalize(tag).replace("_", "-").split("-")
+    language = parts[0].lower()
+    if language not in _LANGUAGES:
+        return None
+    script = territory = None
+    for part in parts[1:]:
+        if script is None and territory is None and part.title() in _SCRIPTS:
+            script = part.title()
+        elif territory is None and part.upper() in _TERRITORIES:
+            territory = part.upper()
+    return "-".join(p for p in (language, script, territory) if p)
+
+
+_ENGLISH = Locale("en")
+_LANGUAGES = frozenset(_ENGLISH.languages) | frozenset(get_global("language_aliases"))
+_SCRIPTS = frozenset(_ENGLISH.scripts)
+_TERRITORIES = frozenset(_ENGLISH.territories)
+
+
 @lru_cache(maxsize=512)
 def _writing(tag: str) -> tuple[str, str | None] | None:
     """(language, script) of a tag, the script filled in from CLDR's likely subtags."""
@@ -124,7 +149,10 @@ def negotiate(preferred: Iterable[str], available: Iterable[str], default: str) 
     """
     options = _index(tuple(available))
     for wanted in preferred:
-        chain = fallback_chain(wanted)
+        known = known_tag(wanted)
+        if known is None:
+            continue
+        chain = fallback_chain(known)
         for tag in chain:
             found = options.get(tag.lower())
             if found:

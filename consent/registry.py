@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -81,6 +81,14 @@ class ConsentModeType(StrEnum):
     SECURITY_STORAGE = "security_storage"
 
 
+@lru_cache(maxsize=4096)
+def cookie_regex(name: str) -> re.Pattern[str]:
+    """A declared cookie name as a regular expression: ``*`` matches any run of characters.
+
+    Cached by the registry's declared names (never by a request's), so each compiles once."""
+    return re.compile(".*".join(re.escape(part) for part in name.split("*")), re.DOTALL)
+
+
 class VendorIdentity(NamedTuple):
     """What keeps a visitor's decision about a vendor meaningful across registry edits."""
 
@@ -116,8 +124,9 @@ class Cookie(_Model):
         return None if self.lifetime is None else duration_seconds(self.lifetime)
 
     def matches(self, cookie_name: str) -> bool:
-        pattern = "^" + ".*".join(re.escape(part) for part in self.name.split("*")) + "$"
-        return re.match(pattern, cookie_name) is not None
+        if "*" not in self.name:
+            return cookie_name == self.name
+        return cookie_regex(self.name).fullmatch(cookie_name) is not None
 
 
 class Script(_Model):

@@ -80,3 +80,19 @@ def test_scoped_scripts_benchmark_reports_both_cases(
         "script tags, scoped, no match",
         "script tags, scoped, all match",
     ]
+
+
+def test_security_benchmark_reports_every_measure(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = run_benchmark("bench_security", monkeypatch, capsys)
+    for prefix in (
+        "(a) hostile reject-all post / same cookies",
+        "(a) hostile reject-all post / post without cookies",
+        "(b) 700 cookies",
+        "(c) preferences",
+        "(d) CSP",
+    ):
+        row = [line for line in lines if line.startswith(prefix)]
+        assert len(row) == 1, prefix
+        assert row[0].endswith(("PASS", "FAIL")), row[0]

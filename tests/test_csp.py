@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from flask_helpers import JSON, PAGE, example_app, find, give, html_of, post, synthetic_app
 from werkzeug.test import TestResponse
 
-from consent.csp import GATED_DIRECTIVES, build_policy, host_source
+from consent.csp import GATED_DIRECTIVES, build_policy, host_source, vendor_sources
 from consent.gate import decide
 from consent.registry import Registry
 from consent.state import ConsentState, Method
@@ -34,8 +34,9 @@ def policy_of(response: TestResponse, header: str = ENFORCE) -> dict[str, list[s
     return parse_policy(response.headers[header])
 
 
-def host_sources(registry: Registry, vendor_ids: set[str]) -> set[str]:
-    return {host_source(h) for v in registry.vendors if v.id in vendor_ids for h in v.hosts}
+def host_sources(registry: Registry, vendor_ids: set[str], directive: str = "script-src") -> set[str]:
+    """What these vendors put in one directive: each directive is built from what loads there (#13.3)."""
+    return {s for v in registry.vendors if v.id in vendor_ids for s in vendor_sources(v).get(directive, ())}
 
 
 def hosts_in(sources: list[str]) -> set[str]:
@@ -61,7 +62,8 @@ def csp_client(csp_app: Flask) -> FlaskClient:
 
 def test_no_policy_by_default(client: FlaskClient) -> None:
     response = client.get(PAGE)
-    assert ENFORCE not in response.headers
+    # Only the framing rule of a page with consent buttons (#13.2), no source lists.
+    assert response.headers.getlist(ENFORCE) == ["frame-ancestors 'self'"]
     assert REPORT_ONLY not in response.headers
 
 
@@ -74,7 +76,8 @@ def test_enforce_sends_the_enforcing_header(csp_client: FlaskClient) -> None:
 def test_report_only_sends_the_report_only_header() -> None:
     response = example_app(CONSENT_CSP="report-only").test_client().get(PAGE)
     assert REPORT_ONLY in response.headers
-    assert ENFORCE not in response.headers
+    # Only the framing rule is enforced: browsers ignore frame-ancestors in a report-only policy (#13.2).
+    assert response.headers.getlist(ENFORCE) == ["frame-ancestors 'self'"]
     assert "default-src" in policy_of(response, REPORT_ONLY)
 
 
@@ -82,13 +85,14 @@ def test_report_only_sends_the_report_only_header() -> None:
 def test_non_html_responses_get_no_policy(csp_client: FlaskClient, path: str) -> None:
     response = csp_client.get(path)
     assert response.status_code == 200
-    assert ENFORCE not in response.headers
+    assert "default-src" not in response.headers.get(ENFORCE, "")
 
 
 def test_a_json_decision_gets_no_policy(csp_client: FlaskClient) -> None:
     response = post(csp_client, {"action": "accept_all"}, headers=JSON)
     assert response.status_code == 200
-    assert ENFORCE not in response.headers
+    # The consent endpoints carry the framing rule only (#13.2), no source lists.
+    assert response.headers.getlist(ENFORCE) == ["frame-ancestors 'self'"]
 
 
 def test_the_preferences_page_gets_a_policy(csp_client: FlaskClient) -> None:
@@ -105,9 +109,9 @@ def test_an_undecided_visitor_allows_no_optional_host(
     csp_client: FlaskClient, seed_registry: Registry, directive: str
 ) -> None:
     sources = policy_of(csp_client.get(PAGE))[directive]
-    assert hosts_in(sources) == host_sources(seed_registry, required_ids(seed_registry))
-    optional = host_sources(seed_registry, {v.id for v in seed_registry.optional_vendors()})
-    assert not optional & set(sources)
+    assert hosts_in(sources) == host_sources(seed_registry, required_ids(seed_registry), directive)
+    optional = host_sources(seed_registry, {v.id for v in seed_registry.optional_vendors()}, directive)
+    assert not optional - host_sources(seed_registry, required_ids(seed_registry), directive) & set(sources)
 
 
 def test_an_undecided_visitor_of_a_site_without_required_hosts_allows_no_host() -> None:
@@ -129,8 +133,12 @@ def test_statistics_only_allows_exactly_the_statistics_hosts(
     give(csp_client, csp_app, action="custom", category="statistics")
     sources = policy_of(csp_client.get(PAGE))[directive]
     statistics = {v.id for v in seed_registry.vendors_in("statistics")}
-    assert hosts_in(sources) == host_sources(seed_registry, statistics | required_ids(seed_registry))
-    assert "https://www.googletagmanager.com" in sources
+    assert hosts_in(sources) == host_sources(
+        seed_registry, statistics | required_ids(seed_registry), directive
+    )
+    # Google Analytics: its loader's host runs scripts, its beacon hosts only receive requests.
+    assert ("https://www.googletagmanager.com/gtag/" in sources) == (directive == "script-src")
+    assert ("*.google-analytics.com" in sources) == (directive != "script-src")
     assert "https://pagead2.googlesyndication.com" not in sources
 
 
@@ -138,19 +146,28 @@ def test_accept_all_allows_every_host(
     csp_app: Flask, csp_client: FlaskClient, seed_registry: Registry
 ) -> None:
     give(csp_client, csp_app, action="accept_all")
-    sources = policy_of(csp_client.get(PAGE))["script-src"]
-    assert hosts_in(sources) == host_sources(seed_registry, {v.id for v in seed_registry.vendors})
+    policy = policy_of(csp_client.get(PAGE))
+    for directive in GATED_DIRECTIVES:
+        expected = host_sources(seed_registry, {v.id for v in seed_registry.vendors}, directive)
+        assert hosts_in(policy[directive]) == expected
+    # Server-side only (Akismet) and hosts that serve anyone's code never reach script-src.
+    assert not {"https://rest.akismet.com", "*.amazonaws.com", "https://cdnjs.cloudflare.com"} & set(
+        policy["script-src"]
+    )
 
 
 def test_a_single_grant_adds_only_its_hosts(
     csp_app: Flask, csp_client: FlaskClient, seed_registry: Registry
 ) -> None:
     give(csp_client, csp_app, action="grant", vendor="vimeo")
-    sources = policy_of(csp_client.get(PAGE))["frame-src"]
-    assert hosts_in(sources) - host_sources(seed_registry, required_ids(seed_registry)) == {
-        "https://player.vimeo.com",
-        "https://vimeo.com",
-        "*.vimeocdn.com",
+    policy = policy_of(csp_client.get(PAGE))
+    required = required_ids(seed_registry)
+    added = {d: hosts_in(policy[d]) - host_sources(seed_registry, required, d) for d in GATED_DIRECTIVES}
+    assert added == {  # the player is framed; its other hosts serve images and API calls
+        "script-src": set(),
+        "frame-src": {"https://player.vimeo.com"},
+        "img-src": {"https://vimeo.com", "*.vimeocdn.com"},
+        "connect-src": {"https://vimeo.com", "*.vimeocdn.com"},
     }
 
 
@@ -159,8 +176,11 @@ def test_withdrawing_removes_the_hosts(
 ) -> None:
     give(csp_client, csp_app, action="accept_all")
     give(csp_client, csp_app, action="withdraw")
-    sources = policy_of(csp_client.get(PAGE))["script-src"]
-    assert hosts_in(sources) == host_sources(seed_registry, required_ids(seed_registry))
+    policy = policy_of(csp_client.get(PAGE))
+    for directive in GATED_DIRECTIVES:
+        assert hosts_in(policy[directive]) == host_sources(
+            seed_registry, required_ids(seed_registry), directive
+        )
 
 
 # -- nonce -----------------------------------------------------------------------------------------------
@@ -253,7 +273,7 @@ def test_extra_sources_survive_a_decision() -> None:
     give(client, app, action="accept_all")
     sources = policy_of(client.get(PAGE))["script-src"]
     assert "https://own-cdn.example" in sources
-    assert "https://www.googletagmanager.com" in sources
+    assert "https://www.googletagmanager.com/gtag/" in sources
 
 
 def test_the_report_uri_is_added() -> None:
@@ -293,13 +313,39 @@ def test_build_policy_for_an_undecided_visitor(make_registry: Any) -> None:
     }
 
 
-def test_build_policy_lists_approved_hosts_in_each_gated_directive(make_registry: Any) -> None:
-    registry = make_registry(3)
-    state = ConsentState.undecided(registry).with_choices({"vendor-2": True}, method=Method.EMBED)
-    gate = decide(registry, state)
-    policy = parse_policy(build_policy(gate, "abc"))
-    for directive in GATED_DIRECTIVES:
-        assert hosts_in(policy[directive]) == {"https://cdn.vendor-2.example.com"}
+def test_build_policy_puts_each_host_where_the_vendor_loads_from_it() -> None:
+    data = registry_data(3)
+    data["vendors"][1].update(
+        hosts=["cdn.vendor-2.example.com", "px.vendor-2.example.com", "*.beacon.vendor-2.example.com"],
+        scripts=[{"src": "https://cdn.vendor-2.example.com/tag.js"}],
+        pixels=[{"src": "https://px.vendor-2.example.com/p.gif"}],
+    )
+    data["vendors"][2].update(
+        hosts=["player.vendor-3.example.com", "img.vendor-3.example.com"],
+        embeds=[{"src": "https://player.vendor-3.example.com/v/{id}"}],
+    )
+    registry = Registry.model_validate(data)
+    state = ConsentState.undecided(registry).with_choices(
+        {"vendor-1": True, "vendor-2": True, "vendor-3": True}, method=Method.EMBED
+    )
+    policy = parse_policy(build_policy(decide(registry, state), "abc"))
+    assert {d: hosts_in(policy[d]) for d in GATED_DIRECTIVES} == {
+        "script-src": {"https://cdn.vendor-2.example.com/tag.js"},  # a file at the root: itself only
+        "img-src": {
+            "https://px.vendor-2.example.com",
+            "*.beacon.vendor-2.example.com",
+            "https://img.vendor-3.example.com",
+        },
+        "frame-src": {  # a vendor with scripts may open frames from its hosts (captchas, ad slots)
+            "https://cdn.vendor-2.example.com",
+            "https://px.vendor-2.example.com",
+            "*.beacon.vendor-2.example.com",
+            "https://player.vendor-3.example.com",
+        },
+        "connect-src": {"*.beacon.vendor-2.example.com", "https://img.vendor-3.example.com"},
+    }
+    # vendor-1 declares a host but loads nothing in the browser (server-side only): it adds nothing.
+    assert "vendor-1" not in build_policy(decide(registry, state), "abc")
 
 
 def test_a_page_that_never_asks_about_consent_still_gets_the_policy() -> None:

@@ -39,6 +39,14 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CONSENT_CSP": (None, '`None` (off), `"enforce"` or `"report-only"`'),
     "CONSENT_CSP_EXTRA": ({}, "extra sources per directive"),
     "CONSENT_CSP_REPORT_URI": (None, "where browsers report violations"),
+    "CONSENT_CSP_STRICT_DYNAMIC": (
+        False,
+        "`script-src` trusts the nonce and `'strict-dynamic'`; host lists only for pre-CSP 3 browsers",
+    ),
+    "CONSENT_FRAME_ANCESTORS": (
+        ("'self'",),
+        "who may frame consent pages (`frame-ancestors`, and `X-Frame-Options` when only `'self'`); `None`: anyone",
+    ),
     "CONSENT_MAX_FORM_BYTES": (16 * 1024, "larger consent posts get a 413"),
     "CONSENT_REGION_HEADER": (
         None,
@@ -103,6 +111,12 @@ def check(config: Mapping[str, Any], app_config: Mapping[str, Any]) -> None:
         raise _fail("CONSENT_THEME", f"must be one of {', '.join(THEMES)}")
     if config["CONSENT_CSP"] not in CSP_MODES:
         raise _fail("CONSENT_CSP", "must be None, 'enforce' or 'report-only'")
+    ancestors = config["CONSENT_FRAME_ANCESTORS"]
+    if ancestors is not None and (
+        isinstance(ancestors, str)
+        or not all(isinstance(a, str) and a and not set(a) & set(";,\r\n ") for a in ancestors)
+    ):
+        raise _fail("CONSENT_FRAME_ANCESTORS", "must be None or a list of sources such as [\"'self'\"]")
     prefix = config["CONSENT_URL_PREFIX"]
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.endswith("/"):
         raise _fail("CONSENT_URL_PREFIX", "must start with '/' and not end with one, e.g. '/consent'")

@@ -34,6 +34,7 @@ class RequestConsent:
         "nonce",
         "region",
         "settings",
+        "shows_controls",
         "state",
         "urls",
         "varies",
@@ -51,6 +52,7 @@ class RequestConsent:
         self.consent_mode: dict[str, str] | None = None
         self.varies = False  # the response depends on the consent cookie (and Sec-GPC, the region)
         self.varies_language = False  # ... and on Accept-Language
+        self.shows_controls = False  # the page has consent buttons (the banner): no foreign frame may draw it
 
     def get_region(self) -> Region:
         region = self.region

@@ -47,6 +47,7 @@ class Consent:
             asset_version=asset_version(),
             gate_table=table_for(registry),  # compiled now, not on a visitor's request
             app_config=app.config,
+            arguments=dict(self.options),
         )
         app.extensions[EXTENSION_KEY] = settings
 

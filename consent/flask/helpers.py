@@ -105,6 +105,7 @@ def consent_banner() -> Markup:
     """The first layer when the visitor must be asked, the preferences dialog, the click-to-load form
     and the widget script."""
     data = per_request()
+    data.shows_controls = True
     settings = data.settings
     urls = data.get_urls()
     nonce = nonce_if_csp(data)

@@ -1,5 +1,5 @@
-"""The HTTP policy around consent: CSP, Vary and Cache-Control, safe redirects, the Origin check, and
-deleting declined vendors' cookies."""
+"""The HTTP policy around consent: CSP, framing, Vary and Cache-Control, safe redirects, the Origin and
+fetch-metadata checks, and deleting declined vendors' cookies."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import secrets
 from urllib.parse import quote, urlsplit
 
 from flask import Response, current_app, request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, Forbidden
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..cookies import declared_cookies
 from ..csp import build_policy
 from ..state import ConsentState
 from .current import RequestConsent, per_request, request_consent_if_any
@@ -98,6 +99,24 @@ def check_origin() -> None:
         raise BadRequest("The consent form must be sent from this site.")
 
 
+#: Request destinations that mean "a document inside a frame" (fetch metadata, ``Sec-Fetch-Dest``).
+FRAME_DESTINATIONS = frozenset({"iframe", "frame", "embed", "object", "fencedframe"})
+
+
+def check_fetch_metadata() -> None:
+    """Refuse a decision that a browser says comes from another site, or from a frame another site drew.
+
+    Browsers send ``Sec-Fetch-*`` headers (old ones send none, then the Origin check alone applies): a
+    decision must be same-origin (or typed by the visitor, ``none``), and a framed one same-origin too.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    dest = request.headers.get("Sec-Fetch-Dest")
+    if site is not None and site not in ("same-origin", "none"):
+        raise Forbidden("A consent decision must be made on this site, not from another one.")
+    if dest in FRAME_DESTINATIONS and site != "same-origin":
+        raise Forbidden("A consent decision cannot be made in a frame drawn by another site.")
+
+
 def expire_declined_cookies(response: BaseResponse, state: ConsentState, settings: ConsentSettings) -> None:
     """Delete the first-party cookies that declined vendors left on this site.
 
@@ -107,8 +126,8 @@ def expire_declined_cookies(response: BaseResponse, state: ConsentState, setting
     configured domain (``CONSENT_COOKIE_DOMAIN`` and ``CONSENT_DECLINED_COOKIE_DOMAINS``), never on
     domains taken from the request's Host header.
     """
-    registry = state.registry
-    declared = [(v.id, c) for v in registry.vendors for c in v.cookies if c.party == "first"]
+    table = declared_cookies(state.registry)
+    allowed = state.allowed
     codec = settings.codec
     domains = list(
         dict.fromkeys(
@@ -119,8 +138,8 @@ def expire_declined_cookies(response: BaseResponse, state: ConsentState, setting
     for name in request.cookies:
         if name == codec.name:
             continue
-        owners = {vendor_id for vendor_id, cookie in declared if cookie.matches(name)}
-        if owners and not any(state.allows(vendor_id) for vendor_id in owners):
+        owners = table.owners(name)
+        if owners and not owners & allowed:
             response.delete_cookie(name, path="/")
             for domain in domains:
                 response.delete_cookie(name, path="/", domain=domain)
@@ -136,8 +155,11 @@ def after_request(response: Response) -> Response:
     )
     if settings is None:
         return response
-    mode = settings.config["CONSENT_CSP"]
-    if mode and response.mimetype == "text/html":
+    config = settings.config
+    mode = config["CONSENT_CSP"]
+    ancestors = config["CONSENT_FRAME_ANCESTORS"]
+    html = response.mimetype == "text/html"
+    if mode and html:
         # Every HTML page gets the policy, whether or not its template asked about consent, so even a
         # hard-coded tag of an unapproved vendor cannot load. (Reading the gate marks the page private.)
         data = per_request()
@@ -147,13 +169,31 @@ def after_request(response: Response) -> Response:
         response.headers[header] = build_policy(
             data.get_gate(),
             data.nonce,
-            settings.config["CONSENT_CSP_EXTRA"],
-            settings.config["CONSENT_CSP_REPORT_URI"],
+            config["CONSENT_CSP_EXTRA"],
+            config["CONSENT_CSP_REPORT_URI"],
+            strict_dynamic=bool(config["CONSENT_CSP_STRICT_DYNAMIC"]),
+            frame_ancestors=ancestors,
         )
+    if ancestors is not None and (
+        request.blueprint == "consent" or (html and data is not None and data.shows_controls)
+    ):
+        _refuse_framing(response, ancestors)
     if data is None or not data.varies:
         return response
     _mark_private(response, data, settings)
     return response
+
+
+def _refuse_framing(response: Response, ancestors: tuple[str, ...] | list[str]) -> None:
+    """Consent pages and endpoints may be framed only by ``ancestors``: a foreign page must not put the
+    visitor's click on Accept all (clickjacking). ``frame-ancestors`` is enforced even when the page's own
+    policy is report-only; ``X-Frame-Options`` covers browsers without it (it can say only SAMEORIGIN)."""
+    headers = response.headers
+    sources = " ".join(ancestors) or "'none'"
+    if "frame-ancestors" not in headers.get("Content-Security-Policy", ""):
+        headers.add("Content-Security-Policy", f"frame-ancestors {sources}")
+    if list(ancestors) in (["'self'"], []):
+        headers.setdefault("X-Frame-Options", "SAMEORIGIN" if ancestors else "DENY")
 
 
 def _mark_private(response: Response, data: RequestConsent, settings: ConsentSettings) -> None:

@@ -52,6 +52,8 @@ class ConsentSettings:
     gate_table: GateTable
     #: The app's own config, read for the signing keys on every request (as Flask reads its key).
     app_config: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: What was passed to ``Consent(...)`` itself (it outranks the app's config, and never changes).
+    arguments: Mapping[str, Any] = field(default_factory=dict, repr=False)
     _codec: CookieCodec | None = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
     _impressions: Any = field(default=None, repr=False)
@@ -59,23 +61,21 @@ class ConsentSettings:
 
     def keys(self) -> tuple[str | bytes, ...]:
         """The signing keys now, oldest first: read from the app's config as Flask reads its own."""
-        app_config = self.app_config
-        config = self.config
-        key = (
-            config["CONSENT_SECRET_KEY"]
-            or app_config.get("CONSENT_SECRET_KEY")
-            or app_config.get("SECRET_KEY")
-        )
+        key = self._live("CONSENT_SECRET_KEY") or self.app_config.get("SECRET_KEY")
         if not key:
             raise ConfigurationError(
                 "consent needs CONSENT_SECRET_KEY or SECRET_KEY to sign its cookie", "SECRET_KEY"
             )
-        fallbacks: Sequence[str | bytes] | None = config["CONSENT_SECRET_KEY_FALLBACKS"] or app_config.get(
-            "CONSENT_SECRET_KEY_FALLBACKS"
-        )
+        fallbacks: Sequence[str | bytes] | None = self._live("CONSENT_SECRET_KEY_FALLBACKS")
         if fallbacks is None:
-            fallbacks = app_config.get("SECRET_KEY_FALLBACKS") or ()
+            fallbacks = self.app_config.get("SECRET_KEY_FALLBACKS") or ()
         return (*fallbacks, key)
+
+    def _live(self, name: str) -> Any:
+        # An argument to Consent(...) is fixed; a config key is read now, so a change counts at once.
+        if name in self.arguments:
+            return self.arguments[name]
+        return self.app_config.get(name, self.config[name])
 
     @property
     def codec(self) -> CookieCodec:

@@ -22,6 +22,7 @@ from ..state import Method
 from .current import per_request
 from .helpers import widget_context
 from .http import (
+    check_fetch_metadata,
     check_origin,
     expire_declined_cookies,
     insecure_cookie_problem,
@@ -99,6 +100,7 @@ def decide_view() -> BaseResponse:
     # then matches no known id and is refused like any other unknown value.
     request.max_content_length = int(settings.config["CONSENT_MAX_FORM_BYTES"])
     check_origin()
+    check_fetch_metadata()
     action, categories, vendors, next_url, layer = parse_form()
     previous = data.get_state()
     codec = settings.codec
