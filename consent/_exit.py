@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .errors import ProblemsError
+
 #: All good.
 EXIT_OK = 0
 #: The command's question was answered "no" (findings, a broken chain, nothing found).
@@ -19,6 +21,12 @@ EXIT_REVIEW = 3
 #: The reader of our output went away (``consent ledger export | head``): 128 + SIGPIPE, the status a
 #: shell reports for a command that SIGPIPE ended, so ``set -o pipefail`` scripts still see a cut-short run.
 EXIT_BROKEN_PIPE = 141
+
+
+def report_problems(error: ProblemsError) -> int:
+    """Write every problem of a file that cannot be used, one per line; the exit code to return."""
+    sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
+    return EXIT_ERROR
 
 
 def silence_stdout() -> None:
@@ -34,4 +42,12 @@ def silence_stdout() -> None:
         os.close(devnull)
 
 
-__all__ = ["EXIT_BROKEN_PIPE", "EXIT_ERROR", "EXIT_FAIL", "EXIT_OK", "silence_stdout"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_ERROR",
+    "EXIT_FAIL",
+    "EXIT_OK",
+    "EXIT_REVIEW",
+    "report_problems",
+    "silence_stdout",
+]

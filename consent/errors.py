@@ -24,14 +24,23 @@ class Problem:
         return f"{where}: {self.path or '<root>'}: {self.message}"
 
 
-class RegistryError(ConsentError):
-    """A registry could not be loaded; ``problems`` lists every reason, not just the first."""
+class ProblemsError(ConsentError):
+    """A file could not be used; ``problems`` lists every reason, not just the first."""
+
+    #: What the file is, for the message's first line.
+    subject = "the file"
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the vendor registry"
+        head = f"{count} problem{'s' if count != 1 else ''} in {self.subject}"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+
+
+class RegistryError(ProblemsError):
+    """A registry could not be loaded; ``problems`` lists every reason, not just the first."""
+
+    subject = "the vendor registry"
 
 
 class ConfigurationError(ConsentError, ValueError):
@@ -101,14 +110,10 @@ class GVLError(ConsentError):
         )
 
 
-class TranslationFileError(ConsentError):
+class TranslationFileError(ProblemsError):
     """A translation file (PO) cannot be merged into a registry; ``problems`` lists every reason."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the translation file"
-        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+    subject = "the translation file"
 
 
 class ScanError(ConsentError):

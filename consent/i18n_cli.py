@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._exit import EXIT_ERROR, EXIT_OK
+from ._exit import EXIT_ERROR, EXIT_OK, report_problems
 from .errors import RegistryError, TranslationFileError
 from .i18n import normalize
 from .loader import load_registry
@@ -41,8 +41,7 @@ def add_i18n_commands(subparsers: Any) -> None:
 
 
 def _report(exc: RegistryError | TranslationFileError) -> int:
-    sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
-    return EXIT_ERROR
+    return report_problems(exc)
 
 
 def _extract(args: argparse.Namespace) -> int:

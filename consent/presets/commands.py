@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._exit import EXIT_ERROR, EXIT_OK
+from .._exit import EXIT_ERROR, EXIT_OK, report_problems
 from ..errors import RegistryError
 from ..loader import FORMATS, parse_registry
 from . import PARAM_VALUE, SUGGESTED_CATEGORIES, Preset, catalogue, is_slug
@@ -153,8 +153,7 @@ def _add(args: argparse.Namespace) -> int:
         parse_registry(edited, fmt, source=str(path))  # never write a registry that does not load
         path.write_text(edited, encoding="utf-8")
     except RegistryError as exc:
-        sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
-        return EXIT_ERROR
+        return report_problems(exc)
     except EditError as exc:
         sys.stderr.write(f"{args.registry}: {exc.reason}\n")
         return EXIT_ERROR

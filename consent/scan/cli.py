@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._exit import EXIT_ERROR, EXIT_FAIL, EXIT_OK
+from .._exit import EXIT_ERROR, EXIT_FAIL, EXIT_OK, report_problems
 from ..errors import RegistryError, ScanError
 from ..loader import load_registry
 from ..presets import catalogue
@@ -88,8 +88,7 @@ def _scan(args: argparse.Namespace) -> int:
         )
         run = scan_site(args.url, options, _progress_printer())
     except RegistryError as exc:
-        sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
-        return EXIT_ERROR
+        return report_problems(exc)
     except ScanError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_ERROR

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._exit import EXIT_ERROR, EXIT_OK
+from .._exit import EXIT_ERROR, EXIT_OK, report_problems
 from ..errors import GVLError, RegistryError, TCStringError
 from .gvl import load_gvl
 from .importer import import_gvl
@@ -56,8 +56,7 @@ def _import(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{exc}\n")
         return EXIT_ERROR
     except RegistryError as exc:
-        sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
-        return EXIT_ERROR
+        return report_problems(exc)
     except OSError as exc:
         sys.stderr.write(f"{args.registry}: {exc}\n")
         return EXIT_ERROR
