@@ -42,8 +42,6 @@ class ConsentModeTable:
             t: registry.mask_of(v.id for v in registry.vendors if t in v.consent_mode)
             for t in ConsentModeType
         }
-        #: (type, its name, the vendors standing for it), in the enum's order: what a request walks.
-        self.kinds = tuple((t, t.value, self.vendor_masks[t]) for t in ConsentModeType)
         #: Types a required category maps: granted for everyone.
         self.always = frozenset(t for c in registry.categories if c.required for t in c.consent_mode)
         #: Optional category id to the types it maps.
@@ -52,6 +50,8 @@ class ConsentModeTable:
         mapped.update(t for v in registry.vendors for t in v.consent_mode)
         #: The types emitted, in a stable order: Google's four, then whatever else the registry maps.
         self.emitted = tuple(t for t in ConsentModeType if t in GOOGLE_REQUIRED or t in mapped)
+        #: (type, its name, the vendors standing for it) of each type emitted: what a request walks.
+        self.kinds = tuple((t, t.value, self.vendor_masks[t]) for t in self.emitted)
 
 
 def registry_uses_consent_mode(registry: Registry) -> bool:

@@ -404,11 +404,13 @@ def test_search(text: str, category: str | None, expected: set[str] | None) -> N
 
 
 def test_the_schema_for_editors_accepts_preset_entries() -> None:
-    from consent.cli import schema
+    from consent.cli import SCHEMA_DIALECT, schema
     from consent.presets import schema_with_presets
+    from consent.registry import Registry
 
-    plain = schema()
+    plain = {"$schema": SCHEMA_DIALECT, **Registry.model_json_schema()}
     extended = schema_with_presets(plain)
+    assert schema()["$defs"]["Vendor"] == extended["$defs"]["Vendor"]  # what `consent schema` prints
     vendor = extended["$defs"]["Vendor"]
     assert vendor["required"] == ["id", "number"]
     assert set(vendor["else"]["required"]) == set(plain["$defs"]["Vendor"]["required"]) - {"id", "number"}
