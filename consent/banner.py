@@ -60,6 +60,8 @@ class WidgetContext:
     floating: bool = False
     gpc: bool = False  # the request carries a Global Privacy Control signal
     theme: str = "auto"
+    #: The TCF part of the second layer (``consent.tcf.panel.TcfPanel``); ``None`` when the TCF is off.
+    tcf: Any = None
 
     @property
     def policy(self) -> Policy:
@@ -149,6 +151,7 @@ class Widget:
             "new_vendor_ids": frozenset(v.id for v in new_vendors),
             "gpc": ctx.gpc,
             "policy": ctx.policy.value,
+            "tcf": ctx.tcf,
         }
 
     def render(self, template: str, ctx: WidgetContext, **extra: Any) -> Markup:

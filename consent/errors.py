@@ -99,3 +99,11 @@ class GVLError(ConsentError):
         super().__init__(
             "\n".join([f"{source}: not a usable Global Vendor List", *(f"  {p}" for p in self.problems)])
         )
+
+
+class CmpSettingsError(ConsentError, ValueError):
+    """A CMP id, version or consent language that IAB refuses; ``field`` names the setting."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)

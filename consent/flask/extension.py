@@ -13,6 +13,7 @@ from ..gate import table_for
 from ..registry import Registry
 from . import config as settings_config
 from . import helpers, http, views
+from .adtech import build_adtech
 from .settings import EXTENSION_KEY, ConsentSettings, asset_version, resolve_registry
 
 
@@ -47,6 +48,7 @@ class Consent:
             asset_version=asset_version(),
             gate_table=table_for(registry),  # compiled now, not on a visitor's request
             app_config=app.config,
+            adtech=build_adtech(config, registry, Path(app.root_path)),
         )
         app.extensions[EXTENSION_KEY] = settings
 

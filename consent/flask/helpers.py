@@ -15,6 +15,8 @@ from ..errors import UnknownIdError
 from ..gate import embed_slot, find_embed, render_iframe, render_scripts
 from ..microsoft_consent import render_microsoft_consent_default
 from ..state import ConsentState
+from ..tcf.panel import TcfPanel, tcf_panel
+from . import adtech
 from .current import RequestConsent, get_consent, per_request
 from .http import current_path, new_nonce, quote_next
 
@@ -75,7 +77,19 @@ def widget_context(
         floating=bool(config["CONSENT_FLOATING_BUTTON"]),
         gpc=data.get_region().gpc,
         theme=config["CONSENT_THEME"],
+        tcf=tcf_panel_for(data, state),
     )
+
+
+def tcf_panel_for(data: RequestConsent, state: ConsentState | None = None) -> TcfPanel | None:
+    """The TCF part of the second layer, when the TCF is on with a GVL and the GDPR applies."""
+    settings = data.settings.adtech
+    if settings is None or not adtech.gdpr_applies(settings, data.get_region_code()):
+        return None
+    gvl = settings.gvl_for(data.get_locale())
+    if gvl is None:
+        return None
+    return tcf_panel(data.settings.registry, gvl, state or data.get_state())
 
 
 # -- Jinja helpers ----------------------------------------------------------------------------------
@@ -83,10 +97,11 @@ def widget_context(
 
 def consent_head() -> Markup:
     """For ``<head>``: the widget's stylesheet and, where the registry needs them, the consent defaults
-    of Google Consent Mode and of Microsoft UET and Clarity.
+    of Google Consent Mode and of Microsoft UET and Clarity, then the IAB ``__tcfapi`` and ``__gpp``
+    stubs when the TCF or GPP is on.
 
     The defaults come from the visitor's stored choices, so a returning visitor never starts as denied;
-    put this before any Google or Microsoft tag.
+    put this before any Google, Microsoft or ad tag.
     """
     data = per_request()
     settings = data.settings
@@ -94,12 +109,14 @@ def consent_head() -> Markup:
     link = Markup(f'<link rel="stylesheet" href="{escape(Urls(data).stylesheet)}">')
     if settings.microsoft_consent:
         link += render_microsoft_consent_default(registry, data.get_state(), nonce_if_csp(data))
-    if not settings.consent_mode:
-        return link
-    values = consent_mode_values(registry, data.get_state())
-    return link + render_consent_mode_default(
-        values, nonce_if_csp(data), settings.config["CONSENT_CONSENT_MODE_WAIT"]
-    )
+    if settings.consent_mode:
+        values = consent_mode_values(registry, data.get_state())
+        link += render_consent_mode_default(
+            values, nonce_if_csp(data), settings.config["CONSENT_CONSENT_MODE_WAIT"]
+        )
+    if settings.adtech is not None:
+        link += adtech.head_stubs(data, nonce_if_csp(data))
+    return link
 
 
 def consent_scripts(placement: str = "body") -> Markup:
@@ -124,9 +141,9 @@ def consent_banner() -> Markup:
         script = Markup(f'<script type="module" src="{escape(urls.script)}" data-consent-script></script>')
     state = data.get_state()
     widget = settings.widget
-    if state.needs_prompt(settings.registry):
+    if adtech.first_layer_due(data):
         ctx = widget_context(data, state)
-        return widget.first_layer(ctx) + widget.dialog(ctx.locale) + grant_form(ctx) + script
+        return adtech.first_layer(data, ctx) + widget.dialog(ctx.locale) + grant_form(ctx) + script
     # The common case: a decided visitor gets the dialog frame and the click-to-load form only.
     grant = grant_form_markup(urls.action, current_path(), csrf_field())
     return widget.dialog(data.get_locale()) + grant + script
@@ -167,6 +184,17 @@ def consent_placeholder(vendor_id: str) -> Markup:
     return data.settings.widget.placeholder(data.get_locale(), vendor_id)
 
 
+def consent_tcf_params() -> dict[str, str]:
+    """``gdpr``, ``gdpr_consent`` (and ``addtl_consent``) for server-side ad calls and embeds, e.g.
+    ``url ~ "?" ~ consent_tcf_params()|urlencode``; empty when the TCF is off."""
+    return adtech.url_params(per_request(), "tcf")
+
+
+def consent_gpp_params() -> dict[str, str]:
+    """``gpp`` and ``gpp_sid`` for server-side ad calls, pixels and embeds; empty when GPP is off."""
+    return adtech.url_params(per_request(), "gpp")
+
+
 def consent_nonce() -> str:
     """This response's CSP nonce (use it on the site's own inline scripts when ``CONSENT_CSP`` is on)."""
     return nonce_for(per_request())
@@ -196,6 +224,8 @@ JINJA_GLOBALS: dict[str, object] = {
     "consent_embed": consent_embed,
     "consent_placeholder": consent_placeholder,
     "consent_nonce": consent_nonce,
+    "consent_tcf_params": consent_tcf_params,
+    "consent_gpp_params": consent_gpp_params,
 }
 
 

@@ -26,6 +26,7 @@ from ..registry import Registry
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
+    from .adtech import AdTechSettings
 
 EXTENSION_KEY = "consent"
 _WIDGET = files("consent.widget")
@@ -50,6 +51,8 @@ class ConsentSettings:
     gate_table: GateTable
     #: The app's own config, read for the signing keys on every request (as Flask reads its key).
     app_config: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: IAB TCF and GPP (``consent.flask.adtech``); ``None`` when neither is configured.
+    adtech: AdTechSettings | None = None
     _codec: CookieCodec | None = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
