@@ -13,7 +13,7 @@ from ..gate import table_for
 from ..registry import Registry
 from . import config as settings_config
 from . import helpers, http, views
-from .adtech import build_adtech
+from .adtech_settings import build_adtech
 from .settings import EXTENSION_KEY, ConsentSettings, asset_version, resolve_registry
 
 

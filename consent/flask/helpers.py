@@ -17,6 +17,7 @@ from ..microsoft_consent import render_microsoft_consent_default
 from ..state import ConsentState
 from ..tcf.panel import TcfPanel, tcf_panel
 from . import adtech
+from .adtech_settings import gdpr_applies
 from .current import RequestConsent, get_consent, per_request
 from .http import current_path, new_nonce, quote_next
 
@@ -84,7 +85,7 @@ def widget_context(
 def tcf_panel_for(data: RequestConsent, state: ConsentState | None = None) -> TcfPanel | None:
     """The TCF part of the second layer, when the TCF is on with a GVL and the GDPR applies."""
     settings = data.settings.adtech
-    if settings is None or not adtech.gdpr_applies(settings, data.get_region_code()):
+    if settings is None or not gdpr_applies(settings, data.get_region_code()):
         return None
     gvl = settings.gvl_for(data.get_locale())
     if gvl is None:

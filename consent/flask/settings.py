@@ -26,7 +26,7 @@ from ..registry import Registry
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
-    from .adtech import AdTechSettings
+    from .adtech_settings import AdTechSettings
 
 EXTENSION_KEY = "consent"
 _WIDGET = files("consent.widget")
