@@ -57,9 +57,14 @@ def csrf_field() -> Markup:
 
 
 def widget_context(
-    data: RequestConsent, state: ConsentState | None = None, next_url: str | None = None
+    data: RequestConsent,
+    state: ConsentState | None = None,
+    next_url: str | None = None,
+    *,
+    panel: bool = False,
 ) -> WidgetContext:
-    """What the per-visitor widget templates need for this request."""
+    """What the per-visitor widget templates need for this request (``panel``: for the second layer,
+    which also lists the TCF's purposes when the TCF is on)."""
     settings = data.settings
     config = settings.config
     urls = Urls(data)
@@ -78,7 +83,7 @@ def widget_context(
         floating=bool(config["CONSENT_FLOATING_BUTTON"]),
         gpc=data.get_region().gpc,
         theme=config["CONSENT_THEME"],
-        tcf=tcf_panel_for(data, state),
+        tcf=tcf_panel_for(data, state) if panel else None,
     )
 
 

@@ -160,7 +160,7 @@ def preferences_view() -> Response:
     # The settings link carries no page: come back to the page that linked here, if it is this site.
     wanted = request.args.get("next")
     ctx = widget_context(
-        data, next_url=safe_next(wanted) if wanted is not None else (referring_path() or "/")
+        data, next_url=safe_next(wanted) if wanted is not None else (referring_path() or "/"), panel=True
     )
     widget = data.settings.widget
     html = widget.panel(ctx) if request.args.get("fragment") == "1" else widget.preferences_page(ctx)

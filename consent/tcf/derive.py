@@ -79,6 +79,8 @@ class TcfTable:
     legitimate_interest_mask: int  # GVL ids whose vendors may rely on legitimate interest
     disclosed: IdSet
     disclosed_segment: str
+    #: (TCData key, bit) of every disclosed vendor, so that TCData's vendor maps need no walk of the mask.
+    disclosed_keys: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def build(cls, registry: Registry) -> TcfTable:
@@ -121,6 +123,7 @@ class TcfTable:
             IdSet(legitimate).mask,
             disclosed,
             encode_disclosed_vendors_segment(disclosed),
+            tuple((str(i), 1 << i) for i in disclosed),
         )
 
 

@@ -136,8 +136,13 @@ def encode_disclosed_vendors_segment(vendors: IdSet) -> str:
 def vendor_section_bits(vendors: IdSet) -> str:
     """MaxVendorId, IsRangeEncoding and the bit field or the ranges, whichever is shorter."""
     max_id = vendors.max_id
-    field = vendors.bitfield(max_id)
     head = format(max_id, "016b")
+    mask = vendors.mask
+    if 12 + 33 * mask.bit_count() < max_id:
+        # Few ids among high ones (a visitor who accepted a handful of vendors): even one range entry
+        # per id beats the bit field, so walk the runs of the mask instead of a string of max_id bits.
+        return head + "1" + _range_entries(_mask_runs(mask))
+    field = vendors.bitfield(max_id)
     # Every range entry costs at least 17 bits: when even that many runs cannot beat the bit field,
     # skip finding them (the usual case for a visitor's mixed choices over many vendors).
     runs_at_least = field.count("01") + (field[:1] == "1")
@@ -148,6 +153,18 @@ def vendor_section_bits(vendors: IdSet) -> str:
     if range_length >= max_id:
         return head + "0" + field
     return head + "1" + _range_entries(runs)
+
+
+def _mask_runs(mask: int) -> list[tuple[int, int]]:
+    """The (first, last) ids of each run of consecutive ids in ``mask``, ascending."""
+    runs = []
+    while mask:
+        start = (mask & -mask).bit_length() - 1
+        shifted = mask >> start
+        length = (~shifted & (shifted + 1)).bit_length() - 1  # the run's count of consecutive ones
+        runs.append((start, start + length - 1))
+        mask &= ~(((1 << length) - 1) << start)
+    return runs
 
 
 def _range_entries(runs: list[tuple[int, int]]) -> str:
@@ -186,9 +203,11 @@ def _publisher_tc_segment(publisher: PublisherTC) -> str:
 
 def _flags(ids: frozenset[int], width: int, field: str) -> str:
     """A fixed-width field where bit k stands for id k + 1."""
-    if any(not 1 <= i <= width for i in ids):
+    if not ids:
+        return "0" * width
+    if min(ids) < 1 or max(ids) > width:
         raise TCStringError(f"{field} holds ids outside 1-{width}: {sorted(ids)}")
-    return "".join("1" if i in ids else "0" for i in range(1, width + 1))
+    return format(sum(1 << (width - i) for i in ids), f"0{width}b")  # id 1 is the leftmost bit
 
 
 def _day_bits(moment: datetime, field: str) -> str:
