@@ -8,6 +8,7 @@ The per-app settings, and when the GDPR applies, are in ``consent.flask.adtech_s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -16,9 +17,12 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..banner import FIRST_LAYERS, WidgetContext
-from ..gpp import GppSignal, derive_gpp, gpp_data, gpp_url_params, render_gpp_stub
+from ..gpp import GppSignal, derive_gpp, gpp_data, gpp_url_params
+from ..gpp.cmpapi import gpp_stub_attribute, wrap_gpp_stub
+from ..registry import Registry
 from ..state import ConsentState
-from ..tcf import build_tcdata, render_tcf_stub, tcf_url_params
+from ..tcf import build_tcdata, tcf_url_params
+from ..tcf.cmpapi import tcf_stub_code, wrap_script
 from ..tcf.derive import tcf_needs_prompt
 from .adtech_settings import AdTechSettings, gdpr_applies
 from .current import RequestConsent
@@ -33,10 +37,34 @@ class AdSignals:
     gdpr_applies: bool
     #: The first layer shows on this page (undecided, something new, or a new TCF policy version).
     prompt: bool
-    tcdata: dict[str, Any] | None  # None: TCF off
+    tcdata: dict[str, Any] | None  # None: TCF off; shared by visitors alike (never mutate it)
     tc_string: str | None
     gpp: GppSignal | None  # None: GPP off
     gpp_data: dict[str, Any] | None
+    #: The stubs' rendered data, when shared with every visitor in the same situation (else None).
+    tcf_code: str | None = None
+    gpp_attribute: Markup | None = None
+
+
+#: At most this many shared renders per registry (visitors without a TC string of their own: the
+#: undecided, and those where the GDPR does not apply); the keys are few in practice.
+SHARED_LIMIT = 512
+
+
+def _shared(registry: Registry) -> dict[tuple[Any, ...], Any]:
+    return {}
+
+
+def _remember(registry: Registry, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """What visitors sharing ``key`` get, built once per registry: a TCData and a GPP string without
+    a TC string depend only on the registry, the CMP and the region's signals, never on a visitor."""
+    shared = registry.derived(_shared)
+    value = shared.get(key)
+    if value is None:
+        if len(shared) >= SHARED_LIMIT:
+            shared.clear()
+        value = shared[key] = build()
+    return value
 
 
 def first_layer_due(data: RequestConsent) -> bool:
@@ -76,18 +104,24 @@ def _derive(data: RequestConsent, adtech: AdTechSettings, state: ConsentState, p
     registry = data.settings.registry
     code = data.get_region_code()
     applies = gdpr_applies(adtech, code)
+    gvl_version = registry.tcf.vendor_list_version if registry.tcf else None
     tcdata: dict[str, Any] | None = None
-    tc_string = None
+    tc_string = tcf_code = None
     if adtech.tcf:
-        tcdata = build_tcdata(
-            registry,
-            state,
-            adtech.cmp_for(data.get_locale()),
-            gdpr_applies=applies,
-            banner_shown=prompt and applies,
-        )
-        tc_string = tcdata["tcString"] or None
-    gpp = gpp_json = None
+        cmp = adtech.cmp_for(data.get_locale())
+        banner = prompt and applies
+        if state.is_decided and applies:
+            tcdata = build_tcdata(registry, state, cmp, gdpr_applies=True, banner_shown=banner)
+            tc_string = tcdata["tcString"] or None
+        else:
+            tcdata, tcf_code = _remember(
+                registry,
+                ("tcf", cmp, applies, banner),
+                lambda: _with_code(
+                    build_tcdata(registry, state, cmp, gdpr_applies=applies, banner_shown=banner), gvl_version
+                ),
+            )
+    gpp = gpp_json = gpp_attribute = None
     if adtech.gpp:
         gpp = derive_gpp(
             registry,
@@ -98,8 +132,23 @@ def _derive(data: RequestConsent, adtech: AdTechSettings, state: ConsentState, p
             approach=adtech.gpp_approach,
             mspa=adtech.gpp_mspa,
         )
-        gpp_json = gpp_data(gpp.gpp, gpp.sids, cmp_id=adtech.gpp_cmp_id, banner_visible=prompt)
-    return AdSignals(applies, prompt, tcdata, tc_string, gpp, gpp_json)
+        signal = gpp
+
+        def ping() -> tuple[dict[str, Any], Markup]:
+            ping_data = gpp_data(signal.gpp, signal.sids, cmp_id=adtech.gpp_cmp_id, banner_visible=prompt)
+            return ping_data, gpp_stub_attribute(ping_data)
+
+        if tc_string is None:
+            gpp_json, gpp_attribute = _remember(
+                registry, ("gpp", gpp.gpp, gpp.sids, adtech.gpp_cmp_id, prompt), ping
+            )
+        else:
+            gpp_json = ping()[0]
+    return AdSignals(applies, prompt, tcdata, tc_string, gpp, gpp_json, tcf_code, gpp_attribute)
+
+
+def _with_code(tcdata: dict[str, Any], gvl_version: int | None) -> tuple[dict[str, Any], str]:
+    return tcdata, tcf_stub_code(tcdata, gvl_version=gvl_version)
 
 
 def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
@@ -107,15 +156,21 @@ def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
     signals = signals_for(data)
     if signals is None:
         return Markup("")
-    out = Markup("")
+    # Joined as text: each piece is a Markup built from escaped parts (no re-escaping per piece).
+    out = ""
     if signals.tcdata is not None:
-        registry_tcf = data.settings.registry.tcf
-        out += render_tcf_stub(
-            signals.tcdata, nonce, gvl_version=registry_tcf.vendor_list_version if registry_tcf else None
-        )
+        code = signals.tcf_code
+        if code is None:
+            registry_tcf = data.settings.registry.tcf
+            gvl_version = registry_tcf.vendor_list_version if registry_tcf else None
+            code = tcf_stub_code(signals.tcdata, gvl_version=gvl_version)
+        out = str(wrap_script(code, nonce))
     if signals.gpp_data is not None:
-        out += render_gpp_stub(signals.gpp_data, nonce)
-    return out
+        attribute = signals.gpp_attribute
+        if attribute is None:
+            attribute = gpp_stub_attribute(signals.gpp_data)
+        out += str(wrap_gpp_stub(attribute, nonce))
+    return Markup(out)
 
 
 def json_members(data: RequestConsent) -> dict[str, Any]:

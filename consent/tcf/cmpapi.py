@@ -123,6 +123,17 @@ def render_tcf_stub(tcdata: dict[str, Any], nonce: str | None, *, gvl_version: i
 
     ``gvl_version`` is what ``ping`` reports as ``gvlVersion`` (the registry's ``vendor_list_version``).
     """
+    return wrap_script(tcf_stub_code(tcdata, gvl_version=gvl_version), nonce)
+
+
+def wrap_script(code: str, nonce: str | None) -> Markup:
+    """``code`` (from :func:`tcf_stub_code`) in a ``<script>`` carrying the CSP ``nonce``."""
+    nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
+    return Markup(f"<script{nonce_attribute}>{code}</script>")
+
+
+def tcf_stub_code(tcdata: dict[str, Any], *, gvl_version: int | None = None) -> str:
+    """The stub's code with its data, safe to inline (what visitors in the same situation share)."""
     ping = {
         "gdprApplies": tcdata.get("gdprApplies", True),
         "cmpLoaded": True,
@@ -135,9 +146,8 @@ def render_tcf_stub(tcdata: dict[str, Any], nonce: str | None, *, gvl_version: i
         "tcfPolicyVersion": tcdata.get("tcfPolicyVersion"),
     }
     arguments = _script_safe(json.dumps([tcdata, ping], separators=(",", ":")))[1:-1]
-    nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
     # The JSON is escaped for a script context above, and the stub is our own static file.
-    return Markup(f"<script{nonce_attribute}>{_STUB_JS}({arguments});</script>")
+    return f"{_STUB_JS}({arguments});"
 
 
 def _script_safe(text: str) -> str:
