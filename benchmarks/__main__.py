@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks import (
+    bench_adtech,
     bench_codec,
     bench_gpp,
     bench_ledger,
@@ -29,6 +30,7 @@ def main() -> int:
         ("global privacy platform", lambda: bench_gpp.main([])),
         ("scale: 34, 1,000 and 4,000 vendors", bench_scale.main),
         ("IAB TCF strings", lambda: bench_tcf.main([])),
+        ("article with IAB TCF and GPP on", lambda: bench_adtech.main([])),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

@@ -48,13 +48,17 @@ def run(*, rounds: int, number: int) -> list[tuple[str, float, bool]]:
             number=number,
         )
         value = ratio(samples, "on", "off")
-        print(f"  {label}: on {median(samples, 'on') * 1e6:8.1f} µs, off {median(samples, 'off') * 1e6:8.1f} µs")
+        print(
+            f"  {label}: on {median(samples, 'on') * 1e6:8.1f} µs, off {median(samples, 'off') * 1e6:8.1f} µs"
+        )
         rows.append((f"article, TCF+GPP on / off: {label}", value, value <= TARGET))
     return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_adtech", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_adtech", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--rounds", type=int, default=21, help="interleaved rounds (median taken)")
     parser.add_argument("--number", type=int, default=100, help="calls per case per round")
     args = parser.parse_args(argv)
