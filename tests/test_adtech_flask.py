@@ -389,3 +389,20 @@ def test_the_ledger_record_carries_the_tc_and_gpp_strings(tmp_path: Path) -> Non
         assert f"gpp:{body['gpp']['gppString']}" in record.signals
     finally:
         ledger.close()
+
+
+def test_visitors_never_get_each_others_strings() -> None:
+    app = tcf_app(CONSENT_GPP=True, **REGION)
+    seen = {}
+    for action in ("accept_all", "reject_all", None):  # None: undecided, the shared render
+        client = app.test_client()
+        headers = {"X-Region": "DE"}
+        if action:
+            post(client, {"action": action}, headers=headers)
+        html = html_of(client.get(PAGE, headers=headers))
+        status = client.get("/consent/status", headers=headers).json
+        assert status is not None
+        assert tcdata_of(html)["tcString"] == status["tcf"]["tcString"]
+        assert gppdata_of(html)["gppString"] == status["gpp"]["gppString"]
+        seen[action] = status["gpp"]["gppString"]
+    assert len(set(seen.values())) == 3

@@ -139,9 +139,14 @@ def _derive(data: RequestConsent, adtech: AdTechSettings, state: ConsentState, p
             return ping_data, gpp_stub_attribute(ping_data)
 
         if tc_string is None:
-            gpp_json, gpp_attribute = _remember(
-                registry, ("gpp", gpp.gpp, gpp.sids, adtech.gpp_cmp_id, prompt), ping
-            )
+            key: tuple[Any, ...] = ("gpp", gpp.gpp, gpp.sids, adtech.gpp_cmp_id, prompt)
+            gpp_json, gpp_attribute = _remember(registry, key, ping)
+        elif len(gpp.sections) == 1:
+            # Only the TC string (section 2), which the stub never parses: the ping is shared but for
+            # its gppString (kept empty in the shared copy, the visitor's own set here).
+            key = ("gpp-tcf", gpp.sids, adtech.gpp_cmp_id, prompt)
+            shared = _remember(registry, key, lambda: {**ping()[0], "gppString": ""})
+            gpp_json = {**shared, "gppString": gpp.gpp}
         else:
             gpp_json = ping()[0]
     return AdSignals(applies, prompt, tcdata, tc_string, gpp, gpp_json, tcf_code, gpp_attribute)
