@@ -12,6 +12,9 @@ objection, so the TC string's legitimate-interest bits follow:
 
 This is coarser than the TCF's separate consent and objection planes (a visitor cannot consent to a
 vendor while objecting to its legitimate interest); it never signals more than the visitor allowed.
+And since the store records a category as granted only when all its vendors are, declining one vendor
+of a category also withdraws the purposes that category stands for (``consent.tcf.derive``): one
+vendor objection takes the category's purpose consents and legitimate interests with it.
 Objections count for a custom save (the second layer's "Save choices") only: "Accept all" and
 "Reject all" mean what they say.
 """
