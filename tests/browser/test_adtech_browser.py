@@ -15,7 +15,7 @@ from playwright.sync_api import Page, Route, expect
 from consent.tcf import decode_tc_string
 from examples.reviews.app import TCF_FILES, tcf_registry
 
-from .support import ARTICLE, LiveServer, Visit, serve_example
+from .support import ARTICLE, LiveServer, Visit, describe_violations, serve_example
 
 pytestmark = pytest.mark.browser
 
@@ -151,8 +151,13 @@ def test_reopening_the_preferences_shows_the_cmp_ui_and_an_objection_reaches_the
     page.wait_for_function("adLog.filter(e => e.api === 'tcf').length >= 2")
     assert log(page, "tcf")[1]["status"] == "cmpuishown"  # consent.js said "consent:shown"
     expect(panel.locator("[data-consent-tcf]")).to_contain_text("Measure advertising performance")
+    for summary in panel.locator("[data-consent-tcf] summary").all():
+        summary.click()  # every TCF list open, for axe to see
+    assert visit.axe() == [], describe_violations(visit.axe())
+    for summary in panel.locator("[data-consent-tcf] summary").all():
+        summary.click()
 
-    panel.locator("[data-consent-tcf-objections] summary").click()
+    panel.locator("[data-consent-tcf-objections] summary").click()  # closed again above: open it
     panel.get_by_label("Object to AppNexus's legitimate interest", exact=False).check()
     # A vendor declined: the widget reloads the page (its scripts must stop), whose stub has the new string.
     with page.expect_navigation():
