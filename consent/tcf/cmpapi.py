@@ -28,6 +28,7 @@ PURPOSE_COUNT: Final = 11
 SPECIAL_FEATURE_COUNT: Final = 2
 _STUB_JS: Final = files("consent.widget").joinpath("static/tcf-stub.js").read_text(encoding="utf-8").strip()
 # Characters that could end the inline script or confuse an HTML parser, escaped inside the JSON.
+_COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps builds one per call
 _SCRIPT_SAFE_PAIRS: Final = (
     ("<", "\\u003c"),
     (">", "\\u003e"),
@@ -145,7 +146,7 @@ def tcf_stub_code(tcdata: dict[str, Any], *, gvl_version: int | None = None) -> 
         "gvlVersion": gvl_version,
         "tcfPolicyVersion": tcdata.get("tcfPolicyVersion"),
     }
-    arguments = _script_safe(json.dumps([tcdata, ping], separators=(",", ":")))[1:-1]
+    arguments = _script_safe(_COMPACT_JSON.encode([tcdata, ping]))[1:-1]
     # The JSON is escaped for a script context above, and the stub is our own static file.
     return f"{_STUB_JS}({arguments});"
 

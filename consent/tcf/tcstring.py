@@ -45,7 +45,8 @@ Allowed segment.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Final
 
 from ..errors import TCStringError
@@ -97,14 +98,16 @@ def encode_tc_string(model: TCModel, *, disclosed_segment: str | None = None) ->
             "000010",  # Version 2
             _day_bits(model.created, "Created"),
             _day_bits(model.last_updated, "LastUpdated"),
-            to_bits(model.cmp_id, 12, "CmpId"),
-            to_bits(model.cmp_version, 12, "CmpVersion"),
-            to_bits(model.consent_screen, 6, "ConsentScreen"),
-            _letters_bits(model.consent_language, "ConsentLanguage"),
-            to_bits(model.vendor_list_version, 12, "VendorListVersion"),
-            to_bits(model.tcf_policy_version, 6, "TcfPolicyVersion"),
-            "1" if model.is_service_specific else "0",
-            "1" if model.use_non_standard_texts else "0",
+            _cmp_bits(
+                model.cmp_id,
+                model.cmp_version,
+                model.consent_screen,
+                model.consent_language,
+                model.vendor_list_version,
+                model.tcf_policy_version,
+                model.is_service_specific,
+                model.use_non_standard_texts,
+            ),
             _flags(model.special_feature_optins, 12, "SpecialFeatureOptIns"),
             _flags(model.purpose_consents, 24, "PurposesConsent"),
             _flags(
@@ -213,8 +216,40 @@ def _flags(ids: frozenset[int], width: int, field: str) -> str:
 def _day_bits(moment: datetime, field: str) -> str:
     if moment.tzinfo is None:
         raise TCStringError(f"{field} must be an aware datetime (UTC)")
-    midnight = datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
+    return _midnight_bits(moment.astimezone(UTC).date(), field)
+
+
+@lru_cache(maxsize=64)
+def _midnight_bits(day: date, field: str) -> str:
+    # Memoised: a string's dates are days, and most strings of a day share them.
+    midnight = datetime.combine(day, time(), UTC)
     return to_bits(int(midnight.timestamp()) * _DECISECONDS, 36, field)
+
+
+@lru_cache(maxsize=64)
+def _cmp_bits(
+    cmp_id: int,
+    cmp_version: int,
+    consent_screen: int,
+    consent_language: str,
+    vendor_list_version: int,
+    tcf_policy_version: int,
+    is_service_specific: bool,
+    use_non_standard_texts: bool,
+) -> str:
+    """CmpId ... UseNonStandardTexts: what a site's CMP and vendor list fix (memoised: one per language)."""
+    return "".join(
+        (
+            to_bits(cmp_id, 12, "CmpId"),
+            to_bits(cmp_version, 12, "CmpVersion"),
+            to_bits(consent_screen, 6, "ConsentScreen"),
+            _letters_bits(consent_language, "ConsentLanguage"),
+            to_bits(vendor_list_version, 12, "VendorListVersion"),
+            to_bits(tcf_policy_version, 6, "TcfPolicyVersion"),
+            "1" if is_service_specific else "0",
+            "1" if use_non_standard_texts else "0",
+        )
+    )
 
 
 def _letters_bits(code: str, field: str) -> str:
