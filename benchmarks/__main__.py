@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks import (
+    bench_adtech,
     bench_codec,
     bench_gpp,
     bench_i18n,
@@ -39,6 +40,7 @@ def main() -> int:
         ("consent insights", lambda: bench_insights.main([])),
         ("consent scan", bench_scan.main),
         ("hardening", lambda: bench_security.main([])),
+        ("article with IAB TCF and GPP on", lambda: bench_adtech.main([])),
     ):
         print(f"\n=== {name} ===", flush=True)
         if run() != 0:

@@ -63,6 +63,8 @@ class WidgetContext:
     theme: str = "auto"
     #: The consent cookie's own declaration (:mod:`consent.own_cookie`), listed as strictly necessary.
     consent_cookie: Cookie | None = None
+    #: The TCF part of the second layer (``consent.tcf.panel.TcfPanel``); ``None`` when the TCF is off.
+    tcf: Any = None
 
     @property
     def policy(self) -> Policy:
@@ -154,6 +156,7 @@ class Widget:
             "consent_cookie": ctx.consent_cookie,
             "own_cookie_purpose": OWN_COOKIE_PURPOSE,  # translated in the template when it is ours
             "policy": ctx.policy.value,
+            "tcf": ctx.tcf,
         }
 
     def render(self, template: str, ctx: WidgetContext, **extra: Any) -> Markup:

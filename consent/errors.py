@@ -123,3 +123,11 @@ class ScanError(ConsentError):
         self.url = url
         self.reason = reason
         super().__init__(f"{url}: {reason}")
+
+
+class CmpSettingsError(ConsentError, ValueError):
+    """A CMP id, version or consent language that IAB refuses; ``field`` names the setting."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)

@@ -25,3 +25,16 @@ def test_tcf_benchmark_reports_every_measure(
     assert encode_ratio < 100
     assert bench.main(["--rounds", "1", "--number", "2"]) in (0, 1)
     assert "targets met" in capsys.readouterr().out
+
+
+def test_adtech_page_benchmark_reports_both_visitors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    bench = importlib.import_module("benchmarks.bench_adtech")
+    assert bench.main(["--rounds", "1", "--number", "2"]) in (0, 1)  # two calls: only the shape counts
+    lines = capsys.readouterr().out.splitlines()
+    for label in ("first visit", "accepted all"):
+        [row] = [line for line in lines if line.startswith("article, TCF+GPP on / off: " + label)]
+        assert row.endswith(("PASS", "FAIL")), row
+    assert lines[-1] in ("targets met", "targets FAILED")

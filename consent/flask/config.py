@@ -12,7 +12,7 @@ from typing import Any
 
 from ..banner import POSITIONS, THEMES
 from ..codec import MAX_COOKIE_AGE
-from ..errors import ConfigurationError
+from ..errors import CmpSettingsError, ConfigurationError
 from ..state import DEFAULT_LIFETIME, MAX_LIFETIME
 
 #: Every setting with its default and its one-line meaning (the README's table is tested against it).
@@ -74,6 +74,23 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         None,
         "a callable taking the request, returning the site's own subject id or `None`",
     ),
+    "CONSENT_TCF_CMP_ID": (None, "the CMP id IAB Europe assigned to you (2 to 4095); `None`: IAB TCF off"),
+    "CONSENT_TCF_CMP_VERSION": (1, "your CMP's version as registered with IAB (1 to 4095)"),
+    "CONSENT_TCF_CONSENT_LANGUAGE": (None, "two letters for the TC string; default the visitor's locale"),
+    "CONSENT_TCF_GVL": (
+        None,
+        "the Global Vendor List (`vendor-list.json`) whose texts the second layer shows",
+    ),
+    "CONSENT_TCF_GVL_TRANSLATIONS": ({}, "locale -> a GVL translation file such as `purposes-de.json`"),
+    "CONSENT_TCF_GDPR_COUNTRIES": (
+        None,
+        "countries where the GDPR applies to the TCF; default the EEA and the UK (an unknown region counts)",
+    ),
+    "CONSENT_TCF_COOKIE": (False, "also write the TC string to an `euconsent-v2` cookie"),
+    "CONSENT_GPP": (False, "emit the `__gpp` stub and GPP strings"),
+    "CONSENT_GPP_CMP_ID": (None, "the `cmpId` GPP reports; default the TCF CMP id, else 1 (unregistered)"),
+    "CONSENT_GPP_APPROACH": ("state", "`state` (a state's own section where there is one) or `national`"),
+    "CONSENT_GPP_MSPA": ("none", "`none`, `opt_out_option` or `service_provider` (MSPA signatories)"),
 }
 DEFAULTS: dict[str, Any] = {key: default for key, (default, _) in SETTINGS.items()}
 CSP_MODES = (None, "enforce", "report-only")
@@ -126,6 +143,7 @@ def check(config: Mapping[str, Any], app_config: Mapping[str, Any]) -> None:
     locale = config["CONSENT_LOCALE"]
     if locale is not None and not callable(locale) and not isinstance(locale, str):
         raise _fail("CONSENT_LOCALE", "must be a locale such as 'de' or a callable taking the request")
+    check_adtech(config)
     if config["CONSENT_LEDGER_URL"]:
         try:
             from ..ledger import normalize_url
@@ -139,3 +157,47 @@ def check(config: Mapping[str, Any], app_config: Mapping[str, Any]) -> None:
             raise _fail("CONSENT_LEDGER_TIMEOUT", "must be a positive number of seconds")
         if not float(config["CONSENT_INSIGHTS_INTERVAL"]) > 0:
             raise _fail("CONSENT_INSIGHTS_INTERVAL", "must be a positive number of seconds")
+
+
+def check_adtech(config: Mapping[str, Any]) -> None:
+    """The IAB TCF and GPP settings (what needs the registry is checked in ``consent.flask.adtech``)."""
+    from ..tcf.derive import CmpSettings
+
+    cmp_id = config["CONSENT_TCF_CMP_ID"]
+    if cmp_id is not None:
+        language = config["CONSENT_TCF_CONSENT_LANGUAGE"] or "EN"
+        try:
+            CmpSettings(
+                _whole(cmp_id, "CONSENT_TCF_CMP_ID"),
+                _whole(config["CONSENT_TCF_CMP_VERSION"], "CONSENT_TCF_CMP_VERSION"),
+                str(language).upper(),
+            )
+        except CmpSettingsError as error:
+            key = {"cmp_id": "CONSENT_TCF_CMP_ID", "cmp_version": "CONSENT_TCF_CMP_VERSION"}.get(
+                error.field, "CONSENT_TCF_CONSENT_LANGUAGE"
+            )
+            raise _fail(key, str(error)) from None
+    elif config["CONSENT_TCF_COOKIE"]:
+        raise _fail("CONSENT_TCF_COOKIE", "the euconsent-v2 cookie needs CONSENT_TCF_CMP_ID")
+    countries = config["CONSENT_TCF_GDPR_COUNTRIES"]
+    if countries is not None and (
+        isinstance(countries, str) or not all(isinstance(c, str) and len(c) == 2 for c in countries)
+    ):
+        raise _fail(
+            "CONSENT_TCF_GDPR_COUNTRIES", "must be a list of two-letter country codes such as ['DE', 'FR']"
+        )
+    if not isinstance(config["CONSENT_TCF_GVL_TRANSLATIONS"], Mapping):
+        raise _fail("CONSENT_TCF_GVL_TRANSLATIONS", "must map a locale to a GVL translation file")
+    gpp_cmp_id = config["CONSENT_GPP_CMP_ID"]
+    if gpp_cmp_id is not None and not 1 <= _whole(gpp_cmp_id, "CONSENT_GPP_CMP_ID") <= 4095:
+        raise _fail("CONSENT_GPP_CMP_ID", "must be your IAB CMP id, or 1 for an unregistered CMP")
+    if config["CONSENT_GPP_APPROACH"] not in ("state", "national"):
+        raise _fail("CONSENT_GPP_APPROACH", "must be 'state' or 'national'")
+    if config["CONSENT_GPP_MSPA"] not in ("none", "opt_out_option", "service_provider"):
+        raise _fail("CONSENT_GPP_MSPA", "must be 'none', 'opt_out_option' or 'service_provider'")
+
+
+def _whole(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise _fail(key, f"must be a whole number, not {value!r}")
+    return int(value)

@@ -28,11 +28,13 @@ class RequestConsent:
     """Consent as this request sees it (one per request, on ``g``)."""
 
     __slots__ = (
+        "adtech",
         "consent_mode",
         "gate",
         "locale",
         "nonce",
         "region",
+        "region_code",
         "settings",
         "shows_controls",
         "state",
@@ -45,6 +47,8 @@ class RequestConsent:
         self.settings = settings
         self.state: ConsentState | None = None
         self.region: Region | None = None
+        self.region_code: str | None = None
+        self.adtech: object | None = None  # consent.flask.adtech.AdSignals, when TCF or GPP is on
         self.gate: Gate | None = None
         self.locale: str | None = None
         self.nonce: str | None = None
@@ -57,12 +61,18 @@ class RequestConsent:
     def get_region(self) -> Region:
         region = self.region
         if region is None:
+            self.region_code = region_code(self.settings)
             region = self.region = resolve_region(
                 self.settings.registry,
-                region_code(self.settings),
+                self.region_code,
                 request.headers.get("Sec-GPC", "").strip() == "1",
             )
         return region
+
+    def get_region_code(self) -> str | None:
+        """The visitor's region code as the configured source gave it (``None``: unknown)."""
+        self.get_region()
+        return self.region_code
 
     def get_state(self) -> ConsentState:
         state = self.state
@@ -79,6 +89,7 @@ class RequestConsent:
         self.varies = True
         self.gate = None
         self.consent_mode = None
+        self.adtech = None
 
     def get_gate(self) -> Gate:
         gate = self.gate

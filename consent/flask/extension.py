@@ -13,6 +13,7 @@ from ..gate import table_for
 from ..registry import Registry
 from . import cli, helpers, http, views
 from . import config as settings_config
+from .adtech_settings import build_adtech
 from .settings import EXTENSION_KEY, ConsentSettings, asset_version, resolve_registry
 
 
@@ -48,6 +49,7 @@ class Consent:
             gate_table=table_for(registry),  # compiled now, not on a visitor's request
             app_config=app.config,
             arguments=dict(self.options),
+            adtech=build_adtech(config, registry, Path(app.root_path)),
         )
         app.extensions[EXTENSION_KEY] = settings
 

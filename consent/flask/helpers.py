@@ -15,6 +15,9 @@ from ..errors import UnknownIdError
 from ..gate import embed_slot, find_embed, render_iframe, render_scripts
 from ..microsoft_consent import render_microsoft_consent_default
 from ..state import ConsentState
+from ..tcf.panel import TcfPanel, tcf_panel
+from . import adtech
+from .adtech_settings import gdpr_applies
 from .current import RequestConsent, get_consent, per_request
 from .http import current_path, new_nonce, quote_next
 
@@ -39,9 +42,14 @@ def csrf_field() -> Markup:
 
 
 def widget_context(
-    data: RequestConsent, state: ConsentState | None = None, next_url: str | None = None
+    data: RequestConsent,
+    state: ConsentState | None = None,
+    next_url: str | None = None,
+    *,
+    panel: bool = False,
 ) -> WidgetContext:
-    """What the per-visitor widget templates need for this request."""
+    """What the per-visitor widget templates need for this request (``panel``: for the second layer,
+    which also lists the TCF's purposes when the TCF is on)."""
     settings = data.settings
     config = settings.config
     urls = data.get_urls()
@@ -61,7 +69,19 @@ def widget_context(
         gpc=data.get_region().gpc,
         theme=config["CONSENT_THEME"],
         consent_cookie=settings.consent_cookie,
+        tcf=tcf_panel_for(data, state) if panel else None,
     )
+
+
+def tcf_panel_for(data: RequestConsent, state: ConsentState | None = None) -> TcfPanel | None:
+    """The TCF part of the second layer, when the TCF is on with a GVL and the GDPR applies."""
+    settings = data.settings.adtech
+    if settings is None or not gdpr_applies(settings, data.get_region_code()):
+        return None
+    gvl = settings.gvl_for(data.get_locale())
+    if gvl is None:
+        return None
+    return tcf_panel(data.settings.registry, gvl, state or data.get_state())
 
 
 # -- Jinja helpers ----------------------------------------------------------------------------------
@@ -69,10 +89,11 @@ def widget_context(
 
 def consent_head() -> Markup:
     """For ``<head>``: the widget's stylesheet and, where the registry needs them, the consent defaults
-    of Google Consent Mode and of Microsoft UET and Clarity.
+    of Google Consent Mode and of Microsoft UET and Clarity, then the IAB ``__tcfapi`` and ``__gpp``
+    stubs when the TCF or GPP is on.
 
     The defaults come from the visitor's stored choices, so a returning visitor never starts as denied;
-    put this before any Google or Microsoft tag.
+    put this before any Google, Microsoft or ad tag.
     """
     data = per_request()
     settings = data.settings
@@ -88,6 +109,8 @@ def consent_head() -> Markup:
                 registry, data.get_state(), nonce, google=data.get_consent_mode()
             )
         )
+    if settings.adtech is not None:  # the IAB CMP API stubs: before any ad tag
+        parts.append(adtech.head_stubs(data, nonce))
     return Markup("".join(parts))
 
 
@@ -118,14 +141,16 @@ def consent_banner() -> Markup:
         script = Markup(f'<script type="module" src="{escape(urls.script)}" data-consent-script></script>')
     state = data.get_state()
     widget = settings.widget
-    if state.needs_prompt(settings.registry):
+    if adtech.first_layer_due(data):
         ctx = widget_context(data, state)
         impressions = settings.impressions
         if impressions is not None:  # aggregate counters: no id, no cookie, nothing per person
             impressions.record(
                 data.get_region().id, ctx.locale, request.endpoint or "", None, not state.is_decided
             )
-        return Markup("".join((widget.first_layer(ctx), widget.dialog(ctx.locale), grant_form(ctx), script)))
+        return Markup(
+            "".join((adtech.first_layer(data, ctx), widget.dialog(ctx.locale), grant_form(ctx), script))
+        )
     # The common case: a decided visitor gets the dialog frame and the click-to-load form only.
     grant = grant_form_markup(urls.action, current_path(), csrf_field())
     return Markup("".join((widget.dialog(data.get_locale()), grant, script)))
@@ -166,6 +191,17 @@ def consent_placeholder(vendor_id: str) -> Markup:
     return data.settings.widget.placeholder(data.get_locale(), vendor_id)
 
 
+def consent_tcf_params() -> dict[str, str]:
+    """``gdpr``, ``gdpr_consent`` (and ``addtl_consent``) for server-side ad calls and embeds, e.g.
+    ``url ~ "?" ~ consent_tcf_params()|urlencode``; empty when the TCF is off."""
+    return adtech.url_params(per_request(), "tcf")
+
+
+def consent_gpp_params() -> dict[str, str]:
+    """``gpp`` and ``gpp_sid`` for server-side ad calls, pixels and embeds; empty when GPP is off."""
+    return adtech.url_params(per_request(), "gpp")
+
+
 def consent_nonce() -> str:
     """This response's CSP nonce (use it on the site's own inline scripts when ``CONSENT_CSP`` is on)."""
     return nonce_for(per_request())
@@ -195,6 +231,8 @@ JINJA_GLOBALS: dict[str, object] = {
     "consent_embed": consent_embed,
     "consent_placeholder": consent_placeholder,
     "consent_nonce": consent_nonce,
+    "consent_tcf_params": consent_tcf_params,
+    "consent_gpp_params": consent_gpp_params,
 }
 
 

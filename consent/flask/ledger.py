@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import request
 
 from ..state import ConsentState
+from .adtech import ledger_signals
 from .current import RequestConsent
 
 ledger_log = logging.getLogger("consent.ledger")
@@ -45,7 +46,8 @@ def record_decision(
             layer=layer,
             locale=data.get_locale(),
             path=urlsplit(next_url or request.path).path or "/",
-            signals=("gpc",) if data.get_region().gpc else (),
+            # The TC and GPP strings ride in the record's signals as "tcf:..." and "gpp:...".
+            signals=(("gpc",) if data.get_region().gpc else ()) + ledger_signals(data),
             subject=subject,
             policy_url=settings.config["CONSENT_POLICY_URL"],
         )

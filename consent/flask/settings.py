@@ -28,6 +28,7 @@ from ..registry import Cookie, Registry
 if TYPE_CHECKING:
     from ..insights.counters import ImpressionCounter
     from ..ledger import Ledger
+    from .adtech_settings import AdTechSettings
 
 EXTENSION_KEY = "consent"
 _WIDGET = files("consent.widget")
@@ -54,6 +55,8 @@ class ConsentSettings:
     app_config: Mapping[str, Any] = field(default_factory=dict, repr=False)
     #: What was passed to ``Consent(...)`` itself (it outranks the app's config, and never changes).
     arguments: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: IAB TCF and GPP (``consent.flask.adtech``); ``None`` when neither is configured.
+    adtech: AdTechSettings | None = None
     _codec: CookieCodec | None = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
     _impressions: Any = field(default=None, repr=False)

@@ -19,6 +19,8 @@ from ..decisions import Action, InvalidChoice, apply
 from ..errors import UnknownIdError
 from ..microsoft_consent import microsoft_consent_update
 from ..state import Method
+from ..tcf.objections import apply_objections
+from . import adtech
 from .current import per_request
 from .helpers import widget_context
 from .http import (
@@ -33,7 +35,7 @@ from .http import (
 from .ledger import record_decision
 from .signals import consent_changed, consent_given, consent_withdrawn
 
-FIELDS = {"action", "category", "vendor", "next", "layer", "csrf_token"}
+FIELDS = {"action", "category", "vendor", "next", "layer", "csrf_token", "object_purpose", "object_vendor"}
 SINGLE_FIELDS = {"action", "next", "layer", "csrf_token"}
 LAYERS = {"first", "second", "embed", "page"}
 
@@ -87,7 +89,11 @@ def parse_form() -> tuple[Action, list[str], list[str], str, str]:
         raise BadRequest("Unknown layer.")
     categories = form.getlist("category")
     vendors = form.getlist("vendor")
-    for kind, values in (("category", categories), ("vendor", vendors)):
+    objections = (
+        ("object_purpose", form.getlist("object_purpose")),
+        ("object_vendor", form.getlist("object_vendor")),
+    )
+    for kind, values in (("category", categories), ("vendor", vendors), *objections):
         if len(set(values)) != len(values):
             raise BadRequest(f"A {kind} is listed twice.")
     return action, categories, vendors, safe_next(form.get("next")), layer
@@ -105,6 +111,14 @@ def decide_view() -> BaseResponse:
     previous = data.get_state()
     codec = settings.codec
     try:
+        if action is Action.CUSTOM and settings.adtech is not None and settings.adtech.tcf:
+            categories, vendors = apply_objections(
+                settings.registry,
+                categories,
+                vendors,
+                request.form.getlist("object_purpose"),
+                request.form.getlist("object_vendor"),
+            )
         state = apply(
             settings.registry,
             data.get_region(),
@@ -137,11 +151,13 @@ def decide_view() -> BaseResponse:
             settings.microsoft_consent
         ):  # ... and uetq.push('consent', 'update', ...), clarity('consentv2', ...)
             body["microsoft_consent"] = microsoft_consent_update(settings.registry, state).as_dict()
+        body |= adtech.json_members(data)  # the __tcfapi and __gpp stubs answer listeners from these
         response = jsonify(body)
         response.cache_control.no_store = True
     else:
         response = redirect(next_url, code=303)
     response.set_cookie(codec.name, codec.encode(state), **codec.cookie_options())
+    adtech.set_tc_cookie(response, data)
     record_decision(data, state, control=action.value, layer=layer, next_url=next_url)
     expire_declined_cookies(response, state, settings)
 
@@ -160,7 +176,7 @@ def preferences_view() -> Response:
     # The settings link carries no page: come back to the page that linked here, if it is this site.
     wanted = request.args.get("next")
     ctx = widget_context(
-        data, next_url=safe_next(wanted) if wanted is not None else (referring_path() or "/")
+        data, next_url=safe_next(wanted) if wanted is not None else (referring_path() or "/"), panel=True
     )
     widget = data.settings.widget
     html = widget.panel(ctx) if request.args.get("fragment") == "1" else widget.preferences_page(ctx)
@@ -170,7 +186,8 @@ def preferences_view() -> Response:
 
 
 def status_view() -> Response:
-    response = jsonify(per_request().get_state().as_dict())
+    data = per_request()
+    response = jsonify(data.get_state().as_dict() | adtech.json_members(data))
     response.cache_control.no_store = True
     return response
 

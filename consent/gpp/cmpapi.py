@@ -39,6 +39,7 @@ SUPPORTED_APIS = tuple(f"{SECTION_IDS[name]}:{name}" for name in ("tcfeuv2", *LA
 #: A CMP without an IAB-assigned id must say 1 (CMP API, "What is CMP ID?").
 UNREGISTERED_CMP_ID = 1
 STUB_FILE = "gpp-stub.js"
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # made once, not per call
 
 
 def gpp_data(
@@ -92,8 +93,16 @@ def render_gpp_stub(gpp_data: Mapping[str, Any], nonce: str | None = None) -> Ma
     The data travels in a ``data-consent-gpp`` attribute (escaped by markupsafe), the script reads it
     synchronously from ``document.currentScript``.
     """
-    payload = json.dumps(gpp_data, separators=(",", ":"), ensure_ascii=False)
-    nonce_attr = Markup(' nonce="{}"').format(nonce) if nonce else Markup("")
-    return Markup('<script{} data-consent-gpp="{}">{}</script>').format(
-        nonce_attr, escape(payload), Markup(stub_source())
-    )
+    return wrap_gpp_stub(gpp_stub_attribute(gpp_data), nonce)
+
+
+def gpp_stub_attribute(gpp_data: Mapping[str, Any]) -> Markup:
+    """The ``data-consent-gpp`` attribute's value, escaped (what visitors in the same situation share)."""
+    return escape(_COMPACT_JSON.encode(gpp_data))
+
+
+def wrap_gpp_stub(attribute: Markup, nonce: str | None = None) -> Markup:
+    """The stub ``<script>`` around an attribute value from :func:`gpp_stub_attribute`."""
+    nonce_attr = f' nonce="{escape(nonce)}"' if nonce else ""
+    # The attribute is escaped JSON (a Markup), the stub our own file checked by stub_source().
+    return Markup(f'<script{nonce_attr} data-consent-gpp="{attribute}">{stub_source()}</script>')

@@ -15,7 +15,7 @@ AC_VERSION = 2
 
 def additional_consent(registry: Registry, state: ConsentState) -> str | None:
     """The AC string for this visitor; ``None`` when no vendor has a Google ATP id or none decided."""
-    atp = [(v.google_atp_id, v.id) for v in registry.vendors if v.google_atp_id is not None]
+    atp = registry.derived(_atp_vendors)
     if not atp or not state.is_decided:
         return None
     consented: set[int] = set()
@@ -25,3 +25,8 @@ def additional_consent(registry: Registry, state: ConsentState) -> str | None:
         (consented if granted else refused).add(atp_id)
     refused -= consented
     return f"{AC_VERSION}~{'.'.join(map(str, sorted(consented)))}~dv.{'.'.join(map(str, sorted(refused)))}"
+
+
+def _atp_vendors(registry: Registry) -> tuple[tuple[int, str], ...]:
+    """(Google ATP id, registry vendor id) of every vendor with one, worked out once per registry."""
+    return tuple((v.google_atp_id, v.id) for v in registry.vendors if v.google_atp_id is not None)

@@ -28,8 +28,13 @@ PURPOSE_COUNT: Final = 11
 SPECIAL_FEATURE_COUNT: Final = 2
 _STUB_JS: Final = files("consent.widget").joinpath("static/tcf-stub.js").read_text(encoding="utf-8").strip()
 # Characters that could end the inline script or confuse an HTML parser, escaped inside the JSON.
-_SCRIPT_SAFE: Final = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps builds one per call
+_SCRIPT_SAFE_PAIRS: Final = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
 )
 
 
@@ -61,13 +66,13 @@ def build_tcdata(
         return base
     table = tcf_table(registry)
     model = tc_model_for(registry, state, cmp, now=now)
-    disclosed = table.disclosed
     purposes = frozenset[int]() if model is None else model.purpose_consents
     purposes_li = frozenset[int]() if model is None else model.purpose_legitimate_interests
     features = frozenset[int]() if model is None else model.special_feature_optins
     vendor_consents = IdSet() if model is None else model.vendor_consents
     vendor_li = IdSet() if model is None else model.vendor_legitimate_interests
     publisher = (model.publisher_tc if model else None) or PublisherTC()
+    keys, consent_mask, li_mask = table.disclosed_keys, vendor_consents.mask, vendor_li.mask
     base |= {
         "tcString": ""
         if model is None
@@ -81,9 +86,9 @@ def build_tcdata(
             "legitimateInterests": _flags(purposes_li, PURPOSE_COUNT),
         },
         "vendor": {
-            "consents": {str(i): i in vendor_consents for i in disclosed},
-            "legitimateInterests": {str(i): i in vendor_li for i in disclosed},
-            "disclosedVendors": {str(i): True for i in disclosed},
+            "consents": {key: bool(consent_mask & bit) for key, bit in keys},
+            "legitimateInterests": {key: bool(li_mask & bit) for key, bit in keys},
+            "disclosedVendors": dict.fromkeys((key for key, _ in keys), True),
         },
         "specialFeatureOptins": _flags(features, SPECIAL_FEATURE_COUNT),
         "publisher": {
@@ -104,8 +109,13 @@ def build_tcdata(
     return base
 
 
+_KEYS: Final = tuple((str(i), i) for i in range(1, 65))  # TCData's map keys, made once
+
+
 def _flags(ids: frozenset[int], count: int) -> dict[str, bool]:
     top = max(count, max(ids, default=0))
+    if top < len(_KEYS):
+        return {key: i in ids for key, i in _KEYS[:top]}
     return {str(i): i in ids for i in range(1, top + 1)}
 
 
@@ -114,6 +124,17 @@ def render_tcf_stub(tcdata: dict[str, Any], nonce: str | None, *, gvl_version: i
 
     ``gvl_version`` is what ``ping`` reports as ``gvlVersion`` (the registry's ``vendor_list_version``).
     """
+    return wrap_script(tcf_stub_code(tcdata, gvl_version=gvl_version), nonce)
+
+
+def wrap_script(code: str, nonce: str | None) -> Markup:
+    """``code`` (from :func:`tcf_stub_code`) in a ``<script>`` carrying the CSP ``nonce``."""
+    nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
+    return Markup(f"<script{nonce_attribute}>{code}</script>")
+
+
+def tcf_stub_code(tcdata: dict[str, Any], *, gvl_version: int | None = None) -> str:
+    """The stub's code with its data, safe to inline (what visitors in the same situation share)."""
     ping = {
         "gdprApplies": tcdata.get("gdprApplies", True),
         "cmpLoaded": True,
@@ -125,10 +146,17 @@ def render_tcf_stub(tcdata: dict[str, Any], nonce: str | None, *, gvl_version: i
         "gvlVersion": gvl_version,
         "tcfPolicyVersion": tcdata.get("tcfPolicyVersion"),
     }
-    arguments = ",".join(json.dumps(v, separators=(",", ":")).translate(_SCRIPT_SAFE) for v in (tcdata, ping))
-    nonce_attribute = Markup(' nonce="{}"').format(escape(nonce)) if nonce else Markup("")
+    arguments = _script_safe(_COMPACT_JSON.encode([tcdata, ping]))[1:-1]
     # The JSON is escaped for a script context above, and the stub is our own static file.
-    return Markup("<script{}>{}({});</script>").format(nonce_attribute, Markup(_STUB_JS), Markup(arguments))
+    return f"{_STUB_JS}({arguments});"
+
+
+def _script_safe(text: str) -> str:
+    """``text`` (JSON) with what could end an inline script or confuse an HTML parser escaped."""
+    for char, replacement in _SCRIPT_SAFE_PAIRS:
+        if char in text:  # replace() copies the string: skip the (usual) absent characters
+            text = text.replace(char, replacement)
+    return text
 
 
 def tcf_url_params(tc_string: str | None, gdpr_applies: bool, ac_string: str | None = None) -> dict[str, str]:

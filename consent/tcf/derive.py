@@ -28,13 +28,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..errors import TCStringError
+from ..errors import CmpSettingsError, TCStringError
 from ..registry import Registry, TcfSettings
 from ..state import ConsentState, Decision
 from .gvl import GVL
 from .idset import IdSet
 from .model import NO_LEGITIMATE_INTEREST_PURPOSES, PublisherTC, TCModel
 from .tcstring import decode_tc_string, encode_disclosed_vendors_segment, encode_tc_string
+
+MAX_12_BITS = 4095  # the TC string gives CmpId and CmpVersion 12 bits each
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +50,21 @@ class CmpSettings:
     is_service_specific: bool = True
 
     def __post_init__(self) -> None:
-        if self.cmp_id <= 1:
-            raise ValueError(
-                f"cmp_id must be the id IAB Europe assigned to the CMP (above 1), not {self.cmp_id}"
+        if not 1 < self.cmp_id <= MAX_12_BITS:
+            raise CmpSettingsError(
+                "cmp_id",
+                f"cmp_id must be the id IAB Europe assigned to the CMP (2 to 4095), not {self.cmp_id}",
             )
-        if self.cmp_version < 1:
-            raise ValueError(f"cmp_version must be 1 or more, not {self.cmp_version}")
+        if not 1 <= self.cmp_version <= MAX_12_BITS:
+            raise CmpSettingsError("cmp_version", f"cmp_version must be 1 to 4095, not {self.cmp_version}")
         if not (
             len(self.consent_language) == 2
             and self.consent_language.isascii()
             and self.consent_language.isalpha()
         ):
-            raise ValueError(
-                f"consent_language must be two letters (ISO 639-1), not {self.consent_language!r}"
+            raise CmpSettingsError(
+                "consent_language",
+                f"consent_language must be two letters (ISO 639-1), not {self.consent_language!r}",
             )
 
 
@@ -75,6 +79,8 @@ class TcfTable:
     legitimate_interest_mask: int  # GVL ids whose vendors may rely on legitimate interest
     disclosed: IdSet
     disclosed_segment: str
+    #: (TCData key, bit) of every disclosed vendor, so that TCData's vendor maps need no walk of the mask.
+    disclosed_keys: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def build(cls, registry: Registry) -> TcfTable:
@@ -117,6 +123,7 @@ class TcfTable:
             IdSet(legitimate).mask,
             disclosed,
             encode_disclosed_vendors_segment(disclosed),
+            tuple((str(i), 1 << i) for i in disclosed),
         )
 
 

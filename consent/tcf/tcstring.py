@@ -45,7 +45,8 @@ Allowed segment.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Final
 
 from ..errors import TCStringError
@@ -97,14 +98,16 @@ def encode_tc_string(model: TCModel, *, disclosed_segment: str | None = None) ->
             "000010",  # Version 2
             _day_bits(model.created, "Created"),
             _day_bits(model.last_updated, "LastUpdated"),
-            to_bits(model.cmp_id, 12, "CmpId"),
-            to_bits(model.cmp_version, 12, "CmpVersion"),
-            to_bits(model.consent_screen, 6, "ConsentScreen"),
-            _letters_bits(model.consent_language, "ConsentLanguage"),
-            to_bits(model.vendor_list_version, 12, "VendorListVersion"),
-            to_bits(model.tcf_policy_version, 6, "TcfPolicyVersion"),
-            "1" if model.is_service_specific else "0",
-            "1" if model.use_non_standard_texts else "0",
+            _cmp_bits(
+                model.cmp_id,
+                model.cmp_version,
+                model.consent_screen,
+                model.consent_language,
+                model.vendor_list_version,
+                model.tcf_policy_version,
+                model.is_service_specific,
+                model.use_non_standard_texts,
+            ),
             _flags(model.special_feature_optins, 12, "SpecialFeatureOptIns"),
             _flags(model.purpose_consents, 24, "PurposesConsent"),
             _flags(
@@ -136,8 +139,13 @@ def encode_disclosed_vendors_segment(vendors: IdSet) -> str:
 def vendor_section_bits(vendors: IdSet) -> str:
     """MaxVendorId, IsRangeEncoding and the bit field or the ranges, whichever is shorter."""
     max_id = vendors.max_id
-    field = vendors.bitfield(max_id)
     head = format(max_id, "016b")
+    mask = vendors.mask
+    if 12 + 33 * mask.bit_count() < max_id:
+        # Few ids among high ones (a visitor who accepted a handful of vendors): even one range entry
+        # per id beats the bit field, so walk the runs of the mask instead of a string of max_id bits.
+        return head + "1" + _range_entries(_mask_runs(mask))
+    field = vendors.bitfield(max_id)
     # Every range entry costs at least 17 bits: when even that many runs cannot beat the bit field,
     # skip finding them (the usual case for a visitor's mixed choices over many vendors).
     runs_at_least = field.count("01") + (field[:1] == "1")
@@ -148,6 +156,18 @@ def vendor_section_bits(vendors: IdSet) -> str:
     if range_length >= max_id:
         return head + "0" + field
     return head + "1" + _range_entries(runs)
+
+
+def _mask_runs(mask: int) -> list[tuple[int, int]]:
+    """The (first, last) ids of each run of consecutive ids in ``mask``, ascending."""
+    runs = []
+    while mask:
+        start = (mask & -mask).bit_length() - 1
+        shifted = mask >> start
+        length = (~shifted & (shifted + 1)).bit_length() - 1  # the run's count of consecutive ones
+        runs.append((start, start + length - 1))
+        mask &= ~(((1 << length) - 1) << start)
+    return runs
 
 
 def _range_entries(runs: list[tuple[int, int]]) -> str:
@@ -186,16 +206,50 @@ def _publisher_tc_segment(publisher: PublisherTC) -> str:
 
 def _flags(ids: frozenset[int], width: int, field: str) -> str:
     """A fixed-width field where bit k stands for id k + 1."""
-    if any(not 1 <= i <= width for i in ids):
+    if not ids:
+        return "0" * width
+    if min(ids) < 1 or max(ids) > width:
         raise TCStringError(f"{field} holds ids outside 1-{width}: {sorted(ids)}")
-    return "".join("1" if i in ids else "0" for i in range(1, width + 1))
+    return format(sum(1 << (width - i) for i in ids), f"0{width}b")  # id 1 is the leftmost bit
 
 
 def _day_bits(moment: datetime, field: str) -> str:
     if moment.tzinfo is None:
         raise TCStringError(f"{field} must be an aware datetime (UTC)")
-    midnight = datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
+    return _midnight_bits(moment.astimezone(UTC).date(), field)
+
+
+@lru_cache(maxsize=64)
+def _midnight_bits(day: date, field: str) -> str:
+    # Memoised: a string's dates are days, and most strings of a day share them.
+    midnight = datetime.combine(day, time(), UTC)
     return to_bits(int(midnight.timestamp()) * _DECISECONDS, 36, field)
+
+
+@lru_cache(maxsize=64)
+def _cmp_bits(
+    cmp_id: int,
+    cmp_version: int,
+    consent_screen: int,
+    consent_language: str,
+    vendor_list_version: int,
+    tcf_policy_version: int,
+    is_service_specific: bool,
+    use_non_standard_texts: bool,
+) -> str:
+    """CmpId ... UseNonStandardTexts: what a site's CMP and vendor list fix (memoised: one per language)."""
+    return "".join(
+        (
+            to_bits(cmp_id, 12, "CmpId"),
+            to_bits(cmp_version, 12, "CmpVersion"),
+            to_bits(consent_screen, 6, "ConsentScreen"),
+            _letters_bits(consent_language, "ConsentLanguage"),
+            to_bits(vendor_list_version, 12, "VendorListVersion"),
+            to_bits(tcf_policy_version, 6, "TcfPolicyVersion"),
+            "1" if is_service_specific else "0",
+            "1" if use_non_standard_texts else "0",
+        )
+    )
 
 
 def _letters_bits(code: str, field: str) -> str:

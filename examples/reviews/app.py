@@ -8,6 +8,7 @@ visitor approved. Run it with ``make example`` (http://127.0.0.1:5000).
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,11 @@ from flask import Flask, Response, redirect, render_template, request, url_for
 
 from consent import Consent
 from consent.i18n import UI_LOCALES
+from consent.loader import validate_registry
+from consent.registry import Registry
 
 HERE = Path(__file__).resolve().parent
+TCF_FILES = HERE / "tcf"
 TOPICS = (
     "Arts",
     "Autos",
@@ -85,6 +89,39 @@ SEED_COMMENTS = (
 )
 
 
+def tcf_config() -> dict[str, Any]:
+    """IAB TCF and GPP, off unless the environment turns them on: ``REVIEWS_TCF_CMP_ID`` (the CMP id IAB
+    Europe assigned; only a registered CMP may emit live TC strings), ``REVIEWS_TCF_CMP_VERSION``,
+    ``REVIEWS_TCF_COOKIE=1`` (an ``euconsent-v2`` cookie), ``REVIEWS_GPP=1``, ``REVIEWS_GPP_CMP_ID``."""
+    env = os.environ
+    config: dict[str, Any] = {}
+    if env.get("REVIEWS_TCF_CMP_ID"):
+        config |= {
+            "CONSENT_TCF_CMP_ID": int(env["REVIEWS_TCF_CMP_ID"]),
+            "CONSENT_TCF_CMP_VERSION": int(env.get("REVIEWS_TCF_CMP_VERSION", "1")),
+            "CONSENT_TCF_COOKIE": env.get("REVIEWS_TCF_COOKIE", "0") == "1",
+            # The vendor list whose texts the second layer shows, and its German translation.
+            "CONSENT_TCF_GVL": TCF_FILES / "vendor-list.json",
+            "CONSENT_TCF_GVL_TRANSLATIONS": {"de": TCF_FILES / "purposes-de.json"},
+        }
+    if env.get("REVIEWS_GPP", "0") == "1":
+        config["CONSENT_GPP"] = True
+        if env.get("REVIEWS_GPP_CMP_ID"):
+            config["CONSENT_GPP_CMP_ID"] = int(env["REVIEWS_GPP_CMP_ID"])
+    return config
+
+
+def tcf_registry() -> Registry:
+    """``vendors.toml`` with the TCF declarations of ``tcf/tcf.toml`` merged in."""
+    data = tomllib.loads((HERE / "vendors.toml").read_text(encoding="utf-8"))
+    tcf = tomllib.loads((TCF_FILES / "tcf.toml").read_text(encoding="utf-8"))
+    declared = tcf.pop("vendors")
+    for vendor in data["vendors"]:
+        if vendor["id"] in declared:
+            vendor["tcf"] = declared[vendor["id"]]
+    return validate_registry(data | tcf, str(TCF_FILES / "tcf.toml"))
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(HERE / "instance"))
     testing = bool((config or {}).get("TESTING"))
@@ -115,7 +152,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             d for d in os.environ.get("REVIEWS_SITE_DOMAINS", "").split(",") if d
         ],
     )
+    app.config.update(tcf_config())
     app.config.update(config or {})
+    if app.config.get("CONSENT_TCF_CMP_ID") and app.config["CONSENT_REGISTRY"] == HERE / "vendors.toml":
+        app.config["CONSENT_REGISTRY"] = tcf_registry()
     Consent(app)
     comments = list(SEED_COMMENTS)
 

@@ -23,6 +23,7 @@ async function openPanel(url, from) {
   box.querySelector("[data-consent-dialog-content]").innerHTML = await res.text();
   opener = from || doc.activeElement;
   box.showModal();
+  doc.dispatchEvent(new CustomEvent("consent:shown")); // the __tcfapi stub tells listeners "cmpuishown"
   const first = focusables(box).find((el) => !el.matches("[data-consent-close]"));
   if (first) first.focus();
 }
