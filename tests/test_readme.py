@@ -4,7 +4,7 @@ Blocks are found by their fence's language and, where a block needs more than it
 marker comment on the line before the fence: ``<!-- readme-test: KIND ARGS -->``, where KIND is
 
 - ``registry NAME``: a whole registry (TOML or YAML) that must load; NAME keeps it for later blocks;
-- ``python app|factory|request|core|config|geoip|gpp|ledger``: a snippet run by the matching runner below
+- ``python app|factory|request|core|config|geoip|gpp|ledger|dashboard``: a snippet run by the matching runner below
   (against a temporary folder holding the README's registries; stubs only for what needs a server);
 - ``file NAME``: written into that folder as NAME;
 - ``output COMMAND``: exactly what ``COMMAND`` (a ``consent`` command) prints there;
@@ -330,7 +330,17 @@ def run_ledger(block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
     namespace["ledger"].close()
 
 
+def run_dashboard(block: Block) -> None:
+    """The insights dashboard mounted behind the site's access check (here: nobody is staff)."""
+    app = readme_app()
+    app.config["CONSENT_LEDGER_URL"] = "sqlite://"
+    nobody = types.SimpleNamespace(is_authenticated=False, is_staff=False)
+    _exec(block, {"app": app, "current_user": nobody})
+    assert app.test_client().get("/admin/consent-insights/").status_code == 403
+
+
 PYTHON_RUNNERS: dict[str, Callable[..., None]] = {
+    "dashboard": run_dashboard,
     "app": run_app,
     "factory": run_factory,
     "request": run_request,
