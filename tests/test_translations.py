@@ -172,7 +172,7 @@ def test_placeholders_are_kept(catalog: Catalog) -> None:
 
 
 def test_every_translation_formats(catalog: Catalog) -> None:
-    values = {"num": 3, "name": "Example Video", "purpose": "Marketing", "count": 3}
+    values = {"num": 3, "name": "Example Video", "purpose": "Marketing", "count": 3, "version": 3}
     for message in catalog:
         if message.id and message.python_format:
             for string in strings_of(message):
