@@ -91,7 +91,10 @@ def consent_head() -> Markup:
     data = per_request()
     settings = data.settings
     registry = settings.registry
-    link = Markup(f'<link rel="stylesheet" href="{escape(Urls(data).stylesheet)}">')
+    theme = settings.config["CONSENT_THEME"]
+    # CONSENT_THEME reaches the stylesheet through its own link: consent.css reads data-consent-theme.
+    forced = f' data-consent-theme="{escape(theme)}"' if theme != "auto" else ""
+    link = Markup(f'<link rel="stylesheet" href="{escape(Urls(data).stylesheet)}"{forced}>')
     if settings.microsoft_consent:
         link += render_microsoft_consent_default(registry, data.get_state(), nonce_if_csp(data))
     if not settings.consent_mode:
