@@ -48,7 +48,9 @@ def test_the_article_has_placeholders_inside_its_comment_form(visit: Visit) -> N
     visit.open(ARTICLE)
     form = visit.page.locator("form.comment-form")
     for vendor_id in IN_THE_COMMENT_FORM:
-        expect(form.locator(f'[data-consent-vendor="{vendor_id}"] button[data-consent-grant]')).to_have_count(1)
+        expect(form.locator(f'[data-consent-vendor="{vendor_id}"] button[data-consent-grant]')).to_have_count(
+            1
+        )
     found = visit.page.locator("button[data-consent-grant]").evaluate_all("(els) => els.map((e) => e.value)")
     assert sorted(found) == sorted(ARTICLE_PLACEHOLDERS), "the test clicks every placeholder of the article"
     assert visit.page.locator("form form").count() == 0, "no nested forms"
@@ -209,7 +211,9 @@ def panel_buttons(visit: Visit) -> list[str]:
     ],
     ids=["undecided", "rejected", "accepted"],
 )
-def test_the_dialog_offers_one_way_out_per_state(visit: Visit, choice: str | None, buttons: list[str]) -> None:
+def test_the_dialog_offers_one_way_out_per_state(
+    visit: Visit, choice: str | None, buttons: list[str]
+) -> None:
     visit.open(ARTICLE)
     if choice:
         visit.submit(visit.banner.get_by_role("button", name=choice).click)
@@ -276,7 +280,9 @@ WRAPPED_WORDS = """(table) => {
 
 
 @both
-def test_the_cookie_tables_break_no_header_word_at_375px(browse: Callable[..., Visit], javascript: bool) -> None:
+def test_the_cookie_tables_break_no_header_word_at_375px(
+    browse: Callable[..., Visit], javascript: bool
+) -> None:
     visit = browse(javascript=javascript, viewport={"width": 375, "height": 740})
     visit.open(ARTICLE)
     panel = visit.open_second_layer(visit.banner.get_by_role("link", name="Customize"))
