@@ -343,3 +343,30 @@ def test_a_save_the_browser_refused_is_reported_not_hidden(
         assert not [c for c in context.cookies() if "consent" in c.get("name", "")]
     finally:
         context.close()
+
+
+# -- pixels for visitors without JavaScript ----------------------------------------------------------
+
+NOSCRIPT_PIXEL = '<noscript><img data-consent-key="px-noscript" src="https://noscript.pixel.test/tr?noscript=1" alt=""></noscript>'
+PLAIN_PIXEL = '<img data-consent-key="px-plain" src="https://plain.pixel.test/tr" alt="" hidden>'
+
+
+def test_a_noscript_pixel_in_the_refreshed_page_does_not_fire_with_javascript(visit: Visit) -> None:
+    """consent.js adds the newly approved tags of the refreshed page, but never one meant for visitors
+    without JavaScript only (a ``<noscript>`` pixel beside the vendor's script would count twice)."""
+    visit.open(ARTICLE)
+
+    def with_pixels(route: Route) -> None:
+        if route.request.resource_type != "fetch":
+            route.continue_()
+            return
+        response = route.fetch()
+        body = response.text().replace("</body>", NOSCRIPT_PIXEL + PLAIN_PIXEL + "</body>")
+        route.fulfill(response=response, body=body)
+
+    visit.page.route(f"**{ARTICLE}", with_pixels)
+    visit.submit(grant_button(visit, "google-youtube").click)
+
+    hosts = visit.traffic.hosts()
+    assert "plain.pixel.test" in hosts, "the refreshed page's new pixel was added"
+    assert "noscript.pixel.test" not in hosts
