@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Request, Route, expect
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS
-from .support import ARTICLE, LiveServer, Traffic, Visit, serve_example
+from .support import ARTICLE, ROOT, LiveServer, Traffic, Visit, serve_example
 
 pytestmark = pytest.mark.browser
 
@@ -145,6 +145,49 @@ def test_the_last_controls_of_a_long_page_can_be_clicked_under_the_bar(visit: Vi
         expect(visit.page.locator("dialog[open] [data-consent-panel]")).to_be_visible()
     else:
         assert "/consent/preferences" in visit.page.url
+
+
+@pytest.fixture(scope="module")
+def banner_last_server() -> Iterator[LiveServer]:
+    """The example with ``consent_banner()`` where sites used to put it: last in ``<body>``."""
+    base = (ROOT / "examples" / "reviews" / "templates" / "base.html").read_text(encoding="utf-8")
+    first = "  {{ consent_banner() }}\n"
+    assert first in base
+    last = base.replace(first, "", 1).replace("</body>", first + "</body>")
+    with serve_example(templates={"base.html": last}) as server:
+        yield server
+
+
+@both
+def test_a_bar_last_in_the_body_covers_none_of_the_last_controls(
+    browser: Browser, banner_last_server: LiveServer, javascript: bool
+) -> None:
+    context = browser.new_context(
+        base_url=banner_last_server.url,
+        java_script_enabled=javascript,
+        viewport={"width": 1280, "height": 600},
+    )
+    try:
+        context.set_default_timeout(10_000)
+        context.route("**/*", Traffic(banner_last_server.url).route)
+        page = context.new_page()
+        page.goto(ARTICLE)
+        banner = page.locator("[data-consent-banner]")
+        expect(banner).to_be_visible()
+        assert banner.evaluate(
+            "(el) => !el.nextElementSibling || !el.nextElementSibling.matches('main, footer')"
+        )
+
+        page.locator("footer .consent-settings-link").click(trial=True)
+        page.locator('[data-consent-vendor="google-recaptcha"] button[data-consent-grant]').click(trial=True)
+        page.get_by_role("button", name="Post Comment").click(trial=True)
+        # Scrolled to the very end, the bar sits below the footer instead of over it.
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        footer = page.locator("footer").bounding_box()
+        bar = banner.bounding_box()
+        assert footer and bar and footer["y"] + footer["height"] <= bar["y"] + 1
+    finally:
+        context.close()
 
 
 # -- focus order -------------------------------------------------------------------------------------
