@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Locator, Request, Route, expect
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS
+from .conftest import launch_resolving
 from .support import ARTICLE, ROOT, LiveServer, Traffic, Visit, serve_example
 
 pytestmark = pytest.mark.browser
@@ -347,32 +347,15 @@ def secure_cookie_server() -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def named_host_browser(browser: Browser) -> Iterator[Browser]:
-    """Chromium resolving ``shop.test`` to the loopback address: an insecure origin (unlike localhost)."""
-    mapped = browser.browser_type.launch(
-        executable_path=str(CHROMIUM),
-        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP shop.test 127.0.0.1"],
-    )
-    try:
-        yield mapped
-    finally:
-        mapped.close()
-
-
 def test_a_save_the_browser_refused_is_reported_not_hidden(
-    named_host_browser: Browser, secure_cookie_server: LiveServer
+    browser: Browser, secure_cookie_server: LiveServer
 ) -> None:
-    port = urlsplit(secure_cookie_server.url).port
-    origin = f"http://shop.test:{port}"
-    context = named_host_browser.new_context(base_url=origin, locale="en-US")
+    # shop.test is an insecure origin (unlike localhost): Chromium drops the Secure cookie it is sent.
+    named_host = launch_resolving(browser, "shop.test")
     try:
-        traffic = Traffic(origin)
-
-        def route(route: Route) -> None:
-            traffic.route(route)
-
-        context.route("**/*", route)
+        origin = f"http://shop.test:{urlsplit(secure_cookie_server.url).port}"
+        context = named_host.new_context(base_url=origin, locale="en-US")
+        context.route("**/*", Traffic(origin).route)
         page = context.new_page()
         page.goto(ARTICLE)
         banner = page.locator("[data-consent-banner]")
@@ -381,11 +364,12 @@ def test_a_save_the_browser_refused_is_reported_not_hidden(
         alert = page.get_by_role("alert")
         expect(alert).to_be_visible()
         expect(alert).to_contain_text("could not be saved")
+        expect(alert).to_be_focused()
         expect(banner).to_be_visible()
         assert banner.evaluate("(el, a) => el.contains(a)", alert.element_handle())
         assert not [c for c in context.cookies() if "consent" in c.get("name", "")]
     finally:
-        context.close()
+        named_host.close()
 
 
 # -- pixels for visitors without JavaScript ----------------------------------------------------------
