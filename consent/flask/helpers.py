@@ -98,7 +98,10 @@ def consent_head() -> Markup:
     data = per_request()
     settings = data.settings
     registry = settings.registry
-    parts = [f'<link rel="stylesheet" href="{escape(data.get_urls().stylesheet)}">']
+    theme = settings.config["CONSENT_THEME"]
+    # CONSENT_THEME reaches the stylesheet through its own link: consent.css reads data-consent-theme.
+    forced = f' data-consent-theme="{escape(theme)}"' if theme != "auto" else ""
+    parts = [f'<link rel="stylesheet" href="{escape(data.get_urls().stylesheet)}"{forced}>']
     nonce = nonce_if_csp(data)
     if settings.consent_mode:
         wait = settings.config["CONSENT_CONSENT_MODE_WAIT"]

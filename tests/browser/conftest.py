@@ -51,6 +51,15 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
+def launch_resolving(browser: Browser, names: str) -> Browser:
+    """Another Chromium like ``browser`` that resolves the host pattern ``names`` to the loopback address."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing", pytrace=False)
+    return browser.browser_type.launch(
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {names} 127.0.0.1"]
+    )
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Where screenshots go (git-ignored)."""

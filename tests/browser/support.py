@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from jinja2 import ChoiceLoader, DictLoader
 from playwright.sync_api import BrowserContext, Locator, Page, Request, Route, expect
 from werkzeug.serving import make_server
 
@@ -53,17 +54,22 @@ class ErrorLog(logging.Handler):
 
 
 @contextmanager
-def serve_example(config: Mapping[str, Any] | None = None) -> Iterator[LiveServer]:
+def serve_example(
+    config: Mapping[str, Any] | None = None, templates: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
     """The example site, with ``config`` on top of the testing defaults, on a live server on loopback.
 
     The server answers any ``Host`` (a test may reach it under other names, such as subdomains mapped to
-    127.0.0.1 by the browser); what it logs at ERROR level lands in ``LiveServer.errors``.
+    127.0.0.1 by the browser); what it logs at ERROR level lands in ``LiveServer.errors``. ``templates``
+    (name -> source) take the place of the example's own templates of those names.
     """
     if str(ROOT) not in sys.path:  # the example site is a folder of the repository, not an installed package
         sys.path.insert(0, str(ROOT))
     from examples.reviews.app import create_app
 
     app = create_app({"TESTING": True, **(config or {})})
+    if templates:
+        app.jinja_loader = ChoiceLoader([DictLoader(dict(templates)), app.jinja_loader])  # type: ignore[list-item]
     logger = logging.getLogger("werkzeug")
     errors = ErrorLog()
     logger.addHandler(errors)

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Locator, Response, Route, expect
 
 from consent.registry import Registry, Vendor
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS
+from .conftest import launch_resolving
 from .support import ARTICLE, LiveServer, Traffic, Visit, describe_violations, serve_example
 
 pytestmark = pytest.mark.browser
@@ -315,12 +315,7 @@ def subdomain_server() -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def subdomain_browser(browser: Browser) -> Iterator[Browser]:
     """Chromium resolving every ``*.reviews.test`` to the loopback address."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing", pytrace=False)
-    mapped = browser.browser_type.launch(
-        executable_path=str(CHROMIUM),
-        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.reviews.test 127.0.0.1"],
-    )
+    mapped = launch_resolving(browser, "*.reviews.test")
     try:
         yield mapped
     finally:

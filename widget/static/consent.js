@@ -45,16 +45,39 @@ function syncBoxes(changed) {
   }
 }
 
+// Where a node sits under its nearest ancestor with an id: how to find its twin in a fresh copy of the page.
+function pathOf(el) {
+  const steps = [];
+  let node = el;
+  for (; node.parentElement && !node.parentElement.id && node.parentElement !== doc.body; node = node.parentElement) steps.unshift(node);
+  const root = node.parentElement;
+  return { id: root.id, steps: [node, ...steps].map((n) => Array.prototype.indexOf.call(n.parentElement.children, n)) };
+}
+function twin(fresh, { id, steps }) {
+  let node = id ? fresh.getElementById(id) : fresh.body;
+  for (const i of steps) node = node && node.children[i];
+  return node;
+}
+
 async function refreshGated() {
   const res = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
   if (!res.ok) { location.reload(); return; }
   const fresh = new DOMParser().parseFromString(await res.text(), "text/html");
-  for (const slot of $$("[data-consent-slot]")) {
+  const blocked = (el) => !!el.querySelector(".consent-placeholder");
+  // Replace only what changed: an embed that was already running (a playing video) is left alone.
+  const changes = $$("[data-consent-slot]").map((slot) => {
     const next = fresh.querySelector(`[data-consent-slot="${slot.dataset.consentSlot}"]`);
-    if (next) slot.replaceWith(doc.importNode(next, true));
+    // A script vendor's placeholder is gone from the fresh page: what the site shows instead takes its place.
+    return [slot, next || twin(fresh, pathOf(slot))];
+  });
+  for (const [slot, next] of changes) {
+    const name = next && next.dataset.consentSlot;
+    if (!next || (name !== undefined && name !== slot.dataset.consentSlot)) slot.remove();
+    else if (name === undefined || blocked(next) !== blocked(slot)) slot.replaceWith(doc.importNode(next, true));
   }
   for (const tag of $$("script[data-consent-key],img[data-consent-key]", fresh)) {
-    if (doc.querySelector(`[data-consent-key="${tag.dataset.consentKey}"]`)) continue;
+    // A pixel meant for visitors without JavaScript only (<noscript>) must not fire here too.
+    if (tag.closest("noscript") || doc.querySelector(`[data-consent-key="${tag.dataset.consentKey}"]`)) continue;
     const el = doc.createElement(tag.tagName.toLowerCase());
     for (const { name, value } of Array.from(tag.attributes)) if (name !== "nonce") el.setAttribute(name, value);
     if (el.tagName === "SCRIPT") { if (nonce) el.nonce = nonce; el.textContent = tag.textContent; }
@@ -87,6 +110,7 @@ async function submit(event) {
     return;
   }
   const state = await res.json();
+  if (!(await stored(url, state))) { report(form, event.submitter); return; }
   // A click-to-load grant answers no purpose: the banner stays until the visitor chooses.
   if (!state.needs_prompt) for (const banner of $$("[data-consent-banner]")) banner.hidden = true;
   closePanel();
@@ -95,8 +119,39 @@ async function submit(event) {
   if (ms && ms.uet) { window.uetq = window.uetq || []; window.uetq.push("consent", "update", ms.uet); }
   if (ms && ms.clarity && typeof window.clarity === "function") window.clarity("consentv2", ms.clarity);
   doc.dispatchEvent(new CustomEvent("consent:change", { detail: state }));
-  if (state.reload || reloadAlways) location.reload();
-  else await refreshGated();
+  if (state.reload || reloadAlways) { location.reload(); return; }
+  await refreshGated();
+  land();
+}
+
+// The consent cookie is HttpOnly: ask the site what it reads back, so a cookie the browser refused (a
+// Secure cookie over plain http) is reported instead of hiding the banner as if the choice were kept.
+async function stored(url, state) {
+  try {
+    const res = await fetch(new URL("status", url), { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const now = await res.json();
+    return now.consent_id === state.consent_id && now.method === state.method
+      && JSON.stringify(now.vendors) === JSON.stringify(state.vendors);
+  } catch (err) { return false; }
+}
+
+function report(form, submitter) {
+  const msg = doc.querySelector("[data-consent-error]");
+  if (!msg) return;
+  const host = form.closest("[data-consent-banner],[data-consent-dialog-content]")
+    || (submitter && submitter.closest(".consent-placeholder")) || doc.body;
+  host.prepend(msg);
+  msg.hidden = false;
+  msg.focus();
+}
+
+// After a save the control used may be hidden (the banner's) or replaced: never leave the focus on <body>.
+const shown = (el) => el && el.isConnected && el.getClientRects().length > 0;
+function land(from) {
+  const now = doc.activeElement;
+  if (shown(now) && now !== doc.body) return;
+  const to = [from, ...$$(".consent-floating,[data-consent-open]")].find(shown);
+  if (to) to.focus();
 }
 
 doc.addEventListener("submit", submit);
@@ -116,4 +171,4 @@ doc.addEventListener("keydown", (e) => {
   else if (!e.shiftKey && doc.activeElement === last) { e.preventDefault(); first.focus(); }
 });
 const box = dialog();
-if (box) box.addEventListener("close", () => { if (opener && opener.isConnected) opener.focus(); opener = null; });
+if (box) box.addEventListener("close", () => { land(opener); opener = null; });
