@@ -551,3 +551,14 @@ def test_the_banner_is_the_same_for_every_undecided_visitor(make_registry: Facto
     first = html_of(app.test_client().get("/"))
     second = html_of(app.test_client().get("/"))
     assert first == second
+
+
+def test_registry_texts_take_their_own_direction_in_a_right_to_left_widget(seed_registry: Registry) -> None:
+    """A registry text not translated into Hebrew is English inside a right-to-left panel: ``dir="auto"``
+    lets the browser lay it out left to right, punctuation included."""
+    html = Widget(make_environment(), seed_registry).panel(ctx_for(seed_registry, locale="he"))
+    (form,) = find(html, "form", class_="consent-panel")
+    assert form.attrs["dir"] == "rtl"
+    descriptions = list(find(html, "p", class_="consent-text", dir="auto"))
+    texts = {p.inner_text for p in descriptions}
+    assert " ".join(seed_registry.vendor("google-youtube").description.split()) in texts

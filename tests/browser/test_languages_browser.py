@@ -26,10 +26,10 @@ RIGHT_TO_LEFT = [locale for locale in UI_LOCALES if text_direction(locale) == "r
 REGION = "X-Test-Region"  # the region header the (pretend) CDN sets: US-CA gets the opt-out notice
 NARROW = {"width": 320, "height": 640}
 WIDE = {"width": 1280, "height": 800}
-#: Accept and reject may differ in width by at most this share of the wider one. On a narrow screen
-#: both fill the row; side by side each is as wide as its label (the stylesheet does not equalise
-#: them), and the widest gap among the 36 languages is 24% (Icelandic "Samþykkja allt" / "Hafna öllu").
-WIDTH_TOLERANCE = 0.25
+#: Accept and reject may differ in width by at most this share of the wider one (sub-pixel rounding):
+#: the stylesheet gives both the wider label's width, stacked on a narrow screen, side by side on a wide
+#: one, even where one label is much longer (Icelandic "Samþykkja allt" / "Hafna öllu").
+WIDTH_TOLERANCE = 0.02
 
 LOOK = """(el) => {
     const s = getComputedStyle(el), r = el.getBoundingClientRect();
