@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import Error as PlaywrightError
@@ -21,6 +22,8 @@ from .controls import BANNER, ChoiceUnavailable, Controls
 from .crawl import Frontier, Pace, Robots, normalise, origin_of, sitemap_urls
 from .observations import ScanRun, StateVisit
 from .states import BEFORE, ConsentState, plan_states
+
+T = TypeVar("T")
 
 #: How long a page may keep the network busy after its load event before the scanner reads it anyway.
 QUIET_TIMEOUT = 5.0
@@ -62,8 +65,22 @@ class ScanOptions:
 def scan_site(
     url: str, options: ScanOptions = ScanOptions(), progress: Callable[[Progress], None] | None = None
 ) -> ScanRun:
-    """Visit ``url`` and up to ``options.pages - 1`` more same-origin pages in every consent state."""
-    return asyncio.run(_Scan(normalise(url), options, progress).run())
+    """Visit ``url`` and up to ``options.pages - 1`` more same-origin pages in every consent state.
+
+    Works from any caller: where an event loop already runs in this thread (a notebook, a synchronous
+    Playwright session), the scan runs on a loop of its own in a worker thread.
+    """
+    return run_coroutine(lambda: _Scan(normalise(url), options, progress).run())
+
+
+def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run`` of what ``make`` returns, in a worker thread when this one already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(1, thread_name_prefix="consent-scan") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 @dataclass
