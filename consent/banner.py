@@ -65,6 +65,13 @@ class WidgetContext:
     consent_cookie: Cookie | None = None
     #: The TCF part of the second layer (``consent.tcf.panel.TcfPanel``); ``None`` when the TCF is off.
     tcf: Any = None
+    #: A wording test's variant of the first layer (``consent.insights.variants``): its id, its title and
+    #: statement in the visitor's locale (``None``: the widget's and the registry's own wording), and when
+    #: the first layer was rendered (ISO time, posted back so the ledger can time the decision).
+    variant: str | None = None
+    variant_title: str | None = None
+    variant_statement: str | None = None
+    shown_at: str | None = None
 
     @property
     def policy(self) -> Policy:
@@ -156,6 +163,10 @@ class Widget:
             "consent_cookie": ctx.consent_cookie,
             "own_cookie_purpose": OWN_COOKIE_PURPOSE,  # translated in the template when it is ours
             "policy": ctx.policy.value,
+            "variant": ctx.variant,
+            "variant_title": ctx.variant_title,
+            "variant_statement": ctx.variant_statement,
+            "shown_at": ctx.shown_at,
             "tcf": ctx.tcf,
         }
 

@@ -70,6 +70,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "count first-layer impressions (aggregates only) in the ledger's database, when the ledger is on",
     ),
     "CONSENT_INSIGHTS_INTERVAL": (2.0, "seconds between flushes of the impression counters"),
+    "CONSENT_VARIANTS": (None, "a wording test of the first layer's texts: a TOML or JSON file, or `None`"),
     "CONSENT_LEDGER_SUBJECT": (
         None,
         "a callable taking the request, returning the site's own subject id or `None`",

@@ -15,6 +15,7 @@ from . import cli, helpers, http, views
 from . import config as settings_config
 from .adtech_settings import build_adtech
 from .settings import EXTENSION_KEY, ConsentSettings, asset_version, resolve_registry
+from .wording import load_variants
 
 
 class Consent:
@@ -50,6 +51,7 @@ class Consent:
             app_config=app.config,
             arguments=dict(self.options),
             adtech=build_adtech(config, registry, Path(app.root_path)),
+            experiment=load_variants(config["CONSENT_VARIANTS"], app),
         )
         app.extensions[EXTENSION_KEY] = settings
 

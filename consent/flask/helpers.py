@@ -20,6 +20,7 @@ from . import adtech
 from .adtech_settings import gdpr_applies
 from .current import RequestConsent, get_consent, per_request
 from .http import current_path, new_nonce, quote_next
+from .wording import first_layer_wording, now_text
 
 
 def nonce_for(data: RequestConsent) -> str:
@@ -54,10 +55,13 @@ def widget_context(
     config = settings.config
     urls = data.get_urls()
     target = next_url if next_url is not None else current_path()
+    state = state or data.get_state()
+    locale = data.get_locale()
+    variant, title, statement = first_layer_wording(settings, state, locale)
     return WidgetContext(
         registry=settings.registry,
-        state=state or data.get_state(),
-        locale=data.get_locale(),
+        state=state,
+        locale=locale,
         action_url=urls.action,
         preferences_url=f"{urls.preferences}?next={quote_next(target)}",
         stylesheet_url=urls.stylesheet,
@@ -70,6 +74,10 @@ def widget_context(
         theme=config["CONSENT_THEME"],
         consent_cookie=settings.consent_cookie,
         tcf=tcf_panel_for(data, state) if panel else None,
+        variant=variant,
+        variant_title=title,
+        variant_statement=statement,
+        shown_at=now_text(),
     )
 
 
@@ -149,7 +157,7 @@ def consent_banner() -> Markup:
         impressions = settings.impressions
         if impressions is not None:  # aggregate counters: no id, no cookie, nothing per person
             impressions.record(
-                data.get_region().id, ctx.locale, request.endpoint or "", None, not state.is_decided
+                data.get_region().id, ctx.locale, request.endpoint or "", ctx.variant, not state.is_decided
             )
         return Markup(
             "".join((adtech.first_layer(data, ctx), widget.dialog(ctx.locale), grant_form(ctx), script))

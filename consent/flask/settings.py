@@ -27,6 +27,7 @@ from ..registry import Cookie, Registry
 
 if TYPE_CHECKING:
     from ..insights.counters import ImpressionCounter
+    from ..insights.variants import Experiment
     from ..ledger import Ledger
     from .adtech_settings import AdTechSettings
 
@@ -60,6 +61,8 @@ class ConsentSettings:
     _codec: CookieCodec | None = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
     _impressions: Any = field(default=None, repr=False)
+    #: The wording test (``CONSENT_VARIANTS``), loaded and checked at start-up; ``None`` without one.
+    experiment: Experiment | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def keys(self) -> tuple[str | bytes, ...]:
@@ -154,6 +157,17 @@ class ConsentSettings:
                         engine, interval=float(config["CONSENT_INSIGHTS_INTERVAL"])
                     )
         return self._impressions  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Flush and release what the app holds open: the impression counters and the ledger (for an app
+        factory's teardown and for tests; both also flush at interpreter exit)."""
+        impressions, self._impressions = self._impressions, None
+        if impressions is not None:
+            impressions.close()
+            impressions.engine.dispose()
+        ledger, self._ledger = self._ledger, None
+        if ledger is not None:
+            ledger.close()
 
     def _make_ledger(self) -> Ledger:
         from ..ledger import Ledger, derive_key

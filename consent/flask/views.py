@@ -34,9 +34,21 @@ from .http import (
 )
 from .ledger import record_decision
 from .signals import consent_changed, consent_given, consent_withdrawn
+from .wording import posted_wording
 
-FIELDS = {"action", "category", "vendor", "next", "layer", "csrf_token", "object_purpose", "object_vendor"}
-SINGLE_FIELDS = {"action", "next", "layer", "csrf_token"}
+FIELDS = {
+    "action",
+    "category",
+    "vendor",
+    "next",
+    "layer",
+    "csrf_token",
+    "object_purpose",
+    "object_vendor",
+    "variant",
+    "shown_at",
+}
+SINGLE_FIELDS = {"action", "next", "layer", "csrf_token", "variant", "shown_at"}
 LAYERS = {"first", "second", "embed", "page"}
 
 
@@ -108,6 +120,7 @@ def decide_view() -> BaseResponse:
     check_origin()
     check_fetch_metadata()
     action, categories, vendors, next_url, layer = parse_form()
+    variant, shown_at = posted_wording(settings)
     previous = data.get_state()
     codec = settings.codec
     try:
@@ -158,7 +171,9 @@ def decide_view() -> BaseResponse:
         response = redirect(next_url, code=303)
     response.set_cookie(codec.name, codec.encode(state), **codec.cookie_options())
     adtech.set_tc_cookie(response, data)
-    record_decision(data, state, control=action.value, layer=layer, next_url=next_url)
+    record_decision(
+        data, state, control=action.value, layer=layer, next_url=next_url, variant=variant, shown_at=shown_at
+    )
     expire_declined_cookies(response, state, settings)
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -172,7 +172,7 @@ class NoticeBook:
     """Builds each notice once per registry, locale and policy link, with its hash and stored form."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, str, str | None, str, bool], tuple[str, bytes, Registry]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[str, bytes, Registry]] = {}
         self._lock = threading.Lock()
 
     def get(
@@ -182,11 +182,15 @@ class NoticeBook:
         policy_url: str | None = None,
         policy: str = "opt-in",
         gpc: bool = False,
+        extra: Mapping[str, str] | None = None,
     ) -> tuple[str, bytes]:
-        key = (id(registry), locale, policy_url, policy, gpc)
+        key = (id(registry), locale, policy_url, policy, gpc, tuple(sorted((extra or {}).items())))
         hit = self._cache.get(key)
         if hit is None or hit[2] is not registry:
-            body = notice_bytes(build_notice(registry, locale, policy_url=policy_url, policy=policy, gpc=gpc))
+            document = build_notice(
+                registry, locale, policy_url=policy_url, policy=policy, gpc=gpc, extra=extra
+            )
+            body = notice_bytes(document)
             hit = (hashlib.sha256(body).hexdigest(), body, registry)
             with self._lock:
                 if len(self._cache) > 256:

@@ -115,6 +115,11 @@ class Record:
     expires_at: datetime | None = None
     version: str = field(default_factory=package_version)
     subject: str | None = None
+    #: Where the visitor was (the registry's region id), which wording of the first layer they saw, and
+    #: when it was shown: optional, in the content only when known (older records' MACs are unchanged).
+    region: str | None = None
+    variant: str | None = None
+    shown_at: datetime | None = None
     seq: int | None = None
     mac: str | None = None
 
@@ -140,6 +145,14 @@ class Record:
             "signals": list(self.signals),
             "version": self.version,
             "subject": self.subject,
+        } | {
+            key: value
+            for key, value in (
+                ("region", self.region),
+                ("variant", self.variant),
+                ("shown_at", format_time(self.shown_at) if self.shown_at else None),
+            )
+            if value is not None
         }
 
     def canonical(self) -> bytes:
@@ -175,6 +188,9 @@ class Record:
             signals=tuple(str(s) for s in data.get("signals") or ()),
             version=str(data["version"]),
             subject=data.get("subject"),
+            region=data.get("region"),
+            variant=data.get("variant"),
+            shown_at=parse_time(data["shown_at"]) if data.get("shown_at") else None,
             seq=seq,
             mac=mac,
         )
@@ -201,6 +217,9 @@ def build_record(
     subject: str | None = None,
     now: datetime | None = None,
     record_id: str | None = None,
+    region: str | None = None,
+    variant: str | None = None,
+    shown_at: datetime | None = None,
 ) -> Record:
     """The record of a decision that produced ``state`` (which must be decided and carry an id)."""
     if not state.is_decided or state.consent_id is None or state.method is None:
@@ -225,6 +244,9 @@ def build_record(
         path=path,
         signals=tuple(sorted(set(signals) | {s.value for s in state.signals})),
         subject=subject,
+        region=region,
+        variant=variant,
+        shown_at=shown_at,
     )
 
 

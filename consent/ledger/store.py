@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -511,11 +511,21 @@ class Ledger:
         subject: str | None = None,
         policy_url: str | None = None,
         now: datetime | None = None,
+        region: str | None = None,
+        variant: str | None = None,
+        variant_texts: Mapping[str, str] | None = None,
+        shown_at: datetime | None = None,
     ) -> Receipt:
-        """Record the decision that produced ``state``, with the notice shown in ``locale``."""
+        """Record the decision that produced ``state``, with the notice shown in ``locale``.
+
+        ``variant`` and ``variant_texts`` are the wording of the first layer the visitor saw when the
+        site tests wordings (the exact texts become part of the notice); ``shown_at`` is when it was shown.
+        """
         # The first layer the visitor saw depends on their region's policy and on the GPC signal.
         policy = (state.current_policy or state.policy).value
-        digest, body = self.notices.get(state.registry, locale, policy_url, policy, "gpc" in signals)
+        digest, body = self.notices.get(
+            state.registry, locale, policy_url, policy, "gpc" in signals, variant_texts
+        )
         record = build_record(
             state,
             notice=digest,
@@ -526,6 +536,9 @@ class Ledger:
             signals=signals,
             subject=subject,
             now=now,
+            region=region,
+            variant=variant,
+            shown_at=shown_at,
         )
         return Receipt(record, self.record(record, body))
 
