@@ -54,6 +54,20 @@ class ErrorLog(logging.Handler):
 
 
 @contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """``app`` on a live server on loopback, for as long as the block runs; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@contextmanager
 def serve_example(
     config: Mapping[str, Any] | None = None, templates: Mapping[str, str] | None = None
 ) -> Iterator[LiveServer]:

@@ -8,7 +8,6 @@ place of bat.bing.com and www.clarity.ms that record the queue they find and eve
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,13 +16,14 @@ from flask import Flask, Response, request
 from markupsafe import Markup
 from playwright.sync_api import Browser, Page, Route
 from preset_helpers import MAPPED_CATEGORIES, only_category
-from werkzeug.serving import make_server
 
 from consent.gate import decide, render_scripts
 from consent.loader import parse_registry
 from consent.microsoft_consent import microsoft_consent_update, render_microsoft_consent_default
 from consent.registry import Registry
 from consent.state import ConsentState
+
+from .support import serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -124,14 +124,8 @@ def make_app(registry: Registry) -> Flask:
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    registry = parse_registry(REGISTRY, "toml")
-    server = make_server("127.0.0.1", 0, make_app(registry), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with serve_app(make_app(parse_registry(REGISTRY, "toml"))) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ queued when they load, and every call after.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,11 +14,11 @@ import pytest
 from flask import Flask, render_template_string
 from playwright.sync_api import Browser, Page, Route
 from preset_helpers import MAPPED_CATEGORIES
-from werkzeug.serving import make_server
 
 from consent import Consent
 from consent.loader import parse_registry
 
+from .support import serve_app
 from .test_microsoft_consent_browser import FAKE_CLARITY, FAKE_UET
 
 pytestmark = pytest.mark.browser
@@ -50,13 +49,8 @@ def site() -> Iterator[str]:
     app.config.update(SECRET_KEY="test", CONSENT_COOKIE_SECURE=False)
     Consent(app, registry=parse_registry(REGISTRY, "toml"))
     app.add_url_rule("/", "page", lambda: render_template_string(PAGE))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.fixture
