@@ -18,6 +18,22 @@ title = "Marketing"
 consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
 """
 
+#: A UET and a Clarity vendor from their presets, in MAPPED_CATEGORIES' categories.
+MICROSOFT_VENDORS = """
+[[vendors]]
+id = "bing-ads"
+number = 1
+category = "marketing"
+preset = "microsoft-uet"
+params = { tag_id = "26012345" }
+[[vendors]]
+id = "clarity"
+number = 2
+category = "statistics"
+preset = "microsoft-clarity"
+params = { project_id = "abcdefghij" }
+"""
+
 #: The four categories presets suggest.
 SUGGESTED_CATEGORIES = """
 name = "Preset test"

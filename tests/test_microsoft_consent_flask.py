@@ -8,44 +8,12 @@ from collections.abc import Callable
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_helpers import JSON, post, synthetic_app
+from preset_helpers import MAPPED_CATEGORIES, MICROSOFT_VENDORS
 
 from consent.loader import parse_registry
 from consent.registry import Registry
 
-REGISTRY = """
-name = "Shop"
-privacy_policy_url = "https://shop.example/privacy"
-
-[[categories]]
-id = "necessary"
-title = "Necessary"
-required = true
-justification = "Keeps the shop working."
-
-[[categories]]
-id = "statistics"
-title = "Statistics"
-consent_mode = ["analytics_storage"]
-
-[[categories]]
-id = "marketing"
-title = "Marketing"
-consent_mode = ["ad_storage", "ad_user_data", "ad_personalization"]
-
-[[vendors]]
-id = "bing-ads"
-number = 1
-category = "marketing"
-preset = "microsoft-uet"
-params = { tag_id = "12345678" }
-
-[[vendors]]
-id = "clarity"
-number = 2
-category = "statistics"
-preset = "microsoft-clarity"
-params = { project_id = "abcdefghij" }
-"""
+REGISTRY = MAPPED_CATEGORIES + MICROSOFT_VENDORS
 
 
 def app_and_client() -> tuple[Flask, FlaskClient]:

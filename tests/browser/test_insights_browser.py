@@ -7,21 +7,19 @@ ledger filled with 90 days of generated data. The screenshots land in ``docs/`` 
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.serving import make_server
 
 from consent.insights import create_insights_tables
 from consent.insights.dashboard import create_insights_blueprint
 from consent.insights.schema import open_engine
 from consent.ledger import Ledger
 
-from .support import AXE, ROOT, describe_violations
+from .support import AXE, ROOT, describe_violations, serve_app
 
 pytestmark = pytest.mark.browser
 DASHBOARD = "/admin/consent-insights/"
@@ -44,15 +42,8 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
     app = create_app({"TESTING": True, "CONSENT_LEDGER_URL": url})
     app.register_blueprint(create_insights_blueprint(lambda: True), url_prefix=DASHBOARD.rstrip("/"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="insights-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_app(app) as url:
+        yield url
 
 
 def open_dashboard(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -128,20 +129,23 @@ def site() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def page(browser: Browser, site: str) -> Iterator[Page]:
+@contextmanager
+def microsoft_fakes(browser: Browser, site: str) -> Iterator[tuple[Page, list[str]]]:
+    """A page of ``site`` whose UET and Clarity tags are the fakes above; yields it with the URLs of the
+    fakes it loaded. A request to any other outside host, or a console error, fails the test."""
     context = browser.new_context(base_url=site)
     context.set_default_timeout(10_000)
+    served: list[str] = []
     outside: list[str] = []
+    fakes = {"https://bat.bing.com/bat.js": FAKE_UET, "https://www.clarity.ms/tag/abcdefghij": FAKE_CLARITY}
 
     def route(route: Route) -> None:
         url = route.request.url
         if url.startswith(site):
             route.continue_()
-        elif url == "https://bat.bing.com/bat.js":
-            route.fulfill(status=200, content_type="application/javascript", body=FAKE_UET)
-        elif url == "https://www.clarity.ms/tag/abcdefghij":
-            route.fulfill(status=200, content_type="application/javascript", body=FAKE_CLARITY)
+        elif url in fakes:
+            served.append(url)
+            route.fulfill(status=200, content_type="application/javascript", body=fakes[url])
         else:
             outside.append(url)
             route.fulfill(status=204, body="")
@@ -150,10 +154,17 @@ def page(browser: Browser, site: str) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    yield page
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page, served
     context.close()
     assert not outside, f"requests to unexpected hosts: {outside}"
     assert not errors, f"console errors (a CSP violation among them?): {errors}"
+
+
+@pytest.fixture
+def page(browser: Browser, site: str) -> Iterator[Page]:
+    with microsoft_fakes(browser, site) as (page, _):
+        yield page
 
 
 def loaded(page: Page) -> dict[str, Any]:

@@ -12,32 +12,18 @@ from typing import Any
 
 import pytest
 from flask import Flask, render_template_string
-from playwright.sync_api import Browser, Page, Route
-from preset_helpers import MAPPED_CATEGORIES
+from playwright.sync_api import Browser, Page
+from preset_helpers import MAPPED_CATEGORIES, MICROSOFT_VENDORS
 
 from consent import Consent
 from consent.loader import parse_registry
 
 from .support import serve_app
-from .test_microsoft_consent_browser import FAKE_CLARITY, FAKE_UET
+from .test_microsoft_consent_browser import microsoft_fakes
 
 pytestmark = pytest.mark.browser
 
-REGISTRY = (
-    MAPPED_CATEGORIES
-    + """
-[[vendors]]
-id = "bing-ads"
-number = 1
-preset = "microsoft-uet"
-params = { tag_id = "26012345" }
-[[vendors]]
-id = "clarity"
-number = 2
-preset = "microsoft-clarity"
-params = { project_id = "abcdefghij" }
-"""
-)
+REGISTRY = MAPPED_CATEGORIES + MICROSOFT_VENDORS
 PAGE = """<!doctype html><html lang="en"><head><title>Shop</title>
 {{ consent_head() }}{{ consent_scripts("head") }}</head>
 <body><main><h1>Shop</h1></main>{{ consent_scripts("body") }}{{ consent_banner() }}</body></html>"""
@@ -55,27 +41,9 @@ def site() -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Browser, site: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=site)
-    context.set_default_timeout(10_000)
-    loaded: list[str] = []
-
-    def fake(route: Route) -> None:
-        url = route.request.url
-        if url.startswith(site):
-            route.continue_()
-            return
-        loaded.append(url)
-        body = FAKE_UET if "bat.bing.com" in url else FAKE_CLARITY if "clarity.ms" in url else ""
-        route.fulfill(status=200, content_type="application/javascript", body=body)
-
-    context.route("**/*", fake)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.loaded = loaded  # type: ignore[attr-defined]
-    yield page
-    context.close()
-    assert not errors, errors
+    with microsoft_fakes(browser, site) as (page, served):
+        page.loaded = served  # type: ignore[attr-defined]
+        yield page
 
 
 def queued(page: Page) -> Any:
