@@ -28,7 +28,7 @@ from itsdangerous import Signer
 
 from .errors import ConfigurationError, CookieError
 from .registry import Registry, category_key
-from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Decision, Method, Policy, Signal
+from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Decision, Method, Policy, Signal, assemble
 
 log = logging.getLogger("consent.codec")
 
@@ -127,8 +127,53 @@ _BASE32_PAIRS = tuple(a + b for a in _BASE32 for b in _BASE32)
 def _consent_id_text(raw: bytes) -> str:
     """The 10-byte consent id as its 16 lower-case base-32 letters (``base64.b32encode``, faster)."""
     n = int.from_bytes(raw, "big")
-    pairs = _BASE32_PAIRS
-    return "".join(pairs[(n >> shift) & 1023] for shift in (70, 60, 50, 40, 30, 20, 10, 0))
+    p = _BASE32_PAIRS
+    return (
+        p[n >> 70] + p[n >> 60 & 1023] + p[n >> 50 & 1023] + p[n >> 40 & 1023]
+        + p[n >> 30 & 1023] + p[n >> 20 & 1023] + p[n >> 10 & 1023] + p[n & 1023]
+    )  # fmt: skip
+
+
+#: Above this many optional categories the codec does not list every table a cookie may hold.
+_LISTED_TABLES_MAX = 6
+
+
+class _StoredTables:
+    """What a cookie's purpose table means, worked out once per codec for the usual layout.
+
+    A cookie written against the registry as it is now lists every optional purpose in display order;
+    each of the 3**n answer combinations of that layout maps straight to its answers, and a vendor is
+    decided when its code planes spell its own purpose's position (``expected``), so reading one is a
+    dictionary look-up and a few mask operations. Any other layout (a purpose since added, removed or
+    reordered) is read the long way.
+    """
+
+    __slots__ = ("answers", "expected", "members")
+
+    def __init__(self, optional: Sequence[tuple[int, str, int]], width: int) -> None:
+        #: The table's bytes (key, answer per purpose) to the answers as the state holds them.
+        self.answers: dict[bytes, tuple[tuple[str, Decision], ...]] = {}
+        if len(optional) <= _LISTED_TABLES_MAX:
+            combos: list[tuple[bytes, tuple[tuple[str, Decision], ...]]] = [(b"", ())]
+            for key, category_id, _ in optional:
+                combos = [
+                    (raw + _ENTRY.pack(key, code), (*answers, (category_id, decision)))
+                    for raw, answers in combos
+                    for code, decision in _DECISIONS.items()
+                ]
+            self.answers = dict(combos)
+        planes = [0] * len(optional).bit_length()
+        for code, (_, _, mask) in enumerate(optional, start=1):
+            for p in range(len(planes)):
+                if code >> p & 1:
+                    planes[p] |= mask
+        #: The code planes of a cookie in which every vendor was decided under its current purpose,
+        #: laid end to end as the cookie holds them (``width`` bytes each).
+        self.expected = sum(plane << (width * 8 * p) for p, plane in enumerate(planes))
+        #: Every vendor of an optional purpose.
+        self.members = 0
+        for _, _, mask in optional:
+            self.members |= mask
 
 
 @lru_cache(maxsize=256)
@@ -180,7 +225,11 @@ class CookieCodec:
         # Category key (as the cookie stores it) to the category and the vendors in it now.
         self._optional_by_key = {c.key: (c.id, registry.category_masks[c.id]) for c in optional}
         self._lifetime_seconds = int(lifetime.total_seconds())
+        self._lifetime_delta = timedelta(seconds=self._lifetime_seconds)
         self._width = (max((v.number for v in registry.vendors), default=0) + 7) // 8
+        self._tables = _StoredTables(
+            [(c.key, c.id, registry.category_masks[c.id]) for c in optional], self._width
+        )
         size = cookie_size(registry, self.name)
         if sum(1 for c in registry.categories if not c.required) > MAX_OPTIONAL_CATEGORIES:
             raise ConfigurationError(
@@ -280,11 +329,11 @@ class CookieCodec:
         method = _METHODS[how & 0x0F]
         policy = _POLICIES[how >> 4]
         offset = _HEADER.size + size * _ENTRY.size
-        planes = 1 + size.bit_length()
+        plane_count = 1 + size.bit_length()
         rest = len(payload) - offset
-        if rest < 0 or rest % planes:
+        if rest < 0 or rest % plane_count:
             raise CookieError("truncated planes")
-        width = rest // planes
+        width = rest // plane_count
         # A site that shortens its re-ask interval shortens it for decisions already stored, too.
         lasts = min(days * 86400, self._lifetime_seconds)
         current = (now.timestamp() if now is not None else time.time()) - _EPOCH_SECONDS
@@ -295,11 +344,45 @@ class CookieCodec:
             log.debug("consent cookie expired %d s ago", current - decided - lasts)
             return ConsentState(self.registry, consent_id=cid)
         decided_at = EPOCH + timedelta(seconds=decided)
-        expires_at = decided_at + timedelta(seconds=lasts)
+        expires_at = decided_at + (
+            self._lifetime_delta if lasts == self._lifetime_seconds else timedelta(seconds=lasts)
+        )
         granted = int.from_bytes(payload[offset : offset + width], "little")
+        tables = self._tables
+        categories = tables.answers.get(payload[_HEADER.size : offset])
+        if categories is not None and width == self._width:
+            # The usual layout (every purpose there is, in display order): a vendor is decided when
+            # each of its code planes holds what its own purpose's position spells.
+            mismatch = 0
+            differ = int.from_bytes(payload[offset + width :], "little") ^ tables.expected
+            while differ:
+                mismatch |= differ
+                differ >>= width * 8
+            decided_mask = tables.members & ~mismatch
+        else:
+            categories, decided_mask = self._read_table(payload, size, offset, width, plane_count)
+        return assemble(
+            self.registry,
+            cid,
+            decided_at,
+            expires_at,
+            revision.hex(),
+            method,
+            policy,
+            _SIGNALS[signals & _SIGNAL_MASK],
+            categories,
+            granted & decided_mask,
+            decided_mask,
+        )
+
+    def _read_table(
+        self, payload: bytes, size: int, offset: int, width: int, plane_count: int
+    ) -> tuple[tuple[tuple[str, Decision], ...], int]:
+        """The answers and the decided vendors of a table in any layout (purposes since added,
+        removed or reordered): a vendor counts as decided only under the purpose it is in now."""
         code_planes = [
             int.from_bytes(payload[offset + width * p : offset + width * (p + 1)], "little")
-            for p in range(1, planes)
+            for p in range(1, plane_count)
         ]
         entries = _table_struct(size).unpack_from(payload, _HEADER.size)
         by_key = self._optional_by_key
@@ -314,20 +397,7 @@ class CookieCodec:
             category_id, members = known
             seen.add(category_id)
             categories.append((category_id, _DECISIONS[entries[2 * code - 1]]))
-            # The vendors decided under this purpose and still in it.
             for p, plane in enumerate(code_planes):
                 members &= plane if code >> p & 1 else ~plane
             decided_mask |= members
-        return ConsentState(
-            self.registry,
-            cid,
-            decided_at,
-            expires_at,
-            revision.hex(),
-            method,
-            policy,
-            _SIGNALS[signals & _SIGNAL_MASK],
-            tuple(categories),
-            granted & decided_mask,
-            decided_mask,
-        )
+        return tuple(categories), decided_mask

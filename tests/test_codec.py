@@ -637,3 +637,61 @@ def test_a_shorter_configured_lifetime_applies_to_cookies_already_stored(
     assert long_lived.decode(value, now=decided + timedelta(days=31)).is_decided
     assert not short_lived.decode(value, now=decided + timedelta(days=31)).is_decided
     assert short_lived.decode(value, now=decided + timedelta(days=29)).is_decided
+
+
+# -- the two ways of reading a purpose table --------------------------------------------------------
+
+
+def long_way(codec: CookieCodec) -> CookieCodec:
+    """``codec`` with no table listed in advance: every cookie is read by walking its purpose table."""
+    slow = CookieCodec(codec.registry, KEY)
+    slow._tables.answers.clear()
+    return slow
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_listed_tables_read_as_the_table_walk_does(data40: dict[str, Any], seed: int) -> None:
+    # Stored against the registry as it was, read against one where some vendors changed purpose,
+    # some were added above the old width or removed: the quick reading must agree with the walk.
+    rng = random.Random(seed)
+    before = build(data40)
+    vendors = [
+        {**v, "category": rng.choice(OPTIONAL)} if rng.random() < 0.2 else v
+        for v in data40["vendors"]
+        if rng.random() < 0.9
+    ]
+    if rng.random() < 0.5:
+        vendors.append({**registry_data(1, first_number=rng.choice([41, 64, 300]))["vendors"][0]})
+    after = edited_codec(data40, vendors=vendors)
+    assert after._tables.answers, "the usual layout is listed"
+    cookie = CookieCodec(before, KEY).encode(random_state(before, seed))
+    quick = after.decode(cookie, now=NOW)
+    assert quick.is_decided
+    assert quick == long_way(after).decode(cookie, now=NOW)
+    assert decisions(quick) == decisions(long_way(after).decode(cookie, now=NOW))
+
+
+def test_a_table_in_another_order_is_read_by_its_keys(data40: dict[str, Any]) -> None:
+    registry = build(data40)
+    state = ConsentState.undecided(registry).with_choices(
+        {"vendor-2": True}, {"functional": True, "statistics": False, "marketing": False},
+        method=Method.CUSTOM, now=NOW,
+    )  # fmt: skip
+    necessary, *optional = data40["categories"]
+    flipped = [{**c, "order": 10 - c["order"]} for c in optional]
+    reordered = edited_codec(data40, categories=[necessary, *flipped])
+    assert [c.id for c in reordered.registry.optional_categories] == ["marketing", "statistics", "functional"]
+    decoded = reordered.decode(CookieCodec(registry, KEY).encode(state), now=NOW)
+    assert decoded.category_decision("functional") is Decision.GRANTED
+    assert decoded.category_decision("marketing") is Decision.DENIED
+    assert decoded.vendor_decision("vendor-2") is Decision.GRANTED
+    assert decoded == long_way(reordered).decode(CookieCodec(registry, KEY).encode(state), now=NOW)
+
+
+def test_every_answer_combination_of_the_usual_layout_is_listed(registry: Registry) -> None:
+    optional = registry.optional_categories
+    answers = CookieCodec(registry, KEY)._tables.answers
+    assert len(answers) == 3 ** len(optional)
+    for table, decoded in answers.items():
+        assert [cid for cid, _ in decoded] == [c.id for c in optional]
+        assert table[:2] == category_key(optional[0].id).to_bytes(2, "big")

@@ -22,6 +22,7 @@ from consent.state import (
     Method,
     Policy,
     Signal,
+    assemble,
     new_consent_id,
 )
 
@@ -548,3 +549,29 @@ def test_as_dict_of_an_undecided_state(reg40: Registry) -> None:
     assert summary["consent_id"] is None
     assert summary["decided_at"] is None and summary["expires_at"] is None and summary["method"] is None
     assert summary["signals"] == []
+
+
+def test_assemble_builds_what_the_constructor_builds(registry: Registry) -> None:
+    # assemble() sets the slots in declaration order: every field gets a value of its own here.
+    fields = dict(
+        registry=registry,
+        consent_id="abcdefghijklmnop",
+        decided_at=datetime(2025, 1, 2, tzinfo=UTC),
+        expires_at=datetime(2025, 7, 2, tzinfo=UTC),
+        revision="0badcafe",
+        method=Method.CUSTOM,
+        policy=Policy.OPT_OUT,
+        signals=frozenset({Signal.GPC}),
+        categories=(("marketing", Decision.DENIED),),
+        granted=1 << 3,
+        decided=1 << 3 | 1 << 4,
+        defaults=1 << 5,
+        current_policy=Policy.NOTICE,
+        suppressed=1 << 6,
+    )
+    built = assemble(**fields)  # type: ignore[arg-type]
+    assert built == ConsentState(**fields)  # type: ignore[arg-type]
+    assert {name: getattr(built, name) for name in fields} == fields
+    assert built.allowed == ConsentState(**fields).allowed  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.granted = 0  # type: ignore[misc]
