@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import logging
+import re
 import struct
 import time
 from collections.abc import Sequence
@@ -218,6 +219,7 @@ class CookieCodec:
         self.secure = secure
         self.domain = domain
         self.name = cookie_name(name, secure=secure, domain=domain)
+        self._in_header = re.compile(rf"(?:^|;)[ \t]*{re.escape(self.name)}[ \t]*=([^;]*)")
         self.lifetime = lifetime
         self.max_age = min(max_age, MAX_COOKIE_AGE)
         optional = registry.optional_categories
@@ -292,6 +294,19 @@ class CookieCodec:
         }
 
     # -- reading -------------------------------------------------------------------------------
+
+    def value_in(self, header: str | None) -> str | None:
+        """This cookie's value in a request's ``Cookie`` header (the first, as browsers send the most
+        specific first), without parsing the visitor's other cookies; ``None`` when it is absent."""
+        if not header:
+            return None
+        found = self._in_header.search(header)
+        if found is None:
+            return None
+        value = found[1].strip(" \t")
+        if len(value) > 1 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        return value
 
     def decode(self, value: str | None, *, now: datetime | None = None) -> ConsentState:
         """The state a cookie holds, or an undecided one for anything not authentic and current."""

@@ -52,6 +52,12 @@ class ConsentModeTable:
         self.emitted = tuple(t for t in ConsentModeType if t in GOOGLE_REQUIRED or t in mapped)
         #: (type, its name, the vendors standing for it) of each type emitted: what a request walks.
         self.kinds = tuple((t, t.value, self.vendor_masks[t]) for t in self.emitted)
+        #: The emitted names in the order the default command lists them (by name), each with its
+        #: member of the command's JSON when granted and when denied.
+        self.members = tuple(
+            (name, f'"{name}": "{_GRANTED}"', f'"{name}": "{_DENIED}"')
+            for name in sorted(t.value for t in self.emitted)
+        )
 
 
 def registry_uses_consent_mode(registry: Registry) -> bool:
@@ -93,10 +99,28 @@ def render_consent_mode_default(
     settings: dict[str, object] = dict(values)
     if wait_for_update:
         settings["wait_for_update"] = int(wait_for_update)
+    payload = "{" + ", ".join(f'"{key}": {_json_value(settings[key])}' for key in sorted(settings)) + "}"
+    return _default_script(payload, values.get("ad_storage") == _DENIED, nonce)
+
+
+def consent_mode_default(
+    registry: Registry,
+    values: Mapping[str, str],
+    nonce: str | None = None,
+    wait_for_update: int | None = None,
+) -> Markup:
+    """:func:`render_consent_mode_default` for ``values`` worked out for ``registry`` (what
+    :func:`consent_mode_values` gives): the command joined from the registry's precompiled members."""
+    members = [granted if values[name] == _GRANTED else denied for name, granted, denied in
+               registry.derived(ConsentModeTable).members]  # fmt: skip
+    if wait_for_update:  # "wait_for_update" sorts after every storage type's name
+        members.append(f'"wait_for_update": {int(wait_for_update)}')
+    return _default_script("{" + ", ".join(members) + "}", values.get("ad_storage") == _DENIED, nonce)
+
+
+def _default_script(payload: str, redact: bool, nonce: str | None) -> Markup:
     # The keys are Consent Mode's own names and the values "granted"/"denied" or a number: joined as
     # JSON directly (json.dumps costs more than the rest of the page's consent work).
-    payload = "{" + ", ".join(f'"{key}": {_json_value(settings[key])}' for key in sorted(settings)) + "}"
-    redact = values.get("ad_storage") == _DENIED
     code = (
         "window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}"
         f"gtag('consent','default',{payload});" + ("gtag('set','ads_data_redaction',true);" if redact else "")

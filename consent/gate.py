@@ -11,7 +11,7 @@ import re
 import zlib
 from collections.abc import Collection, Mapping
 from fnmatch import translate
-from functools import cached_property
+from functools import cached_property, lru_cache
 from string import Formatter
 from urllib.parse import quote
 
@@ -75,19 +75,26 @@ class GateTable:
         }
         self.pixel_mask = dict.fromkeys(PLACEMENTS, 0)
         self.advanced_mask = 0
+        #: The same fragments by the vendor's bit number (``number - 1``), as a request walks them.
+        self.scripts_at: dict[str, dict[int, tuple[tuple[str, str], ...]]] = {p: {} for p in PLACEMENTS}
+        self.scoped_at: dict[str, dict[int, tuple[tuple[re.Pattern[str] | None, str, str], ...]]] = {
+            p: {} for p in PLACEMENTS
+        }
+        self.pixels_at: dict[str, dict[int, str]] = {p: {} for p in PLACEMENTS}
         bits = registry.vendor_bits
         for vendor in registry.vendors:
             bit = bits[vendor.id]
+            at = vendor.number - 1
             if vendor.consent_mode_advanced:
                 self.advanced_mask |= bit
             for placement in PLACEMENTS:
                 placed = [(i, s) for i, s in enumerate(vendor.scripts) if s.placement == placement]
                 tags = tuple(self._script(vendor, i, s.src, s.attributes, s.inline) for i, s in placed)
                 if tags:
-                    self.scripts[placement][vendor.id] = tags
+                    self.scripts[placement][vendor.id] = self.scripts_at[placement][at] = tags
                     self.script_mask[placement] |= bit
                 if any(s.paths for _, s in placed):
-                    self.scoped[placement][vendor.id] = tuple(
+                    self.scoped[placement][vendor.id] = self.scoped_at[placement][at] = tuple(
                         (_path_matcher(s.paths), *tag) for (_, s), tag in zip(placed, tags, strict=True)
                     )
                 pixels = "".join(
@@ -96,7 +103,7 @@ class GateTable:
                     if pixel.placement == placement
                 )
                 if pixels:
-                    self.pixels[placement][vendor.id] = pixels
+                    self.pixels[placement][vendor.id] = self.pixels_at[placement][at] = pixels
                     self.pixel_mask[placement] |= bit
         self.iframe_attributes = {
             (vendor.id, embed.name): _attributes(
@@ -245,22 +252,20 @@ def render_scripts(
     wanted = -1 if only is None else registry.mask_of(only)
     nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
     out: list[str] = []
-    scripts = table.scripts[placement]
-    scoped = table.scoped[placement]
-    for vendor in registry.vendors_in_mask(gate.loaded_mask & table.script_mask[placement] & wanted):
-        limited = scoped.get(vendor.id)
+    scripts = table.scripts_at[placement]
+    scoped = table.scoped_at[placement]
+    bits_in = registry.bits_in
+    for at in bits_in(gate.loaded_mask & table.script_mask[placement] & wanted):
+        limited = scoped.get(at)
         if limited is None:
-            for before, after in scripts[vendor.id]:
+            for before, after in scripts[at]:
                 out += (before, nonce_attribute, after)
             continue
         for matcher, before, after in limited:
             if matcher is None or (path is not None and matcher.fullmatch(path)):
                 out += (before, nonce_attribute, after)
-    pixels = table.pixels[placement]
-    out += (
-        pixels[v.id]
-        for v in registry.vendors_in_mask(gate.allowed_mask & table.pixel_mask[placement] & wanted)
-    )
+    pixels = table.pixels_at[placement]
+    out += [pixels[at] for at in bits_in(gate.allowed_mask & table.pixel_mask[placement] & wanted)]
     return Markup("".join(out).rstrip("\n"))
 
 
@@ -286,6 +291,7 @@ def embed_src(embed: Embed, params: Mapping[str, object]) -> str:
     return embed.src.format(**{k: quote(str(v), safe="") for k, v in params.items() if k in needed})
 
 
+@lru_cache(maxsize=1024)
 def _fields(src: str) -> frozenset[str]:
     return frozenset(name for _, name, _, _ in Formatter().parse(src) if name)
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .consent_mode import consent_mode_values
 from .errors import ConfigurationError
@@ -139,16 +139,28 @@ def render_microsoft_consent_default(
 
     Place it in ``<head>`` before any Microsoft tag, next to the Google Consent Mode default.
     """
-    signals = microsoft_consent_update(registry, state, google)
-    code = (uet_call(signals.uet) if signals.uet is not None else "") + (
-        clarity_call(signals.clarity) if signals.clarity is not None else ""
-    )
+    if google is None:
+        google = consent_mode_values(registry, state)
+    code = registry.derived(_DefaultCalls)[google["ad_storage"], google["analytics_storage"]]
     if not code:
         return Markup("")
-    nonce_attribute = Markup(' nonce="{}"').format(nonce) if nonce else Markup("")
-    return Markup('<script{} data-consent-microsoft="default">{}</script>').format(
-        nonce_attribute, Markup(code)
-    )
+    nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
+    return Markup(f'<script{nonce_attribute} data-consent-microsoft="default">{code}</script>')
+
+
+class _DefaultCalls(dict[tuple[str, str], str]):
+    """Per registry: the default calls for each of the four (ad_storage, analytics_storage) answers
+    both signals derive from (empty where the site has neither vendor)."""
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__()
+        uet, clarity = _microsoft_vendors(registry)
+        for ad in ("granted", "denied"):
+            for analytics in ("granted", "denied"):
+                google = {"ad_storage": ad, "analytics_storage": analytics}
+                self[ad, analytics] = (uet_call(_uet(google)) if uet else "") + (
+                    clarity_call(_clarity(google)) if clarity else ""
+                )
 
 
 def update_script(signals: MicrosoftConsent) -> str:

@@ -7,6 +7,7 @@ loaded. Loading from files lives in :mod:`consent.loader`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -602,19 +603,40 @@ class Registry(_Model):
     def vendors_in_mask(self, mask: int) -> tuple[Vendor, ...]:
         """The vendors of ``mask`` in registry order (cost grows with the vendors in it, not the registry)."""
         at_bit = self._vendor_at_bit
-        found: list[tuple[int, Vendor]] = []
-        while mask:
-            low = mask & -mask
-            entry = at_bit.get(low.bit_length() - 1)
-            if entry is not None:
-                found.append(entry)
-            mask ^= low
-        found.sort(key=_first)
-        return tuple(vendor for _, vendor in found)
+        return tuple([at_bit[bit] for bit in self.bits_in(mask)])
+
+    def bits_in(self, mask: int) -> list[int]:
+        """The bit numbers (``number - 1``) of the vendors in ``mask``, in registry order.
+
+        Read a byte at a time (a table gives each byte's set bits), so a page's 30 allowed vendors cost
+        a few look-ups rather than a big-integer operation each; bits of no vendor are skipped.
+        """
+        mask &= self._every_vendor_mask
+        found: list[int] = []
+        base = 0
+        for byte in mask.to_bytes((mask.bit_length() + 7) // 8, "little"):
+            if byte:
+                found += [base + offset for offset in _BYTE_BITS[byte]]
+            base += 8
+        if not self._numbered_in_order:  # bit order is registry order when numbers ascend with it
+            found.sort(key=self._position_of_bit.__getitem__)
+        return found
 
     @cached_property
-    def _vendor_at_bit(self) -> dict[int, tuple[int, Vendor]]:
-        return {v.number - 1: (position, v) for position, v in enumerate(self.vendors)}
+    def _vendor_at_bit(self) -> dict[int, Vendor]:
+        return {v.number - 1: v for v in self.vendors}
+
+    @cached_property
+    def _position_of_bit(self) -> dict[int, int]:
+        return {v.number - 1: position for position, v in enumerate(self.vendors)}
+
+    @cached_property
+    def _numbered_in_order(self) -> bool:
+        return all(a.number < b.number for a, b in itertools.pairwise(self.vendors))
+
+    @cached_property
+    def _every_vendor_mask(self) -> int:
+        return sum(self.vendor_bits.values())
 
     def vendors_for_host(self, host: str) -> tuple[Vendor, ...]:
         return tuple(v for v in self.vendors if v.covers_host(host))
@@ -644,8 +666,8 @@ class Registry(_Model):
         return cached
 
 
-def _first(entry: tuple[int, Vendor]) -> int:
-    return entry[0]
+#: Each byte value's set bits, lowest first.
+_BYTE_BITS = tuple(tuple(offset for offset in range(8) if value >> offset & 1) for value in range(256))
 
 
 def category_key(category_id: str) -> int:

@@ -695,3 +695,27 @@ def test_every_answer_combination_of_the_usual_layout_is_listed(registry: Regist
     for table, decoded in answers.items():
         assert [cid for cid, _ in decoded] == [c.id for c in optional]
         assert table[:2] == category_key(optional[0].id).to_bytes(2, "big")
+
+
+# -- finding the cookie in a Cookie header ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_value_in_header_agrees_with_werkzeug(registry: Registry, seed: int) -> None:
+    from werkzeug.http import parse_cookie
+
+    rng = random.Random(seed)
+    codec = CookieCodec(registry, KEY)
+    ours = codec.encode(random_state(registry, seed))
+    names = [codec.name, f"x{codec.name}", f"{codec.name}2", "consent", "_ga", "a b", "hp_visit"]
+    values = [ours, "", "abc", '"quoted"', ours[::-1], "x=y"]
+    pairs = [f"{rng.choice(names)}{rng.choice(['', ' '])}={rng.choice(values)}" for _ in range(rng.randint(0, 5))]
+    header = rng.choice(["; ", ";", " ;  "]).join(pairs)
+    assert codec.value_in(header) == parse_cookie(header).get(codec.name), header
+
+
+def test_value_in_header_takes_the_first_of_two(registry: Registry) -> None:
+    codec = CookieCodec(registry, KEY)
+    assert codec.value_in(f"{codec.name}=first; {codec.name}=second") == "first"
+    assert codec.value_in(None) is None
+    assert codec.value_in(f"other={codec.name}=inside") is None

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from consent.codec import CookieCodec
 from consent.consent_mode import (
+    consent_mode_default,
     consent_mode_values,
     registry_uses_consent_mode,
     render_consent_mode_default,
@@ -423,3 +424,17 @@ def test_advanced_mode_loads_only_where_consent_mode_is_on() -> None:
 
     assert "ga" in {v.id for v in decide(reg, state, consent_mode=True).loaded}
     assert "ga" not in {v.id for v in decide(reg, state, consent_mode=False).loaded}
+
+
+@pytest.mark.parametrize("wait", [None, 0, 500])
+@pytest.mark.parametrize("nonce", [None, "n0nce"])
+def test_the_precompiled_default_writes_what_the_plain_one_writes(
+    reg: Registry, seed_registry: Registry, wait: int | None, nonce: str | None
+) -> None:
+    # Every combination of granted and denied over the types each registry emits.
+    for registry in (reg, seed_registry):
+        names = list(consent_mode_values(registry, ConsentState.undecided(registry)))
+        for bits in range(2 ** len(names)):
+            values = {n: "granted" if bits >> i & 1 else "denied" for i, n in enumerate(names)}
+            expected = render_consent_mode_default(values, nonce, wait)
+            assert consent_mode_default(registry, values, nonce, wait) == expected

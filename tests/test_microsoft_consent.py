@@ -113,3 +113,15 @@ def test_update_script(registry: Registry) -> None:
     assert 'window.clarity(\'consentv2\',{"ad_Storage": "granted", "analytics_Storage": "granted"})' in code
     with pytest.raises(ValueError, match="'default' and 'update'"):
         uet_call({"ad_storage": "denied"}, "set")
+
+
+@pytest.mark.parametrize("source", [UET, CLARITY, UET + CLARITY, OWN_UET, ""])
+@pytest.mark.parametrize("ad", ["granted", "denied"])
+@pytest.mark.parametrize("analytics", ["granted", "denied"])
+def test_the_default_script_is_the_calls_for_the_two_answers(source: str, ad: str, analytics: str) -> None:
+    registry = parse_registry(CATEGORIES + source, "toml")
+    google = {"ad_storage": ad, "analytics_storage": analytics}
+    signals = microsoft_consent_update(registry, ConsentState.undecided(registry), google)
+    code = (uet_call(signals.uet) if signals.uet else "") + (clarity_call(signals.clarity) if signals.clarity else "")
+    script = render_microsoft_consent_default(registry, ConsentState.undecided(registry), "n", google=google)
+    assert script == (f'<script nonce="n" data-consent-microsoft="default">{code}</script>' if code else "")

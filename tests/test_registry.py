@@ -434,3 +434,22 @@ def test_script_attributes_cannot_smuggle_sources_or_handlers(name: str) -> None
 
     with pytest.raises(ValidationError):
         Registry.model_validate(data)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_vendors_in_a_mask_come_in_registry_order(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    data = registry_data(rng.choice([5, 34, 300]))
+    numbers = rng.sample(range(1, 900), len(data["vendors"]))
+    if seed % 2:  # half the registries number their vendors in order, half at random
+        numbers.sort()
+    data["vendors"] = [{**v, "number": n} for v, n in zip(data["vendors"], numbers, strict=True)]
+    registry = Registry.model_validate(data)
+    chosen = [v for v in registry.vendors if rng.random() < 0.5]
+    stray = sum(1 << b for b in rng.sample(range(1000), 20))  # bits no vendor has, among others
+    mask = registry.mask_of(v.id for v in chosen) | stray
+    assert registry.vendors_in_mask(mask) == tuple(v for v in registry.vendors if registry.vendor_bits[v.id] & mask)
+    assert registry.bits_in(mask) == [v.number - 1 for v in registry.vendors_in_mask(mask)]
+    assert registry.vendors_in_mask(0) == ()

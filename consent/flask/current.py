@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from flask import current_app, g, request
+from flask import Request, current_app, g, request
 from werkzeug.local import LocalProxy
 
 from ..consent_mode import consent_mode_values
@@ -35,6 +35,7 @@ class RequestConsent:
         "nonce",
         "region",
         "region_code",
+        "request",
         "settings",
         "shows_controls",
         "state",
@@ -43,8 +44,10 @@ class RequestConsent:
         "varies_language",
     )
 
-    def __init__(self, settings: ConsentSettings) -> None:
+    def __init__(self, settings: ConsentSettings, request: Request) -> None:
         self.settings = settings
+        #: The request itself (each read through Flask's ``request`` proxy costs a context look-up).
+        self.request = request
         self.state: ConsentState | None = None
         self.region: Region | None = None
         self.region_code: str | None = None
@@ -61,11 +64,11 @@ class RequestConsent:
     def get_region(self) -> Region:
         region = self.region
         if region is None:
-            self.region_code = region_code(self.settings)
+            self.region_code = region_code(self.settings, self.request)
             region = self.region = resolve_region(
                 self.settings.registry,
                 self.region_code,
-                request.headers.get("Sec-GPC", "").strip() == "1",
+                self.request.environ.get("HTTP_SEC_GPC", "").strip() == "1",
             )
         return region
 
@@ -78,7 +81,9 @@ class RequestConsent:
         state = self.state
         if state is None:
             codec = self.settings.codec
-            stored = codec.decode(request.cookies.get(codec.name))
+            # Only the consent cookie is looked for: parsing every cookie the visitor has costs more
+            # than verifying ours.
+            stored = codec.decode(codec.value_in(self.request.environ.get("HTTP_COOKIE")))
             state = self.state = self.get_region().read(stored)
             self.varies = True
         return state
@@ -101,7 +106,7 @@ class RequestConsent:
     def get_urls(self) -> Urls:
         urls = self.urls
         if urls is None:
-            urls = self.urls = Urls(self.settings)
+            urls = self.urls = Urls(self.settings, self.request.script_root)
         return urls
 
     def get_consent_mode(self) -> dict[str, str]:
@@ -123,8 +128,8 @@ class Urls:
 
     __slots__ = ("action", "preferences", "script", "stylesheet")
 
-    def __init__(self, settings: ConsentSettings) -> None:
-        base = request.script_root + settings.config["CONSENT_URL_PREFIX"]
+    def __init__(self, settings: ConsentSettings, script_root: str) -> None:
+        base = script_root + settings.config["CONSENT_URL_PREFIX"]
         version = settings.asset_version
         self.action = base + "/"
         self.preferences = base + "/preferences"
@@ -137,7 +142,7 @@ def per_request() -> RequestConsent:
     store = g._get_current_object().__dict__  # one proxy resolution: helpers run many times per page
     data: RequestConsent | None = store.get(_KEY)
     if data is None:
-        data = store[_KEY] = RequestConsent(app_settings())
+        data = store[_KEY] = RequestConsent(app_settings(), request._get_current_object())  # type: ignore[attr-defined]
     return data
 
 
@@ -154,7 +159,7 @@ def app_settings() -> ConsentSettings:
         ) from None
 
 
-def region_code(settings: ConsentSettings) -> str | None:
+def region_code(settings: ConsentSettings, request: Request) -> str | None:
     """The visitor's region code from the configured source; ``None`` when there is none or it fails."""
     config = settings.config
     resolver = config["CONSENT_REGION_RESOLVER"]
@@ -180,11 +185,11 @@ def _negotiate_locale(data: RequestConsent) -> str:
     if callable(chosen) or chosen:
         # The site's choice, if it names a locale this site offers: it becomes a lang attribute and a
         # catalog lookup, so nothing else gets through.
-        wanted = str(chosen(request) if callable(chosen) else chosen)
+        wanted = str(chosen(data.request) if callable(chosen) else chosen)
         return negotiate([wanted], settings.locales, settings.registry.default_locale)
     data.varies_language = True
-    preferred = preferred_languages(request.headers.get("Accept-Language", ""))
-    return negotiate(preferred, settings.locales, settings.registry.default_locale)
+    header = data.request.environ.get("HTTP_ACCEPT_LANGUAGE", "")
+    return negotiate(preferred_languages(header), settings.locales, settings.registry.default_locale)
 
 
 def get_settings() -> ConsentSettings:

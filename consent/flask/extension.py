@@ -49,6 +49,7 @@ class Consent:
             asset_version=asset_version(),
             gate_table=table_for(registry),  # compiled now, not on a visitor's request
             app_config=app.config,
+            app_extensions=app.extensions,
             arguments=dict(self.options),
             adtech=build_adtech(config, registry, Path(app.root_path)),
             experiment=load_variants(config["CONSENT_VARIANTS"], app),

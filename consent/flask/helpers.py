@@ -6,11 +6,11 @@ from collections.abc import Callable, Collection
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import abort, current_app, request
+from flask import abort
 from markupsafe import Markup, escape
 
 from ..banner import WidgetContext, embed_slot_markup, grant_form, grant_form_markup
-from ..consent_mode import render_consent_mode_default
+from ..consent_mode import consent_mode_default
 from ..errors import UnknownIdError
 from ..gate import embed_slot, find_embed, render_iframe, render_scripts
 from ..microsoft_consent import render_microsoft_consent_default
@@ -33,9 +33,10 @@ def nonce_if_csp(data: RequestConsent) -> str | None:
     return nonce_for(data) if data.settings.config["CONSENT_CSP"] else None
 
 
-def csrf_field() -> Markup:
+def csrf_field(data: RequestConsent | None = None) -> Markup:
     # With flask-wtf's CSRFProtect on the app, its token rides along; the view also checks Origin.
-    if "csrf" not in current_app.extensions:
+    extensions = (data or per_request()).settings.app_extensions
+    if "csrf" not in extensions:
         return Markup("")
     from flask_wtf.csrf import generate_csrf  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
@@ -54,7 +55,7 @@ def widget_context(
     settings = data.settings
     config = settings.config
     urls = data.get_urls()
-    target = next_url if next_url is not None else current_path()
+    target = next_url if next_url is not None else current_path(data.request)
     state = state or data.get_state()
     locale = data.get_locale()
     variant, title, statement = first_layer_wording(settings, state, locale)
@@ -67,7 +68,7 @@ def widget_context(
         stylesheet_url=urls.stylesheet,
         policy_url=config["CONSENT_POLICY_URL"],
         next=target,
-        csrf_field=csrf_field(),
+        csrf_field=csrf_field(data),
         position=config["CONSENT_POSITION"],
         floating=bool(config["CONSENT_FLOATING_BUTTON"]),
         gpc=data.get_region().gpc,
@@ -113,7 +114,7 @@ def consent_head() -> Markup:
     nonce = nonce_if_csp(data)
     if settings.consent_mode:
         wait = settings.config["CONSENT_CONSENT_MODE_WAIT"]
-        parts.append(render_consent_mode_default(data.get_consent_mode(), nonce, wait))
+        parts.append(consent_mode_default(registry, data.get_consent_mode(), nonce, wait))
     if settings.microsoft_consent:
         parts.append(
             render_microsoft_consent_default(
@@ -132,7 +133,7 @@ def consent_scripts(placement: str = "body", only: Collection[str] | None = None
     ``only=["stripe"]`` renders just those vendors' tags (for a template that loads one where it needs it).
     """
     data = per_request()
-    return render_scripts(data.get_gate(), placement, nonce_if_csp(data), path=request.path, only=only)
+    return render_scripts(data.get_gate(), placement, nonce_if_csp(data), path=data.request.path, only=only)
 
 
 def consent_banner() -> Markup:
@@ -157,13 +158,17 @@ def consent_banner() -> Markup:
         impressions = settings.impressions
         if impressions is not None:  # aggregate counters: no id, no cookie, nothing per person
             impressions.record(
-                data.get_region().id, ctx.locale, request.endpoint or "", ctx.variant, not state.is_decided
+                data.get_region().id,
+                ctx.locale,
+                data.request.endpoint or "",
+                ctx.variant,
+                not state.is_decided,
             )
         return Markup(
             "".join((adtech.first_layer(data, ctx), widget.dialog(ctx.locale), grant_form(ctx), script))
         )
     # The common case: a decided visitor gets the dialog frame and the click-to-load form only.
-    grant = grant_form_markup(urls.action, current_path(), csrf_field())
+    grant = grant_form_markup(urls.action, current_path(data.request), csrf_field(data))
     return Markup("".join((widget.dialog(data.get_locale()), grant, script)))
 
 

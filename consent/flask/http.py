@@ -7,14 +7,14 @@ import logging
 import secrets
 from urllib.parse import quote, urlsplit
 
-from flask import Response, current_app, request
+from flask import Request, Response, current_app, request
 from werkzeug.exceptions import BadRequest, Forbidden
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..cookies import declared_cookies
 from ..csp import build_policy
 from ..state import ConsentState
-from .current import RequestConsent, per_request, request_consent_if_any
+from .current import per_request, request_consent_if_any
 from .settings import EXTENSION_KEY, ConsentSettings
 
 #: At most this many declined cookies are expired by one response: a request may carry any number of
@@ -31,7 +31,8 @@ def safe_next(value: str | None) -> str:
     """A same-site path to return to; anything that could leave the site becomes ``/``."""
     if not value or len(value) > 2048 or not value.startswith("/"):
         return "/"
-    if value.startswith(("//", "/\\")) or any(c in value for c in "\\\r\n\t\0") or not value.isprintable():
+    # isprintable() refuses control characters (CR, LF, tab, NUL...); a backslash is read as a slash.
+    if value.startswith("//") or "\\" in value or not value.isprintable():
         return "/"
     return value
 
@@ -40,10 +41,12 @@ def quote_next(path: str) -> str:
     return quote(path, safe=_QUERY_SAFE)
 
 
-def current_path() -> str:
+def current_path(req: Request | None = None) -> str:
     """This page's path (under the app's script root), to come back to after a choice."""
-    path = request.full_path.rstrip("?") if request.query_string else request.path
-    return safe_next(request.script_root + path)
+    if req is None:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+    path = req.full_path.rstrip("?") if req.query_string else req.path
+    return safe_next(req.script_root + path)
 
 
 def referring_path() -> str | None:
@@ -174,46 +177,47 @@ def after_request(response: Response) -> Response:
             strict_dynamic=bool(config["CONSENT_CSP_STRICT_DYNAMIC"]),
             frame_ancestors=ancestors,
         )
-    if ancestors is not None and (
-        request.blueprint == "consent" or (html and data is not None and data.shows_controls)
-    ):
-        _refuse_framing(response, ancestors)
-    if data is None or not data.varies:
+    framed = ancestors is not None and (
+        (html and data is not None and data.shows_controls)
+        or (data.request if data is not None else request).blueprint == "consent"
+    )
+    private = data is not None and data.varies
+    if not (framed or private):
         return response
-    _mark_private(response, data, settings)
+    # The response's header names, read once: each look-up of an absent header costs an exception.
+    present = {name.lower() for name, _ in response.headers}
+    if framed:
+        _refuse_framing(response, settings.framing_headers, present)
+    if private:
+        assert data is not None
+        _mark_private(response, settings.vary[data.varies_language], present)
     return response
 
 
-def _refuse_framing(response: Response, ancestors: tuple[str, ...] | list[str]) -> None:
-    """Consent pages and endpoints may be framed only by ``ancestors``: a foreign page must not put the
-    visitor's click on Accept all (clickjacking). ``frame-ancestors`` is enforced even when the page's own
-    policy is report-only; ``X-Frame-Options`` covers browsers without it (it can say only SAMEORIGIN)."""
+def _refuse_framing(response: Response, framing: tuple[tuple[str, str], ...], present: set[str]) -> None:
+    """Consent pages and endpoints may be framed only by ``CONSENT_FRAME_ANCESTORS``: a foreign page must
+    not put the visitor's click on Accept all (clickjacking). ``frame-ancestors`` is enforced even when the
+    page's own policy is report-only; ``X-Frame-Options`` covers browsers without it (it can say only
+    SAMEORIGIN). ``framing``: the headers to add (see ``ConsentSettings.framing_headers``)."""
     headers = response.headers
-    sources = " ".join(ancestors) or "'none'"
-    if "frame-ancestors" not in headers.get("Content-Security-Policy", ""):
-        headers.add("Content-Security-Policy", f"frame-ancestors {sources}")
-    if list(ancestors) in (["'self'"], []):
-        headers.setdefault("X-Frame-Options", "SAMEORIGIN" if ancestors else "DENY")
+    for name, value in framing:
+        if name == "Content-Security-Policy":
+            if "content-security-policy" in present and "frame-ancestors" in headers.get(name, ""):
+                continue
+            headers.add(name, value)
+        elif name.lower() not in present:
+            headers.add(name, value)
 
 
-def _mark_private(response: Response, data: RequestConsent, settings: ConsentSettings) -> None:
+def _mark_private(response: Response, vary: tuple[str, ...], present: set[str]) -> None:
     """Output that depends on consent must never be served to someone else from a shared cache."""
     headers = response.headers
-    varies = ["Cookie", "Sec-GPC"]
-    if data.varies_language:
-        varies.append("Accept-Language")
-    config = settings.config
-    region_header = config["CONSENT_REGION_HEADER"]
-    if region_header and config["CONSENT_REGION_RESOLVER"] is None:
-        varies.append(region_header)
-        if config["CONSENT_SUBDIVISION_HEADER"]:
-            varies.append(config["CONSENT_SUBDIVISION_HEADER"])
-    if "Vary" in headers:
-        response.vary.update(varies)
+    if "vary" in present:
+        response.vary.update(vary)
     else:
-        headers["Vary"] = ", ".join(varies)
-    if "Cache-Control" not in headers:
-        headers["Cache-Control"] = "private"
+        headers.add("Vary", ", ".join(vary))
+    if "cache-control" not in present:
+        headers.add("Cache-Control", "private")
     elif not response.cache_control.no_store:
         response.cache_control.public = False
         response.cache_control.private = True

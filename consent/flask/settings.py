@@ -58,6 +58,8 @@ class ConsentSettings:
     arguments: Mapping[str, Any] = field(default_factory=dict, repr=False)
     #: IAB TCF and GPP (``consent.flask.adtech``); ``None`` when neither is configured.
     adtech: AdTechSettings | None = None
+    #: The app's extensions (the same dict: flask-wtf's CSRFProtect may register after this one).
+    app_extensions: Mapping[str, Any] = field(default_factory=dict, repr=False)
     _codec: CookieCodec | None = field(default=None, repr=False)
     _ledger: Any = field(default=None, repr=False)
     _impressions: Any = field(default=None, repr=False)
@@ -126,6 +128,33 @@ class ConsentSettings:
     def microsoft_consent(self) -> bool:
         """Whether pages emit Microsoft UET and Clarity consent: when the registry has either vendor."""
         return uses_uet(self.registry) or uses_clarity(self.registry)
+
+    @cached_property
+    def framing_headers(self) -> tuple[tuple[str, str], ...]:
+        """The headers that keep a page with consent controls out of foreign frames (from
+        ``CONSENT_FRAME_ANCESTORS``; empty when it is ``None``)."""
+        ancestors = self.config["CONSENT_FRAME_ANCESTORS"]
+        if ancestors is None:
+            return ()
+        sources = " ".join(ancestors) or "'none'"
+        headers = [("Content-Security-Policy", f"frame-ancestors {sources}")]
+        if list(ancestors) in (["'self'"], []):
+            headers.append(("X-Frame-Options", "SAMEORIGIN" if ancestors else "DENY"))
+        return tuple(headers)
+
+    @cached_property
+    def vary(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The request headers a consent-dependent response varies on: without and with
+        ``Accept-Language`` (when the language was negotiated from it)."""
+        config = self.config
+        varies = ["Cookie", "Sec-GPC"]
+        region_header = config["CONSENT_REGION_HEADER"]
+        if region_header and config["CONSENT_REGION_RESOLVER"] is None:
+            varies.append(region_header)
+            if config["CONSENT_SUBDIVISION_HEADER"]:
+                varies.append(config["CONSENT_SUBDIVISION_HEADER"])
+        with_language = [*varies[:2], "Accept-Language", *varies[2:]]
+        return tuple(varies), tuple(with_language)
 
     @cached_property
     def locales(self) -> tuple[str, ...]:
