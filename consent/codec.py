@@ -5,6 +5,9 @@ Layout of the payload before signing (all integers big-endian)::
     version:1  decided_at:4 (seconds since 2020-01-01)  lifetime_days:2  revision:4  consent_id:10
     method/policy:1  signals:1  table_size:1  table_size * (category_key:2 decision:1)
     granted plane, then ceil(log2(table_size + 1)) code planes, each ceil(max_vendor_number / 8) bytes
+    [objected purposes:4 (bit p-1 for IAB purpose p), objection plane]  only when signals has bit 2
+
+The trailer holds legitimate-interest objections (IAB TCF); a cookie without any is as it always was.
 
 Reading a cookie never raises: anything that is not an authentic, current cookie for this registry is
 "undecided" (logged at debug level).
@@ -29,7 +32,17 @@ from itsdangerous import Signer
 
 from .errors import ConfigurationError, CookieError
 from .registry import Registry, category_key
-from .state import DEFAULT_LIFETIME, MAX_LIFETIME, ConsentState, Decision, Method, Policy, Signal, assemble
+from .state import (
+    DEFAULT_LIFETIME,
+    MAX_LIFETIME,
+    PURPOSE_NUMBERS,
+    ConsentState,
+    Decision,
+    Method,
+    Policy,
+    Signal,
+    assemble,
+)
 
 log = logging.getLogger("consent.codec")
 
@@ -55,6 +68,9 @@ _DECISIONS = {1: Decision.GRANTED, 2: Decision.DENIED, 3: Decision.UNASKED}
 _DECISION_CODES = {d: c for c, d in _DECISIONS.items()}
 _SIGNAL_BITS = {Signal.GPC: 1}
 _SIGNAL_MASK = sum(_SIGNAL_BITS.values())
+#: In the signals byte: legitimate-interest objections follow the planes.
+_OBJECTIONS = 2
+_PURPOSES = struct.Struct(">I")
 #: Every combination of signal bits, decoded once.
 _SIGNALS = tuple(
     frozenset(s for s, bit in _SIGNAL_BITS.items() if bits & bit) for bits in range(_SIGNAL_MASK + 1)
@@ -70,17 +86,25 @@ def cookie_name(base: str = DEFAULT_NAME, *, secure: bool = True, domain: str | 
     return f"__Secure-{base}" if domain else f"__Host-{base}"
 
 
-def payload_size(registry: Registry) -> int:
-    """Bytes of the unsigned payload for ``registry`` (the same for every choice)."""
+def payload_size(registry: Registry, *, objections: bool = False) -> int:
+    """Bytes of the unsigned payload for ``registry`` (the same for every choice), with or without
+    legitimate-interest objections."""
     table = sum(1 for c in registry.categories if not c.required)
     max_number = max((v.number for v in registry.vendors), default=0)
     plane = (max_number + 7) // 8
-    return _HEADER.size + table * _ENTRY.size + plane * (1 + table.bit_length())
+    trailer = _PURPOSES.size + plane if objections else 0
+    return _HEADER.size + table * _ENTRY.size + plane * (1 + table.bit_length()) + trailer
 
 
-def cookie_size(registry: Registry, name: str) -> int:
-    """Length of ``name=value`` for any state of ``registry``."""
-    return len(name) + 1 + _b64_len(payload_size(registry)) + 1 + _SIGNATURE_CHARS
+def cookie_size(registry: Registry, name: str, *, objections: bool = False) -> int:
+    """Length of ``name=value`` for any state of ``registry`` (with objections: the largest a TCF
+    site's cookie gets)."""
+    return len(name) + 1 + _b64_len(payload_size(registry, objections=objections)) + 1 + _SIGNATURE_CHARS
+
+
+def may_object(registry: Registry) -> bool:
+    """Whether visitors can object to legitimate interest here (the registry has IAB TCF vendors)."""
+    return any(v.tcf_id is not None for v in registry.vendors)
 
 
 def cookie_size_problem(registry: Registry) -> str | None:
@@ -90,13 +114,16 @@ def cookie_size_problem(registry: Registry) -> str | None:
         return (
             f"the consent cookie holds at most {MAX_OPTIONAL_CATEGORIES} optional categories, not {optional}"
         )
-    size = cookie_size(registry, cookie_name(DEFAULT_NAME, domain="x"))
+    size = cookie_size(registry, cookie_name(DEFAULT_NAME, domain="x"), objections=may_object(registry))
     if size > MAX_COOKIE_BYTES:
         return (
             f"a consent cookie for this registry would take {size} bytes, over the {MAX_COOKIE_BYTES}-byte "
             "browser limit: use lower vendor numbers or fewer optional categories"
         )
     return None
+
+
+_NO_PURPOSES: frozenset[int] = frozenset()
 
 
 def _b64_len(raw: int) -> int:
@@ -232,7 +259,7 @@ class CookieCodec:
         self._tables = _StoredTables(
             [(c.key, c.id, registry.category_masks[c.id]) for c in optional], self._width
         )
-        size = cookie_size(registry, self.name)
+        size = cookie_size(registry, self.name, objections=may_object(registry))
         if sum(1 for c in registry.categories if not c.required) > MAX_OPTIONAL_CATEGORIES:
             raise ConfigurationError(
                 f"the consent cookie holds at most {MAX_OPTIONAL_CATEGORIES} optional categories"
@@ -254,6 +281,9 @@ class CookieCodec:
         signals = 0
         for signal in state.signals:
             signals |= _SIGNAL_BITS[signal]
+        objected = state.objections & state.registry.optional_mask
+        if objected or state.objected_purposes:
+            signals |= _OBJECTIONS
         consent_id = base64.b32decode(state.consent_id.upper() if state.consent_id else "A" * 16)
         # The table lists the optional purposes shown; a vendor's "code" is the 1-based position of the
         # purpose it was decided under, spread over log2(len(table) + 1) planes.
@@ -280,6 +310,9 @@ class CookieCodec:
         width = self._width
         for bits in (state.granted & state.decided, *planes):
             parts.append(bits.to_bytes(width, "little"))
+        if signals & _OBJECTIONS:
+            parts.append(_PURPOSES.pack(sum(1 << (p - 1) for p in state.objected_purposes)))
+            parts.append(objected.to_bytes(width, "little"))
         return self.signer.sign(_b64encode(b"".join(parts))).decode("ascii")
 
     def cookie_options(self) -> dict[str, Any]:
@@ -346,6 +379,10 @@ class CookieCodec:
         offset = _HEADER.size + size * _ENTRY.size
         plane_count = 1 + size.bit_length()
         rest = len(payload) - offset
+        objecting = signals & _OBJECTIONS
+        if objecting:  # the purposes, and one more plane
+            rest -= _PURPOSES.size
+            plane_count += 1
         if rest < 0 or rest % plane_count:
             raise CookieError("truncated planes")
         width = rest // plane_count
@@ -369,13 +406,22 @@ class CookieCodec:
             # The usual layout (every purpose there is, in display order): a vendor is decided when
             # each of its code planes holds what its own purpose's position spells.
             mismatch = 0
-            differ = int.from_bytes(payload[offset + width :], "little") ^ tables.expected
+            codes_end = offset + width * (plane_count - 1 if objecting else plane_count)
+            differ = int.from_bytes(payload[offset + width : codes_end], "little") ^ tables.expected
             while differ:
                 mismatch |= differ
                 differ >>= width * 8
             decided_mask = tables.members & ~mismatch
         else:
-            categories, decided_mask = self._read_table(payload, size, offset, width, plane_count)
+            categories, decided_mask = self._read_table(
+                payload, size, offset, width, plane_count - 1 if objecting else plane_count
+            )
+        objections, objected_purposes = 0, _NO_PURPOSES
+        if objecting:
+            end = len(payload)
+            (purpose_bits,) = _PURPOSES.unpack_from(payload, end - width - _PURPOSES.size)
+            objected_purposes = frozenset(p for p in PURPOSE_NUMBERS if purpose_bits >> (p - 1) & 1)
+            objections = int.from_bytes(payload[end - width : end], "little") & self.registry.optional_mask
         return assemble(
             self.registry,
             cid,
@@ -388,6 +434,8 @@ class CookieCodec:
             categories,
             granted & decided_mask,
             decided_mask,
+            objections=objections,
+            objected_purposes=objected_purposes,
         )
 
     def _read_table(

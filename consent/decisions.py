@@ -66,12 +66,21 @@ def apply(
     *,
     lifetime: timedelta = DEFAULT_LIFETIME,
     now: datetime | None = None,
+    object_vendors: Iterable[str] = (),
+    object_purposes: Iterable[int] = (),
 ) -> ConsentState:
     """The state after ``action``, read where the visitor is.
 
     ``categories`` and ``vendors`` are the ticked optional ones (custom saves) or the one vendor a
     placeholder grants. Unknown or required ids raise :class:`~consent.errors.UnknownIdError`.
+    ``object_vendors`` and ``object_purposes`` are a custom save's objections to legitimate interest
+    (IAB TCF vendors and purpose numbers, see :mod:`consent.tcf.objections`): they replace the ones
+    stored. Accept all and Reject all clear them (they mean what they say); other actions keep them.
     """
+    object_vendors, object_purposes = list(object_vendors), list(object_purposes)
+    if (object_vendors or object_purposes) and action is not Action.CUSTOM:
+        raise InvalidChoice("objections to legitimate interest come with a custom save only")
+    _optional_vendors(registry, object_vendors)
     ticked_categories = _optional_categories(registry, categories)
     ticked_vendors = _optional_vendors(registry, vendors)
     method = METHODS[action]
@@ -92,7 +101,14 @@ def apply(
     elif action is Action.ACKNOWLEDGE:
         state = previous.with_choices({}, method=method, **context)
     else:
-        state = custom_save(registry, previous, ticked_categories, ticked_vendors, **context)
+        state = custom_save(
+            registry,
+            previous,
+            ticked_categories,
+            ticked_vendors,
+            objections=(object_vendors, object_purposes),
+            **context,
+        )
     return region.read(keep_gpc_opt_out(registry, region, state, method, **context))
 
 
@@ -101,6 +117,7 @@ def custom_save(
     previous: ConsentState,
     categories: list[str],
     vendors: list[str],
+    objections: tuple[Iterable[str], Iterable[int]] = ((), ()),
     **context: Unpack[DecisionContext],
 ) -> ConsentState:
     """A full save of the preferences: everything shown and not ticked is declined.
@@ -108,7 +125,8 @@ def custom_save(
     The form works without JavaScript, where ticking a purpose does not tick its vendors: a ticked
     purpose whose vendor boxes were all left alone grants all of them; as soon as any of its vendors is
     ticked, the vendor boxes decide (so unticking one vendor is never overridden by its purpose). A
-    purpose is on when all of its vendors are.
+    purpose is on when all of its vendors are. ``objections`` (vendor ids, IAB purpose numbers) are the
+    visitor's objections to legitimate interest, stored as they are posted.
     """
     granted = custom_grants(registry, categories, vendors)
     on = {
@@ -119,6 +137,8 @@ def custom_save(
         {v: v in granted for v in registry.vendor_ids_optional},
         {c: c in categories and on[c] for c in on},
         method=Method.CUSTOM,
+        objections=objections[0],
+        objected_purposes=objections[1],
         **context,
     )
 

@@ -100,6 +100,10 @@ class ConsentState:
     #: vendors that must not run now whatever was stored (a Global Privacy Control signal overrides an
     #: earlier opt-in to sale or sharing that was given without it).
     suppressed: int = 0
+    #: Vendors whose legitimate interest the visitor objected to (IAB TCF), whatever they consented to.
+    objections: int = 0
+    #: IAB TCF purposes (1-24) whose legitimate interest the visitor objected to.
+    objected_purposes: frozenset[int] = frozenset()
     # What :attr:`allowed` works out, kept after its first use (every page asks it many times).
     _allowed: int = field(default=-1, init=False, repr=False, compare=False)
 
@@ -151,11 +155,15 @@ class ConsentState:
         lifetime: timedelta = DEFAULT_LIFETIME,
         signals: Iterable[Signal] | None = None,
         policy: Policy | None = None,
+        objections: Iterable[str] | None = None,
+        objected_purposes: Iterable[int] | None = None,
     ) -> ConsentState:
         """A new decided state: these decisions on top of the ones this state still holds.
 
         Vendors and categories not named keep their current decision (or stay unasked). Unknown ids
         raise :class:`~consent.errors.UnknownIdError`; required ones are ignored, never a choice.
+        ``objections`` and ``objected_purposes`` (legitimate-interest objections, vendor ids and IAB
+        purpose numbers) replace the ones held when given, and are kept otherwise.
         """
         registry = self.registry
         if not timedelta(0) < lifetime <= MAX_LIFETIME:
@@ -192,6 +200,10 @@ class ConsentState:
             ),
             granted=granted & decided,
             decided=decided,
+            objections=self.objections if objections is None else registry.mask_of(objections),
+            objected_purposes=(
+                self.objected_purposes if objected_purposes is None else _purposes(objected_purposes)
+            ),
         )
 
     def in_region(
@@ -223,6 +235,8 @@ class ConsentState:
             defaults if isinstance(defaults, int) else registry.mask_of(defaults),
             policy,
             suppressed if isinstance(suppressed, int) else registry.mask_of(suppressed),
+            self.objections,
+            self.objected_purposes,
         )
 
     def rebind(self, registry: Registry) -> ConsentState:
@@ -247,6 +261,12 @@ class ConsentState:
             defaults=0,
             suppressed=0,
             current_policy=None,
+            # An objection is about a vendor, not a purpose: it holds while the vendor keeps its number.
+            objections=sum(
+                registry.vendor_bits[v.id]
+                for v in old.vendors_in_mask(self.objections)
+                if (kept := registry.get_vendor(v.id)) is not None and kept.number == v.number
+            ),
         )
 
     # -- questions -----------------------------------------------------------------------------
@@ -374,6 +394,18 @@ class ConsentState:
         }
 
 
+#: The IAB TCF's purpose numbers (the TC string has 24 bits for them).
+PURPOSE_NUMBERS = range(1, 25)
+
+
+def _purposes(numbers: Iterable[int]) -> frozenset[int]:
+    found = frozenset(numbers)
+    for number in found:
+        if number not in PURPOSE_NUMBERS:
+            raise UnknownIdError("purpose", str(number))
+    return found
+
+
 # A frozen dataclass sets each field through ``object.__setattr__``, which is most of what building a
 # state costs; every request builds one or two, so the reading path sets the slots directly instead.
 _new_state = object.__new__
@@ -392,6 +424,8 @@ _new_state = object.__new__
     _set_defaults,
     _set_current_policy,
     _set_suppressed,
+    _set_objections,
+    _set_objected_purposes,
     _set_allowed,
 ) = (getattr(ConsentState, name).__set__ for name in ConsentState.__slots__)
 
@@ -411,6 +445,8 @@ def assemble(
     defaults: int = 0,
     current_policy: Policy | None = None,
     suppressed: int = 0,
+    objections: int = 0,
+    objected_purposes: frozenset[int] = frozenset(),
 ) -> ConsentState:
     """``ConsentState(...)`` with every field given, at a third of the cost (for the codec and
     :meth:`ConsentState.in_region`, which run on every request; no checks beyond the types)."""
@@ -429,6 +465,8 @@ def assemble(
     _set_defaults(state, defaults)
     _set_current_policy(state, current_policy)
     _set_suppressed(state, suppressed)
+    _set_objections(state, objections)
+    _set_objected_purposes(state, objected_purposes)
     _set_allowed(state, -1)
     return state
 

@@ -709,7 +709,9 @@ def test_value_in_header_agrees_with_werkzeug(registry: Registry, seed: int) -> 
     ours = codec.encode(random_state(registry, seed))
     names = [codec.name, f"x{codec.name}", f"{codec.name}2", "consent", "_ga", "a b", "hp_visit"]
     values = [ours, "", "abc", '"quoted"', ours[::-1], "x=y"]
-    pairs = [f"{rng.choice(names)}{rng.choice(['', ' '])}={rng.choice(values)}" for _ in range(rng.randint(0, 5))]
+    pairs = [
+        f"{rng.choice(names)}{rng.choice(['', ' '])}={rng.choice(values)}" for _ in range(rng.randint(0, 5))
+    ]
     header = rng.choice(["; ", ";", " ;  "]).join(pairs)
     assert codec.value_in(header) == parse_cookie(header).get(codec.name), header
 
@@ -719,3 +721,45 @@ def test_value_in_header_takes_the_first_of_two(registry: Registry) -> None:
     assert codec.value_in(f"{codec.name}=first; {codec.name}=second") == "first"
     assert codec.value_in(None) is None
     assert codec.value_in(f"other={codec.name}=inside") is None
+
+
+# -- objections to legitimate interest ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_objections_round_trip(registry: Registry, codec: CookieCodec, seed: int) -> None:
+    rng = random.Random(seed)
+    optional = optional_ids(registry)
+    state = random_state(registry, seed).with_choices(
+        {}, method=Method.CUSTOM, now=NOW,
+        objections=rng.sample(optional, rng.randint(0, len(optional))),
+        objected_purposes=rng.sample(range(1, 25), rng.randint(0, 5)),
+    )  # fmt: skip
+    value = codec.encode(state)
+    decoded = codec.decode(value, now=NOW)
+    assert decoded == state
+    assert (decoded.objections, decoded.objected_purposes) == (state.objections, state.objected_purposes)
+    assert decoded == long_way(codec).decode(value, now=NOW)
+    plain = codec.encode(random_state(registry, seed))
+    objecting = bool(state.objections or state.objected_purposes)
+    assert len(value) - len(plain) == (
+        (cookie_size(registry, "x", objections=True) - cookie_size(registry, "x")) if objecting else 0
+    )
+
+
+def test_a_cookie_without_objections_is_the_old_format(registry: Registry, codec: CookieCodec) -> None:
+    payload = raw_payload(codec.encode(random_state(registry, 1)))
+    assert len(payload) == payload_size(registry)
+    assert payload[22] & 2 == 0  # the signals byte says no objections follow
+
+
+def test_objections_survive_a_vendor_moving_purpose(data40: dict[str, Any], reg40: Registry) -> None:
+    state = ConsentState.accept_all(reg40, now=NOW).with_choices(
+        {}, method=Method.CUSTOM, now=NOW, objections=["vendor-3"], objected_purposes=[2]
+    )
+    vendors = [{**v, "category": "functional"} if v["id"] == "vendor-3" else v for v in data40["vendors"]]
+    after = edited_codec(data40, vendors=vendors)
+    decoded = after.decode(CookieCodec(reg40, KEY).encode(state), now=NOW)
+    assert decoded.vendor_decision("vendor-3") is Decision.UNASKED
+    assert decoded.objections == after.registry.vendor_bits["vendor-3"]
+    assert decoded.objected_purposes == {2}

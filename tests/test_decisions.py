@@ -209,3 +209,67 @@ def test_transitions_do_not_change_the_previous_state(reg: Registry) -> None:
     before = decisions(first)
     act(reg, Action.REJECT_ALL, first)
     assert decisions(first) == before
+
+
+# -- objections to legitimate interest ---------------------------------------------------------------
+
+
+def object_to(
+    reg: Registry, vendors: tuple[str, ...], purposes: tuple[int, ...], **kw: object
+) -> ConsentState:
+    region = resolve_region(reg, "DE", False)
+    before = kw.pop("previous", None) or region.read(ConsentState(reg))
+    assert isinstance(before, ConsentState)
+    return apply(
+        reg, region, before, Action.CUSTOM, ("marketing",), (), now=NOW,
+        object_vendors=vendors, object_purposes=purposes,
+    )  # fmt: skip
+
+
+def test_a_custom_save_stores_objections_beside_the_consents(reg: Registry) -> None:
+    state = object_to(reg, ("ads",), (2, 7))
+    # Consent to ads stands; the objection to its legitimate interest is held apart.
+    assert state.allows("ads")
+    assert state.objections == reg.vendor_bits["ads"]
+    assert state.objected_purposes == {2, 7}
+
+
+def test_the_next_custom_save_replaces_the_objections(reg: Registry) -> None:
+    first = object_to(reg, ("ads",), (2,))
+    second = object_to(reg, ("retarget",), (), previous=first)
+    assert second.objections == reg.vendor_bits["retarget"]
+    assert second.objected_purposes == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("action", "kept"),
+    [(Action.ACCEPT_ALL, False), (Action.REJECT_ALL, False), (Action.WITHDRAW, True), (Action.OPT_OUT, True)],
+)
+def test_what_other_actions_do_to_objections(reg: Registry, action: Action, kept: bool) -> None:
+    objected = object_to(reg, ("ads",), (2,))
+    after = act(reg, action, objected, code="US-CA" if action is Action.OPT_OUT else "DE")
+    assert (after.objections, after.objected_purposes) == (
+        (objected.objections, objected.objected_purposes) if kept else (0, frozenset())
+    )
+
+
+def test_a_grant_keeps_the_objections(reg: Registry) -> None:
+    objected = object_to(reg, ("ads",), (2,))
+    after = act(reg, Action.GRANT, objected, vendors=("heatmap",))
+    assert after.objections == objected.objections and after.objected_purposes == {2}
+
+
+@pytest.mark.parametrize(
+    ("vendors", "purposes"), [(("nobody",), ()), (("session",), ()), ((), (0,)), ((), (25,))]
+)
+def test_unknown_objections_are_refused(
+    reg: Registry, vendors: tuple[str, ...], purposes: tuple[int, ...]
+) -> None:
+    with pytest.raises(UnknownIdError):
+        object_to(reg, vendors, purposes)
+
+
+def test_objections_come_with_a_custom_save_only(reg: Registry) -> None:
+    region = resolve_region(reg, "DE", False)
+    with pytest.raises(InvalidChoice):
+        apply(reg, region, ConsentState(reg), Action.ACCEPT_ALL, now=NOW, object_vendors=("ads",))

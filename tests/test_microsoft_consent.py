@@ -122,6 +122,8 @@ def test_the_default_script_is_the_calls_for_the_two_answers(source: str, ad: st
     registry = parse_registry(CATEGORIES + source, "toml")
     google = {"ad_storage": ad, "analytics_storage": analytics}
     signals = microsoft_consent_update(registry, ConsentState.undecided(registry), google)
-    code = (uet_call(signals.uet) if signals.uet else "") + (clarity_call(signals.clarity) if signals.clarity else "")
+    code = (uet_call(signals.uet) if signals.uet else "") + (
+        clarity_call(signals.clarity) if signals.clarity else ""
+    )
     script = render_microsoft_consent_default(registry, ConsentState.undecided(registry), "n", google=google)
     assert script == (f'<script nonce="n" data-consent-microsoft="default">{code}</script>' if code else "")

@@ -450,6 +450,8 @@ def test_vendors_in_a_mask_come_in_registry_order(seed: int) -> None:
     chosen = [v for v in registry.vendors if rng.random() < 0.5]
     stray = sum(1 << b for b in rng.sample(range(1000), 20))  # bits no vendor has, among others
     mask = registry.mask_of(v.id for v in chosen) | stray
-    assert registry.vendors_in_mask(mask) == tuple(v for v in registry.vendors if registry.vendor_bits[v.id] & mask)
+    assert registry.vendors_in_mask(mask) == tuple(
+        v for v in registry.vendors if registry.vendor_bits[v.id] & mask
+    )
     assert registry.bits_in(mask) == [v.number - 1 for v in registry.vendors_in_mask(mask)]
     assert registry.vendors_in_mask(0) == ()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import registry_data
 
+from consent.errors import UnknownIdError
 from consent.registry import Registry, duration_seconds
 from consent.state import (
     DEFAULT_LIFETIME,
@@ -575,3 +576,34 @@ def test_assemble_builds_what_the_constructor_builds(registry: Registry) -> None
     assert built.allowed == ConsentState(**fields).allowed  # type: ignore[arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.granted = 0  # type: ignore[misc]
+
+
+def test_objections_are_kept_until_replaced(registry: Registry) -> None:
+    optional = [v.id for v in registry.optional_vendors()]
+    state = ConsentState.undecided(registry).with_choices(
+        {}, method=Method.CUSTOM, now=NOW, objections=optional[:2], objected_purposes=[2, 9]
+    )
+    assert state.objections == registry.mask_of(optional[:2])
+    kept = state.with_choices({optional[3]: True}, method=Method.EMBED, now=NOW)
+    assert (kept.objections, kept.objected_purposes) == (state.objections, state.objected_purposes)
+    here = kept.in_region(Policy.OPT_OUT, defaults=registry.optional_mask)
+    assert (here.objections, here.objected_purposes) == (state.objections, state.objected_purposes)
+    replaced = kept.with_choices({}, method=Method.CUSTOM, now=NOW, objections=[], objected_purposes=[])
+    assert (replaced.objections, replaced.objected_purposes) == (0, frozenset())
+
+
+def test_objections_follow_a_vendor_that_keeps_its_number(registry: Registry) -> None:
+    data = registry_data(10)
+    before = Registry.model_validate(data)
+    state = ConsentState.undecided(before).with_choices(
+        {}, method=Method.CUSTOM, now=NOW, objections=["vendor-2", "vendor-3"]
+    )
+    vendors = [{**v, "number": 50} if v["id"] == "vendor-3" else v for v in data["vendors"]]
+    after = Registry.model_validate({**data, "vendors": vendors})
+    assert after.vendors_in_mask(state.rebind(after).objections) == (after.vendor("vendor-2"),)
+
+
+@pytest.mark.parametrize("purposes", [[0], [25], [-1]])
+def test_objected_purposes_are_iab_purpose_numbers(registry: Registry, purposes: list[int]) -> None:
+    with pytest.raises(UnknownIdError):
+        ConsentState.undecided(registry).with_choices({}, method=Method.CUSTOM, objected_purposes=purposes)

@@ -1,5 +1,5 @@
-"""Objections to legitimate interest as denials (``consent.tcf.objections``) and the TCF part of the
-second layer (``consent.tcf.panel``), without Flask."""
+"""Objections to legitimate interest, held apart from consent (``consent.tcf.objections``), what they do
+to the TC string, and the TCF part of the second layer (``consent.tcf.panel``), without Flask."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from consent.regions import resolve_region
 from consent.registry import Registry
 from consent.state import ConsentState, Decision
 from consent.tcf import CmpSettings, load_gvl, load_gvl_texts, tc_model_for
-from consent.tcf.objections import apply_objections, objectable_purposes, objectable_vendors
+from consent.tcf.model import TCModel
+from consent.tcf.objections import objectable_purposes, objectable_vendors, read_objections
 from consent.tcf.panel import tcf_panel
 
 CMP = CmpSettings(cmp_id=300, cmp_version=2)
@@ -43,8 +44,17 @@ REGION = resolve_region(REGISTRY, "DE")
 def decide(
     categories: list[str], vendors: list[str], purposes: list[str], objected: list[str]
 ) -> ConsentState:
-    cats, vens = apply_objections(REGISTRY, categories, vendors, purposes, objected)
-    return apply(REGISTRY, REGION, ConsentState(REGISTRY), Action.CUSTOM, cats, vens)
+    object_vendors, object_purposes = read_objections(REGISTRY, purposes, objected)
+    return apply(
+        REGISTRY, REGION, ConsentState(REGISTRY), Action.CUSTOM, categories, vendors,
+        object_vendors=object_vendors, object_purposes=object_purposes,
+    )  # fmt: skip
+
+
+def model_of(state: ConsentState) -> TCModel:
+    model = tc_model_for(REGISTRY, state, CMP)
+    assert model is not None
+    return model
 
 
 def test_what_can_be_objected_to() -> None:
@@ -52,49 +62,54 @@ def test_what_can_be_objected_to() -> None:
     assert objectable_vendors(REGISTRY) == ("alpha", "gamma")
 
 
-def test_no_objection_changes_nothing() -> None:
-    assert apply_objections(REGISTRY, ["ads"], ["beta"], [], []) == (["ads"], ["beta"])
+def test_no_objection_signals_every_legitimate_interest_of_what_was_decided() -> None:
+    model = model_of(decide(["ads", "measure"], [], [], []))
+    assert {2, 7, 9} <= model.purpose_legitimate_interests
+    assert {10, 30} <= set(model.vendor_legitimate_interests)
+    assert {10, 20, 30} <= set(model.vendor_consents)
 
 
-def test_a_vendor_objection_denies_it_even_inside_a_ticked_category() -> None:
+def test_a_vendor_may_have_consent_and_an_objection_to_its_legitimate_interest() -> None:
     state = decide(["ads", "measure"], [], [], ["alpha"])
-    assert state.vendor_decision("alpha") is Decision.DENIED
-    assert state.vendor_decision("beta") is Decision.GRANTED
-    assert state.vendor_decision("gamma") is Decision.GRANTED
-    model = tc_model_for(REGISTRY, state, CMP)
-    assert model is not None
-    assert 10 not in model.vendor_legitimate_interests and 10 not in model.vendor_consents
-    assert 30 in model.vendor_legitimate_interests and 20 in model.vendor_consents
-
-
-def test_a_purpose_objection_denies_the_categories_relying_on_it() -> None:
-    state = decide(["ads", "measure"], [], ["9"], [])
-    assert state.category_decision("measure") is Decision.DENIED
+    assert state.vendor_decision("alpha") is Decision.GRANTED  # the consent stands
     assert state.category_decision("ads") is Decision.GRANTED
-    model = tc_model_for(REGISTRY, state, CMP)
-    assert model is not None
+    model = model_of(state)
+    assert 10 in model.vendor_consents and 10 not in model.vendor_legitimate_interests
+    assert 30 in model.vendor_legitimate_interests
+    assert {2, 7} <= model.purpose_legitimate_interests  # other vendors still rely on them
+
+
+def test_a_purpose_objection_clears_only_that_purposes_legitimate_interest() -> None:
+    state = decide(["ads", "measure"], [], ["9"], [])
+    assert state.category_decision("measure") is Decision.GRANTED
+    model = model_of(state)
     assert 9 not in model.purpose_legitimate_interests and {2, 7} <= model.purpose_legitimate_interests
+    assert 8 in model.purpose_consents  # consent to measure's purposes stands
+    assert 30 in model.vendor_consents
 
 
-def test_objecting_to_every_member_drops_the_category() -> None:
-    categories, vendors = apply_objections(REGISTRY, ["measure"], [], [], ["gamma"])
-    assert categories == [] and vendors == []
+def test_a_denial_still_counts_as_an_objection() -> None:
+    model = model_of(decide(["measure"], [], [], []))
+    assert 10 not in model.vendor_legitimate_interests and not {2, 7} & model.purpose_legitimate_interests
+    assert 9 in model.purpose_legitimate_interests
 
 
-def test_unknown_vendor_ids_are_kept_for_apply_to_refuse() -> None:
-    _, vendors = apply_objections(REGISTRY, [], ["nobody"], [], ["alpha"])
-    assert "nobody" in vendors
-    with pytest.raises(UnknownIdError):
-        apply(REGISTRY, REGION, ConsentState(REGISTRY), Action.CUSTOM, [], vendors)
+def test_objections_survive_the_cookie() -> None:
+    from consent.codec import CookieCodec
+
+    codec = CookieCodec(REGISTRY, "key")
+    state = decide(["ads", "measure"], [], ["9"], ["alpha"])
+    decoded = REGION.read(codec.decode(codec.encode(state)))
+    assert model_of(decoded) == model_of(state)
 
 
 @pytest.mark.parametrize(
     ("purposes", "vendors"),
-    [(["1"], []), (["3"], []), (["abc"], []), ([], ["beta"]), ([], ["cdn"]), ([], ["x"])],
+    [(["1"], []), (["3"], []), (["abc"], []), (["٢"], []), ([], ["beta"]), ([], ["cdn"]), ([], ["x"])],
 )
 def test_what_cannot_be_objected_to_is_refused(purposes: list[str], vendors: list[str]) -> None:
     with pytest.raises(UnknownIdError):
-        apply_objections(REGISTRY, [], [], purposes, vendors)
+        read_objections(REGISTRY, purposes, vendors)
 
 
 # -- the panel ---------------------------------------------------------------------------------------
@@ -128,11 +143,15 @@ def test_the_panel_shows_objections_and_translations(gvl) -> None:  # type: igno
     state = decide(["ads", "measure"], [], ["9"], ["alpha"])
     panel = tcf_panel(REGISTRY, german, state)
     assert panel.purposes[4].name == "Werbeleistung messen"
-    # Objecting to alpha leaves "ads" partly granted, which the store records as a denied category:
-    # its legitimate-interest purposes read as objected too (never more than the visitor allowed).
+    # What the visitor objected to is shown ticked, and nothing else.
     assert [(o.purpose.id, o.objected) for o in panel.legitimate_interest_purposes] == [
-        (2, True), (7, True), (9, True)
+        (2, False), (7, False), (9, True)
     ]  # fmt: skip
     assert [(v.vendor.id, v.objected) for v in panel.legitimate_interest_vendors] == [
-        ("alpha", True), ("gamma", True)
+        ("alpha", True), ("gamma", False)
+    ]  # fmt: skip
+    # A denied purpose reads as objected (that is what the TC string says of it).
+    denied = tcf_panel(REGISTRY, german, decide(["measure"], [], [], []))
+    assert [(o.purpose.id, o.objected) for o in denied.legitimate_interest_purposes] == [
+        (2, True), (7, True), (9, False)
     ]  # fmt: skip

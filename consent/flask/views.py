@@ -19,7 +19,7 @@ from ..decisions import Action, InvalidChoice, apply
 from ..errors import UnknownIdError
 from ..microsoft_consent import microsoft_consent_update
 from ..state import Method
-from ..tcf.objections import apply_objections
+from ..tcf.objections import read_objections
 from . import adtech
 from .current import per_request
 from .helpers import widget_context
@@ -124,11 +124,11 @@ def decide_view() -> BaseResponse:
     previous = data.get_state()
     codec = settings.codec
     try:
+        object_vendors: list[str] = []
+        object_purposes: list[int] = []
         if action is Action.CUSTOM and settings.adtech is not None and settings.adtech.tcf:
-            categories, vendors = apply_objections(
+            object_vendors, object_purposes = read_objections(
                 settings.registry,
-                categories,
-                vendors,
                 request.form.getlist("object_purpose"),
                 request.form.getlist("object_vendor"),
             )
@@ -140,6 +140,8 @@ def decide_view() -> BaseResponse:
             categories,
             vendors,
             lifetime=codec.lifetime,
+            object_vendors=object_vendors,
+            object_purposes=object_purposes,
         )
     except UnknownIdError as error:
         raise BadRequest(f"Unknown {error.kind} {error.id[:64]!r}.") from None
