@@ -168,12 +168,18 @@ def notice_hash(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(notice_bytes(document)).hexdigest()
 
 
-class NoticeBook:
-    """Builds each notice once per registry, locale and policy link, with its hash and stored form."""
+class _RegistryNotices(dict[tuple[Any, ...], tuple[str, bytes]]):
+    """Per registry: each notice it has been shown in (locale, policy link, policy, GPC, wording),
+    with its hash and stored form. Bounded by the site's configuration, never by its visitors."""
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[Any, ...], tuple[str, bytes, Registry]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, registry: Registry) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+
+
+class NoticeBook:
+    """Builds each notice once per registry, locale and policy link, with its hash and stored form
+    (kept with the registry: an edited registry is a new one, with notices of its own)."""
 
     def get(
         self,
@@ -184,19 +190,18 @@ class NoticeBook:
         gpc: bool = False,
         extra: Mapping[str, str] | None = None,
     ) -> tuple[str, bytes]:
-        key = (id(registry), locale, policy_url, policy, gpc, tuple(sorted((extra or {}).items())))
-        hit = self._cache.get(key)
-        if hit is None or hit[2] is not registry:
+        notices = registry.derived(_RegistryNotices)
+        key = (locale, policy_url, policy, gpc, tuple(sorted((extra or {}).items())))
+        hit = notices.get(key)
+        if hit is None:
             document = build_notice(
                 registry, locale, policy_url=policy_url, policy=policy, gpc=gpc, extra=extra
             )
             body = notice_bytes(document)
-            hit = (hashlib.sha256(body).hexdigest(), body, registry)
-            with self._lock:
-                if len(self._cache) > 256:
-                    self._cache.clear()
-                self._cache[key] = hit
-        return hit[0], hit[1]
+            hit = (hashlib.sha256(body).hexdigest(), body)
+            with notices.lock:
+                notices[key] = hit
+        return hit
 
 
 def render_notice(document: Mapping[str, Any], width: int = 100) -> str:
