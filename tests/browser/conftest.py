@@ -13,18 +13,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
+from consent.scan.browser import CHROMIUM
+from consent.scan.browser import CHROMIUM_ARGS as SCANNER_ARGS
+
 from .support import ARTIFACTS, LiveServer, Traffic, Visit, serve_example
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+# The scanner drives the same Chromium with the same switches (see the developer guide).
+CHROMIUM_ARGS = list(SCANNER_ARGS)
 
 
 @pytest.fixture(scope="module")

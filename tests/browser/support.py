@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -15,8 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
+from live_server import serve_app
 from playwright.sync_api import BrowserContext, Locator, Page, Request, Route, expect
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -54,20 +53,6 @@ class ErrorLog(logging.Handler):
 
 
 @contextmanager
-def serve_app(app: Any) -> Iterator[str]:
-    """``app`` on a live server on loopback, for as long as the block runs; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
-@contextmanager
 def serve_example(
     config: Mapping[str, Any] | None = None, templates: Mapping[str, str] | None = None
 ) -> Iterator[LiveServer]:
@@ -87,15 +72,10 @@ def serve_example(
     logger = logging.getLogger("werkzeug")
     errors = ErrorLog()
     logger.addHandler(errors)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", errors.messages)
+        with serve_app(app) as url:
+            yield LiveServer(url, errors.messages)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         logger.removeHandler(errors)
 
 

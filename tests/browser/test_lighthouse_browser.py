@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tls_helpers import self_signed_certificate
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .support import ARTICLE, GIF, ROOT, LiveServer
@@ -63,27 +64,7 @@ class FakeThirdParty(BaseHTTPRequestHandler):
 def third_parties(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The local HTTPS fake's port."""
     folder = tmp_path_factory.mktemp("fake-tls")
-    key, cert = folder / "key.pem", folder / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=third-party.test",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_certificate(folder, "third-party.test")
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeThirdParty)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tls_helpers import self_signed_certificate
 
 GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 GA_LOADER = 'document.cookie = "_ga=GA1.1.123; max-age=63072000; path=/";'
@@ -42,28 +43,7 @@ class FakeHosts:
 
 def certificate(folder: Path) -> tuple[Path, Path]:
     """A throwaway self-signed certificate (the scanner's browser accepts any under a host map)."""
-    cert, key = folder / "fake.crt", folder / "fake.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=fake.test",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed_certificate(folder, "fake.test")
 
 
 def _tracker_script(query: dict[str, str]) -> str:

@@ -15,13 +15,12 @@ from variants of ``data/trackers.toml`` (:func:`registry_variant`).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, render_template_string, request
-from werkzeug.serving import make_server
+from live_server import serve_app
 
 from consent import Consent
 
@@ -147,13 +146,6 @@ def create_foreign_site(*, leak: bool) -> Flask:
 def serve_site(fault: str = "none", registry: Path = REGISTRY) -> Iterator[str]:
     """The test site on a free loopback port (``fault="foreign-leak"``: the foreign one); yields its URL."""
     app = create_foreign_site(leak=True) if fault == "foreign-leak" else create_site(fault, registry)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="scan-test-site", daemon=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_app(app) as url:
+        yield url
