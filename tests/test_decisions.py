@@ -245,6 +245,9 @@ def test_reject_all_and_withdraw_decide_every_optional_vendor_and_purpose(
         (None, (), (), set(), set()),
         (None, ("statistics",), (), {"counter", "heatmap"}, {"statistics"}),
         (None, (), ("counter",), {"counter"}, set()),
+        # Without JavaScript a ticked purpose stays ticked when one of its vendors is unticked: once any
+        # of its vendor boxes is ticked, the vendor boxes decide.
+        (None, ("statistics",), ("heatmap",), {"heatmap"}, set()),
         (None, ("marketing",), ("counter",), {"counter", "ads", "retarget"}, {"marketing"}),
         (None, ("statistics", "marketing"), (), set(OPTIONAL_VENDORS), {"statistics", "marketing"}),
         # Unticking revokes: after Accept all, a save of one purpose declines the other.
