@@ -398,6 +398,16 @@ def test_saving_the_preferences_untouched_keeps_what_ran(reg: Registry, code: st
     assert granted_optional(state) == granted_optional(undecided)
 
 
+@pytest.mark.parametrize("action", [Action.OPT_OUT, Action.ACKNOWLEDGE])
+def test_an_opt_out_or_acknowledgement_in_an_opt_in_region_answers_nothing(
+    reg: Registry, action: Action
+) -> None:
+    # A form can post them anywhere; where consent is needed they grant nothing and the banner still asks.
+    state = resolve_region(reg, "DE").read(act(reg, action, code="DE"))
+    assert granted_optional(state) == set()
+    assert state.needs_prompt()
+
+
 def test_declining_a_purpose_after_acknowledging_a_notice(reg: Registry) -> None:
     acknowledged = act(reg, Action.ACKNOWLEDGE, code="JP")
     assert acknowledged.policy is Policy.NOTICE
