@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -209,6 +210,213 @@ def test_transitions_do_not_change_the_previous_state(reg: Registry) -> None:
     before = decisions(first)
     act(reg, Action.REJECT_ALL, first)
     assert decisions(first) == before
+
+
+# -- rules the Flask tests used to check through HTTP (issue #11: the Flask tests test the wiring) -------
+
+OPTIONAL_VENDORS = ("counter", "heatmap", "ads", "retarget")
+SELLERS = {"ads", "retarget"}
+
+
+def granted_optional(state: ConsentState) -> set[str]:
+    return {v for v in OPTIONAL_VENDORS if state.allows(v)}
+
+
+def categories_of(state: ConsentState) -> dict[str, Decision]:
+    return {c: state.category_decision(c) for c in ("statistics", "marketing")}
+
+
+@pytest.mark.parametrize("action", [Action.REJECT_ALL, Action.WITHDRAW])
+def test_reject_all_and_withdraw_decide_every_optional_vendor_and_purpose(
+    reg: Registry, action: Action
+) -> None:
+    state = act(reg, action, act(reg, Action.ACCEPT_ALL))
+    assert {v: d for v, d in decisions(state).items() if v != "session"} == dict.fromkeys(
+        OPTIONAL_VENDORS, Decision.DENIED
+    )
+    assert categories_of(state) == {"statistics": Decision.DENIED, "marketing": Decision.DENIED}
+    assert state.allows("session")  # required vendors run whatever the visitor chose
+    assert not state.needs_prompt()
+
+
+@pytest.mark.parametrize(
+    ("previous", "categories", "vendors", "granted", "purposes_on"),
+    [
+        (None, (), (), set(), set()),
+        (None, ("statistics",), (), {"counter", "heatmap"}, {"statistics"}),
+        (None, (), ("counter",), {"counter"}, set()),
+        # Without JavaScript a ticked purpose stays ticked when one of its vendors is unticked: once any
+        # of its vendor boxes is ticked, the vendor boxes decide.
+        (None, ("statistics",), ("heatmap",), {"heatmap"}, set()),
+        (None, ("marketing",), ("counter",), {"counter", "ads", "retarget"}, {"marketing"}),
+        (None, ("statistics", "marketing"), (), set(OPTIONAL_VENDORS), {"statistics", "marketing"}),
+        # Unticking revokes: after Accept all, a save of one purpose declines the other.
+        (Action.ACCEPT_ALL, ("statistics",), (), {"counter", "heatmap"}, {"statistics"}),
+    ],
+)
+def test_a_custom_save_decides_every_optional_vendor_and_purpose(
+    reg: Registry,
+    previous: Action | None,
+    categories: tuple[str, ...],
+    vendors: tuple[str, ...],
+    granted: set[str],
+    purposes_on: set[str],
+) -> None:
+    before = act(reg, previous) if previous is not None else None
+    state = act(reg, Action.CUSTOM, before, categories=categories, vendors=vendors)
+    assert state.method is Method.CUSTOM
+    assert granted_optional(state) == granted
+    assert {v: decisions(state)[v] for v in OPTIONAL_VENDORS} == {
+        v: Decision.GRANTED if v in granted else Decision.DENIED for v in OPTIONAL_VENDORS
+    }
+    assert categories_of(state) == {
+        c: Decision.GRANTED if c in purposes_on else Decision.DENIED for c in ("statistics", "marketing")
+    }
+    assert not state.needs_prompt()
+
+
+def test_a_grant_from_undecided_leaves_every_other_vendor_and_purpose_unasked(reg: Registry) -> None:
+    state = act(reg, Action.GRANT, vendors=("heatmap",))
+    assert {v: decisions(state)[v] for v in OPTIONAL_VENDORS if v != "heatmap"} == dict.fromkeys(
+        ("counter", "ads", "retarget"), Decision.UNASKED
+    )
+    assert categories_of(state) == {"statistics": Decision.UNASKED, "marketing": Decision.UNASKED}
+
+
+def test_a_grant_after_reject_all_keeps_the_other_refusals(reg: Registry) -> None:
+    state = act(reg, Action.GRANT, act(reg, Action.REJECT_ALL), vendors=("heatmap",))
+    assert granted_optional(state) == {"heatmap"}
+    assert decisions(state)["counter"] is Decision.DENIED
+    assert not state.needs_prompt()  # the visitor had decided; no banner comes back
+
+
+@pytest.mark.parametrize(
+    ("categories", "vendors", "error"),
+    [
+        (("statistics",), (), InvalidChoice),  # a purpose is no click-to-load grant
+        ((), ("session",), UnknownIdError),  # a required vendor needs no grant
+        ((), ("nobody",), UnknownIdError),
+    ],
+)
+def test_a_grant_refuses_a_purpose_and_unknown_or_required_vendors(
+    reg: Registry, categories: tuple[str, ...], vendors: tuple[str, ...], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        act(reg, Action.GRANT, categories=categories, vendors=vendors)
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("first", [Action.ACCEPT_ALL, Action.REJECT_ALL])
+def test_every_later_decision_keeps_the_consent_id(reg: Registry, first: Action, action: Action) -> None:
+    original = act(reg, first, code="US-CA")
+    vendors = ("heatmap",) if action is Action.GRANT else ()
+    assert act(reg, action, original, code="US-CA", vendors=vendors).consent_id == original.consent_id
+
+
+def test_each_first_decision_gets_a_new_consent_id(reg: Registry) -> None:
+    ids = {act(reg, Action.ACCEPT_ALL).consent_id for _ in range(2)}
+    assert len(ids) == 2
+    assert all(i is not None and re.fullmatch(r"[a-z2-7]{16}", i) for i in ids)
+
+
+@pytest.mark.parametrize("gpc", [False, True])
+@pytest.mark.parametrize(("code", "policy"), [("US-CA", Policy.OPT_OUT), ("DE", Policy.OPT_IN)])
+@pytest.mark.parametrize(
+    "action", [Action.ACKNOWLEDGE, Action.REJECT_ALL, Action.ACCEPT_ALL, Action.OPT_OUT, Action.CUSTOM]
+)
+def test_every_decision_records_the_signal_and_the_policy_where_it_was_taken(
+    reg: Registry, action: Action, code: str, policy: Policy, gpc: bool
+) -> None:
+    state = act(reg, action, code=code, gpc=gpc)
+    assert state.signals == ({Signal.GPC} if gpc else frozenset())
+    assert state.policy is policy
+
+
+@pytest.mark.parametrize("code", ["US-CA", "JP"])
+def test_acknowledging_without_gpc_denies_nothing_and_everything_runs(reg: Registry, code: str) -> None:
+    state = act(reg, Action.ACKNOWLEDGE, code=code)
+    assert {v: decisions(state)[v] for v in OPTIONAL_VENDORS} == dict.fromkeys(
+        OPTIONAL_VENDORS, Decision.UNASKED
+    )
+    assert granted_optional(state) == set(OPTIONAL_VENDORS)
+    assert not state.needs_prompt()
+
+
+def test_an_opt_out_denies_exactly_the_sellers_and_leaves_the_rest_unasked(reg: Registry) -> None:
+    state = act(reg, Action.OPT_OUT, code="US-CA")
+    assert {v: decisions(state)[v] for v in OPTIONAL_VENDORS} == {
+        v: Decision.DENIED if v in SELLERS else Decision.UNASKED for v in OPTIONAL_VENDORS
+    }
+    assert not state.needs_prompt()
+    later = resolve_region(reg, "US-CA").read(state)  # the next page
+    assert granted_optional(later) == set(OPTIONAL_VENDORS) - SELLERS and not later.needs_prompt()
+
+
+@pytest.mark.parametrize(
+    ("action", "vendors", "method"),
+    [(Action.ACKNOWLEDGE, (), Method.ACKNOWLEDGE), (Action.GRANT, ("heatmap",), Method.EMBED)],
+)
+def test_a_decision_under_gpc_denies_exactly_the_sellers_on_later_visits(
+    reg: Registry, action: Action, vendors: tuple[str, ...], method: Method
+) -> None:
+    state = act(reg, action, code="US-CA", gpc=True, vendors=vendors)
+    assert state.method is method
+    assert {v for v in OPTIONAL_VENDORS if decisions(state)[v] is Decision.DENIED} == SELLERS
+    later = resolve_region(reg, "US-CA", gpc=False).read(state)
+    assert not later.needs_prompt()
+    assert granted_optional(later) == set(OPTIONAL_VENDORS) - SELLERS
+
+
+def test_accept_all_under_gpc_is_an_explicit_opt_in_that_stands(reg: Registry) -> None:
+    state = act(reg, Action.ACCEPT_ALL, code="US-CA", gpc=True)
+    assert (state.method, state.policy, state.signals) == (Method.ACCEPT_ALL, Policy.OPT_OUT, {Signal.GPC})
+    assert all(decisions(state)[v] is Decision.GRANTED for v in SELLERS)
+    for gpc in (True, False):  # later visits, with or without the signal
+        later = resolve_region(reg, "US-CA", gpc=gpc).read(state)
+        assert granted_optional(later) == set(OPTIONAL_VENDORS) and not later.needs_prompt()
+
+
+def test_gpc_stops_an_earlier_opt_in_only_while_it_is_sent(reg: Registry) -> None:
+    accepted = act(reg, Action.ACCEPT_ALL, code="US-CA")
+    with_signal = resolve_region(reg, "US-CA", gpc=True).read(accepted)
+    assert granted_optional(with_signal) == set(OPTIONAL_VENDORS) - SELLERS
+    assert not with_signal.needs_prompt()
+    # The signal, not a stored decision, stopped the sellers: without it the choice applies again.
+    assert granted_optional(resolve_region(reg, "US-CA", gpc=False).read(accepted)) == set(OPTIONAL_VENDORS)
+
+
+@pytest.mark.parametrize(
+    ("code", "gpc"), [("DE", False), ("GB", False), ("US-CA", False), ("US-CA", True), ("JP", False)]
+)
+def test_saving_the_preferences_untouched_keeps_what_ran(reg: Registry, code: str, gpc: bool) -> None:
+    # The panel ticks what runs before a decision (purposes whose vendors all run, and each vendor
+    # that runs); saving it as it is must change nothing that runs.
+    undecided = resolve_region(reg, code, gpc).read(ConsentState(reg))
+    on = tuple(c.id for c in reg.optional_categories if undecided.allows_category(c.id))
+    ticked = tuple(v for v in OPTIONAL_VENDORS if undecided.allows(v))
+    state = act(reg, Action.CUSTOM, undecided, code=code, gpc=gpc, categories=on, vendors=ticked)
+    assert granted_optional(state) == granted_optional(undecided)
+
+
+@pytest.mark.parametrize("action", [Action.OPT_OUT, Action.ACKNOWLEDGE])
+def test_an_opt_out_or_acknowledgement_in_an_opt_in_region_answers_nothing(
+    reg: Registry, action: Action
+) -> None:
+    # A form can post them anywhere; where consent is needed they grant nothing and the banner still asks.
+    state = resolve_region(reg, "DE").read(act(reg, action, code="DE"))
+    assert granted_optional(state) == set()
+    assert state.needs_prompt()
+
+
+def test_declining_a_purpose_after_acknowledging_a_notice(reg: Registry) -> None:
+    acknowledged = act(reg, Action.ACKNOWLEDGE, code="JP")
+    assert acknowledged.policy is Policy.NOTICE
+    state = act(reg, Action.CUSTOM, acknowledged, code="JP", categories=("statistics",))
+    assert granted_optional(state) == {"counter", "heatmap"}
+    assert decisions(state)["ads"] is Decision.DENIED
+    # Read where opt-in applies, a decision taken under a notice is asked again.
+    elsewhere = resolve_region(reg, "DE").read(state)
+    assert elsewhere.needs_prompt() and elsewhere.stricter_policy_applies
 
 
 # -- objections to legitimate interest ---------------------------------------------------------------

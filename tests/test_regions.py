@@ -11,7 +11,7 @@ from conftest import read_in, vendor
 
 from consent.codec import CookieCodec
 from consent.errors import RegistryError
-from consent.regions import default_vendors, policy_of
+from consent.regions import default_vendors, policy_of, resolve_region
 from consent.registry import POLICY_ORDER, RegionPolicy, Registry
 from consent.state import ConsentState, Decision, Method, Policy, Signal
 
@@ -222,6 +222,31 @@ def test_the_example_site_declares_its_regions(seed_registry: Registry) -> None:
     assert seed_registry.policy_for("US-CA") == RegionPolicy("us-opt-out", "opt-out", frozenset())
     assert seed_registry.policy_for("US-NY").policy == "opt-in"
     assert {v.id for v in seed_registry.vendors if v.sale_share} >= {"google-adsense", "google-doubleclick"}
+
+
+@pytest.mark.parametrize(
+    ("code", "policy"),
+    [
+        ("DE", "opt-in"),
+        ("CH", "opt-in"),
+        ("GB", "opt-in"),
+        ("FR", "opt-in"),
+        ("DE-BY", "opt-in"),
+        ("US-CA", "opt-out"),
+        ("us-tx", "opt-out"),
+        ("US-VA", "opt-out"),
+        ("US-NY", "opt-in"),  # known, listed nowhere: the registry's default_policy
+        ("US", "opt-in"),
+        ("ZZ", "opt-in"),
+        ("XX", "opt-in"),
+        ("", "opt-in"),
+        (None, "opt-in"),
+        ("US-CA, US-TX", "opt-in"),  # a header repeated by a proxy is no code
+    ],
+)
+def test_the_example_site_policy_by_code(code: str | None, policy: str, seed_registry: Registry) -> None:
+    # The codes the Flask tests once sent through the region header, resolver and subdivision header.
+    assert resolve_region(seed_registry, code).policy is Policy(policy)
 
 
 # -- what runs before a decision ---------------------------------------------------------------------
