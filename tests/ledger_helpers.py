@@ -147,3 +147,4 @@ def same_state(a: ConsentState, b: ConsentState, registry: Registry) -> None:
     for category in registry.categories:
         assert a.allows_category(category.id) == b.allows_category(category.id), category.id
         assert a.category_decision(category.id) == b.category_decision(category.id), category.id
+    assert (a.objections, a.objected_purposes) == (b.objections, b.objected_purposes)

@@ -730,3 +730,24 @@ def test_every_notice_string_is_what_the_templates_say() -> None:
     assert len(strings) > 20
     missing = [s for s in strings if f'_("{s}"' not in templates and f"_('{s}'" not in templates]
     assert missing == []
+
+
+def test_objections_to_legitimate_interest_are_recorded_and_read_back(
+    make_ledger: MakeLedger, registry: Registry
+) -> None:
+    ledger = make_ledger(registry=registry)
+    codec = CookieCodec(registry, "cookie-key")
+    state = ConsentState.accept_all(registry, now=T0).with_choices(
+        {}, method=Method.CUSTOM, now=T0, objections=["google-youtube"], objected_purposes=[2, 7]
+    )
+    record = decide(ledger, state, when=T0)
+    assert record.content()["objections"] == {"vendors": ["google-youtube"], "purposes": [2, 7]}
+    assert Record.from_body(record.canonical()) == record
+    later = ledger.state_at(state.consent_id or "", T0 + timedelta(days=1))
+    same_state(later, codec.decode(codec.encode(state), now=T0 + timedelta(days=1)), registry)
+
+
+def test_a_record_without_objections_keeps_its_old_content(registry: Registry) -> None:
+    state = ConsentState.accept_all(registry, now=T0)
+    record = build_record(state, notice="n" * 64, control="accept_all", layer="first", locale="en")
+    assert "objections" not in record.content()

@@ -120,6 +120,10 @@ class Record:
     region: str | None = None
     variant: str | None = None
     shown_at: datetime | None = None
+    #: Objections to legitimate interest (IAB TCF): vendor ids and purpose numbers; in the content only
+    #: when there are any.
+    objected_vendors: tuple[str, ...] = ()
+    objected_purposes: tuple[int, ...] = ()
     seq: int | None = None
     mac: str | None = None
 
@@ -151,6 +155,12 @@ class Record:
                 ("region", self.region),
                 ("variant", self.variant),
                 ("shown_at", format_time(self.shown_at) if self.shown_at else None),
+                (
+                    "objections",
+                    {"vendors": list(self.objected_vendors), "purposes": list(self.objected_purposes)}
+                    if self.objected_vendors or self.objected_purposes
+                    else None,
+                ),
             )
             if value is not None
         }
@@ -191,6 +201,8 @@ class Record:
             region=data.get("region"),
             variant=data.get("variant"),
             shown_at=parse_time(data["shown_at"]) if data.get("shown_at") else None,
+            objected_vendors=tuple(str(v) for v in (data.get("objections") or {}).get("vendors", ())),
+            objected_purposes=tuple(int(p) for p in (data.get("objections") or {}).get("purposes", ())),
             seq=seq,
             mac=mac,
         )
@@ -247,6 +259,8 @@ def build_record(
         region=region,
         variant=variant,
         shown_at=shown_at,
+        objected_vendors=tuple(v.id for v in registry.vendors_in_mask(state.objections)),
+        objected_purposes=tuple(sorted(state.objected_purposes)),
     )
 
 

@@ -889,6 +889,8 @@ class Ledger:
             lifetime=max(record.expires_at - record.decided_at, timedelta(days=1)),
             signals=signals,
             policy=Policy(record.policy),
+            objections=[v for v in record.objected_vendors if registry.get_vendor(v) is not None],
+            objected_purposes=record.objected_purposes,
         )
         return dataclasses.replace(
             state, decided_at=record.decided_at, expires_at=record.expires_at, revision=record.revision[:8]
