@@ -303,18 +303,22 @@ def test_gpp_follows_region_state_and_gpc(
 # -- legitimate-interest objections ---------------------------------------------------------------------
 
 
-def test_objecting_to_a_vendor_clears_its_legitimate_interest_and_consent() -> None:
+def test_objecting_to_a_vendor_clears_its_legitimate_interest_and_keeps_its_consent() -> None:
     client = tcf_app().test_client()
     form = {"action": "custom", "category": "marketing", "object_vendor": "appnexus", "layer": "second"}
     body = post(client, form, headers=JSON).json
     assert body is not None
     model = decode_tc_string(body["tcf"]["tcString"])
-    assert 32 not in model.vendor_legitimate_interests and 32 not in model.vendor_consents
+    assert 32 not in model.vendor_legitimate_interests and 32 in model.vendor_consents
     assert {755, 52} <= set(model.vendor_legitimate_interests) and 755 in model.vendor_consents
-    assert body["vendors"]["appnexus"] == "denied" and body["vendors"]["openx"] == "granted"
+    assert body["vendors"]["appnexus"] == "granted" and body["vendors"]["openx"] == "granted"
     panel = html_of(client.get("/consent/preferences"))
     assert re.search(r'name="object_vendor" value="appnexus" checked', panel)
     assert not re.search(r'name="object_vendor" value="rubicon-project" checked', panel)
+    # The objection is in the signed cookie: the next page's TC string still carries it.
+    page = html_of(client.get("/movie-review-her"))
+    later = decode_tc_string(tcdata_of(page)["tcString"])
+    assert 32 not in later.vendor_legitimate_interests and 32 in later.vendor_consents
 
 
 def test_objecting_to_a_purpose_clears_its_legitimate_interest() -> None:
@@ -323,8 +327,15 @@ def test_objecting_to_a_purpose_clears_its_legitimate_interest() -> None:
     body = post(client, form, headers=JSON).json
     assert body is not None
     model = decode_tc_string(body["tcf"]["tcString"])
-    assert 7 not in model.purpose_legitimate_interests
-    assert body["categories"]["marketing"] == "denied" and body["categories"]["statistics"] == "granted"
+    assert 7 not in model.purpose_legitimate_interests and 2 in model.purpose_legitimate_interests
+    assert body["categories"]["marketing"] == "granted" and body["categories"]["statistics"] == "granted"
+
+
+def test_the_next_save_without_objections_lifts_them() -> None:
+    client = tcf_app().test_client()
+    post(client, {"action": "custom", "category": "marketing", "object_vendor": "appnexus"}, headers=JSON)
+    body = post(client, {"action": "custom", "category": "marketing"}, headers=JSON).json
+    assert body is not None and 32 in decode_tc_string(body["tcf"]["tcString"]).vendor_legitimate_interests
 
 
 def test_objections_do_not_count_for_accept_all() -> None:
