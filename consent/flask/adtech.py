@@ -8,21 +8,20 @@ The per-app settings, and when the GDPR applies, are in ``consent.flask.adtech_s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from ..banner import FIRST_LAYERS, WidgetContext
-from ..gpp import GppSignal, derive_gpp, gpp_data, gpp_url_params
-from ..gpp.cmpapi import gpp_stub_attribute, wrap_gpp_stub
-from ..registry import Registry
+from ..gpp import GppSignal, derive_gpp, gpp_url_params
+from ..gpp.cmpapi import gpp_data_json, wrap_gpp_stub
 from ..state import ConsentState
-from ..tcf import build_tcdata, tcf_url_params
-from ..tcf.cmpapi import tcf_stub_code, wrap_script
+from ..tcf import tcf_url_params
+from ..tcf.cmpapi import TcfSignal, tcf_signal, wrap_script
 from ..tcf.derive import tcf_needs_prompt
 from .adtech_settings import AdTechSettings, gdpr_applies
 from .current import RequestConsent
@@ -37,34 +36,10 @@ class AdSignals:
     gdpr_applies: bool
     #: The first layer shows on this page (undecided, something new, or a new TCF policy version).
     prompt: bool
-    tcdata: dict[str, Any] | None  # None: TCF off; shared by visitors alike (never mutate it)
-    tc_string: str | None
+    tcf: TcfSignal | None  # None: TCF off
     gpp: GppSignal | None  # None: GPP off
-    gpp_data: dict[str, Any] | None
-    #: The stubs' rendered data, when shared with every visitor in the same situation (else None).
-    tcf_code: str | None = None
-    gpp_attribute: Markup | None = None
-
-
-#: At most this many shared renders per registry (visitors without a TC string of their own: the
-#: undecided, and those where the GDPR does not apply); the keys are few in practice.
-SHARED_LIMIT = 512
-
-
-def _shared(registry: Registry) -> dict[tuple[Any, ...], Any]:
-    return {}
-
-
-def _remember(registry: Registry, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    """What visitors sharing ``key`` get, built once per registry: a TCData and a GPP string without
-    a TC string depend only on the registry, the CMP and the region's signals, never on a visitor."""
-    shared = registry.derived(_shared)
-    value = shared.get(key)
-    if value is None:
-        if len(shared) >= SHARED_LIMIT:
-            shared.clear()
-        value = shared[key] = build()
-    return value
+    #: The GPP PingReturn object as JSON text (``None``: GPP off).
+    gpp_json: str | None
 
 
 def first_layer_due(data: RequestConsent) -> bool:
@@ -101,59 +76,34 @@ def signals_for(data: RequestConsent) -> AdSignals | None:
 
 
 def _derive(data: RequestConsent, adtech: AdTechSettings, state: ConsentState, prompt: bool) -> AdSignals:
+    # Everything here is derived afresh for each request from the visitor's state; the speed comes
+    # from the per-registry tables and memoised pieces in consent.tcf.cmpapi and consent.gpp.cmpapi.
     registry = data.settings.registry
     code = data.get_region_code()
     applies = gdpr_applies(adtech, code)
-    gvl_version = registry.tcf.vendor_list_version if registry.tcf else None
-    tcdata: dict[str, Any] | None = None
-    tc_string = tcf_code = None
+    tcf = None
     if adtech.tcf:
-        cmp = adtech.cmp_for(data.get_locale())
-        banner = prompt and applies
-        if state.is_decided and applies:
-            tcdata = build_tcdata(registry, state, cmp, gdpr_applies=True, banner_shown=banner)
-            tc_string = tcdata["tcString"] or None
-        else:
-            tcdata, tcf_code = _remember(
-                registry,
-                ("tcf", cmp, applies, banner),
-                lambda: _with_code(
-                    build_tcdata(registry, state, cmp, gdpr_applies=applies, banner_shown=banner), gvl_version
-                ),
-            )
-    gpp = gpp_json = gpp_attribute = None
+        tcf = tcf_signal(
+            registry,
+            state,
+            adtech.cmp_for(data.get_locale()),
+            gdpr_applies=applies,
+            banner_shown=prompt and applies,
+            gvl_version=registry.tcf.vendor_list_version if registry.tcf else None,
+        )
+    gpp = gpp_json = None
     if adtech.gpp:
         gpp = derive_gpp(
             registry,
             state,
             code,
             data.get_region().gpc,
-            tc_string,
+            tcf.tc_string if tcf else None,
             approach=adtech.gpp_approach,
             mspa=adtech.gpp_mspa,
         )
-        signal = gpp
-
-        def ping() -> tuple[dict[str, Any], Markup]:
-            ping_data = gpp_data(signal.gpp, signal.sids, cmp_id=adtech.gpp_cmp_id, banner_visible=prompt)
-            return ping_data, gpp_stub_attribute(ping_data)
-
-        if tc_string is None:
-            key: tuple[Any, ...] = ("gpp", gpp.gpp, gpp.sids, adtech.gpp_cmp_id, prompt)
-            gpp_json, gpp_attribute = _remember(registry, key, ping)
-        elif len(gpp.sections) == 1:
-            # Only the TC string (section 2), which the stub never parses: the ping is shared but for
-            # its gppString (kept empty in the shared copy, the visitor's own set here).
-            key = ("gpp-tcf", gpp.sids, adtech.gpp_cmp_id, prompt)
-            shared = _remember(registry, key, lambda: {**ping()[0], "gppString": ""})
-            gpp_json = {**shared, "gppString": gpp.gpp}
-        else:
-            gpp_json = ping()[0]
-    return AdSignals(applies, prompt, tcdata, tc_string, gpp, gpp_json, tcf_code, gpp_attribute)
-
-
-def _with_code(tcdata: dict[str, Any], gvl_version: int | None) -> tuple[dict[str, Any], str]:
-    return tcdata, tcf_stub_code(tcdata, gvl_version=gvl_version)
+        gpp_json = gpp_data_json(gpp.gpp, gpp.sids, cmp_id=adtech.gpp_cmp_id, banner_visible=prompt)
+    return AdSignals(applies, prompt, tcf, gpp, gpp_json)
 
 
 def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
@@ -163,18 +113,10 @@ def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
         return Markup("")
     # Joined as text: each piece is a Markup built from escaped parts (no re-escaping per piece).
     out = ""
-    if signals.tcdata is not None:
-        code = signals.tcf_code
-        if code is None:
-            registry_tcf = data.settings.registry.tcf
-            gvl_version = registry_tcf.vendor_list_version if registry_tcf else None
-            code = tcf_stub_code(signals.tcdata, gvl_version=gvl_version)
-        out = str(wrap_script(code, nonce))
-    if signals.gpp_data is not None:
-        attribute = signals.gpp_attribute
-        if attribute is None:
-            attribute = gpp_stub_attribute(signals.gpp_data)
-        out += str(wrap_gpp_stub(attribute, nonce))
+    if signals.tcf is not None:
+        out = str(wrap_script(signals.tcf.stub_code(), nonce))
+    if signals.gpp_json is not None:
+        out += str(wrap_gpp_stub(escape(signals.gpp_json), nonce))
     return Markup(out)
 
 
@@ -184,10 +126,10 @@ def json_members(data: RequestConsent) -> dict[str, Any]:
     signals = signals_for(data)
     members: dict[str, Any] = {}
     if signals is not None:
-        if signals.tcdata is not None:
-            members["tcf"] = signals.tcdata
-        if signals.gpp_data is not None:
-            members["gpp"] = signals.gpp_data
+        if signals.tcf is not None:
+            members["tcf"] = json.loads(signals.tcf.tcdata_json)
+        if signals.gpp_json is not None:
+            members["gpp"] = json.loads(signals.gpp_json)
     return members
 
 
@@ -197,8 +139,8 @@ def ledger_signals(data: RequestConsent) -> tuple[str, ...]:
     if signals is None:
         return ()
     out: list[str] = []
-    if signals.tc_string:
-        out.append(f"tcf:{signals.tc_string}")
+    if signals.tcf is not None and signals.tcf.tc_string:
+        out.append(f"tcf:{signals.tcf.tc_string}")
     if signals.gpp is not None:
         out.append(f"gpp:{signals.gpp.gpp}")
     return tuple(out)
@@ -212,8 +154,9 @@ def set_tc_cookie(response: Response, data: RequestConsent) -> None:
     signals = signals_for(data)
     codec = data.settings.codec
     options = codec.cookie_options() | {"httponly": False}  # ad tags read it: that is its purpose
-    if signals is not None and signals.tc_string:
-        response.set_cookie(TC_COOKIE, signals.tc_string, **options)
+    tc_string = signals.tcf.tc_string if signals is not None and signals.tcf is not None else None
+    if tc_string:
+        response.set_cookie(TC_COOKIE, tc_string, **options)
     elif TC_COOKIE in request.cookies:
         response.delete_cookie(TC_COOKIE, path=options["path"], domain=options["domain"])
 
@@ -225,9 +168,9 @@ def url_params(data: RequestConsent, kind: str) -> dict[str, str]:
     if signals is None:
         return {}
     if kind == "tcf":
-        if signals.tcdata is None:
+        if signals.tcf is None:
             return {}
-        return tcf_url_params(signals.tc_string, signals.gdpr_applies, signals.tcdata.get("addtlConsent"))
+        return tcf_url_params(signals.tcf.tc_string, signals.gdpr_applies, signals.tcf.ac_string)
     if signals.gpp is None:
         return {}
     return gpp_url_params(signals.gpp.gpp, signals.gpp.sids)

@@ -30,8 +30,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from .encoding import decode_gpp
-from .sections import LAYOUTS, SECTION_IDS, UsSection
+from .encoding import decode_header, split_gpp
+from .sections import LAYOUTS, SECTION_IDS, SECTION_NAMES, UsSection, decode_section
 
 GPP_API_VERSION = "1.1"
 #: What ``supportedAPIs`` lists: the sections this package writes, as ``"id:prefix"``.
@@ -39,6 +39,7 @@ SUPPORTED_APIS = tuple(f"{SECTION_IDS[name]}:{name}" for name in ("tcfeuv2", *LA
 #: A CMP without an IAB-assigned id must say 1 (CMP API, "What is CMP ID?").
 UNREGISTERED_CMP_ID = 1
 STUB_FILE = "gpp-stub.js"
+_US_SECTION_IDS = frozenset(layout.id for layout in LAYOUTS.values())
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # made once, not per call
 
 
@@ -57,25 +58,64 @@ def gpp_data(
     ``extra_parsed``: parsed forms of sections this package does not decode (for example ``tcfeuv2``
     from the TCF module), added to ``parsedSections``.
     """
-    decoded = decode_gpp(gpp_string)
-    parsed: dict[str, list[dict[str, Any]]] = {
-        s.name: s.parsed() for s in decoded.sections if isinstance(s, UsSection)
-    }
+    data: dict[str, Any] = json.loads(
+        gpp_data_json(gpp_string, sids, cmp_id=cmp_id, banner_visible=banner_visible)
+    )
+    names = {SECTION_NAMES.get(sid) for sid in data["sectionList"]}
     for name, value in (extra_parsed or {}).items():
-        if name in {s.name for s in decoded.sections}:
-            parsed[name] = value
-    return {
+        if name in names:
+            data["parsedSections"][name] = value
+    return data
+
+
+def gpp_data_json(
+    gpp_string: str, sids: Sequence[int], *, cmp_id: int = UNREGISTERED_CMP_ID, banner_visible: bool = False
+) -> str:
+    """:func:`gpp_data` (without ``extra_parsed``) as compact JSON text, joined from pieces: the members
+    that depend on the site and the sections present are memoised, each US section's parsed form by its
+    text (a handful per site); only the string itself is written per visitor."""
+    sections = split_gpp(gpp_string, _known_header)
+    parsed: list[str] = []
+    for sid, text in sections:
+        if sid in _US_SECTION_IDS:
+            parsed.append(_us_parsed_json(sid, text))
+        else:
+            decode_section(sid, text)  # checked all the same; its data is read elsewhere (tcfeuv2: __tcfapi)
+    parsed_json = ",".join(parsed)
+    head = _ping_head_json(cmp_id, banner_visible, tuple(sid for sid, _ in sections), tuple(sids))
+    return f'{head},"gppString":{_COMPACT_JSON.encode(gpp_string)},"parsedSections":{{{parsed_json}}}}}'
+
+
+@lru_cache(maxsize=64)
+def _known_header(text: str) -> tuple[int, ...]:
+    # Memoised for the headers this package writes (a few per site); never fed request input.
+    return decode_header(text)
+
+
+@lru_cache(maxsize=256)
+def _us_parsed_json(section_id: int, text: str) -> str:
+    """``"name":[...]`` for a US section's text (memoised: a site writes a few dozen such texts)."""
+    section = decode_section(section_id, text)
+    assert isinstance(section, UsSection)
+    return f"{_COMPACT_JSON.encode(section.name)}:{_COMPACT_JSON.encode(section.parsed())}"
+
+
+@lru_cache(maxsize=256)
+def _ping_head_json(
+    cmp_id: int, banner_visible: bool, section_list: tuple[int, ...], sids: tuple[int, ...]
+) -> str:
+    """PingReturn's members before ``gppString``, as an unclosed JSON object."""
+    head = {
         "gppVersion": GPP_API_VERSION,
         "cmpStatus": "loaded",
         "cmpDisplayStatus": "visible" if banner_visible else "hidden",
         "signalStatus": "ready",
         "supportedAPIs": list(SUPPORTED_APIS),
         "cmpId": cmp_id,
-        "sectionList": list(decoded.section_ids),
+        "sectionList": list(section_list),
         "applicableSections": list(sids),
-        "gppString": gpp_string,
-        "parsedSections": parsed,
     }
+    return _COMPACT_JSON.encode(head)[:-1]
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from ..errors import CmpSettingsError, TCStringError
 from ..registry import Registry, TcfSettings
 from ..state import ConsentState, Decision
+from .gather import BitGather
 from .gvl import GVL
 from .idset import IdSet
 from .model import NO_LEGITIMATE_INTEREST_PURPOSES, PublisherTC, TCModel
@@ -79,8 +80,10 @@ class TcfTable:
     legitimate_interest_mask: int  # GVL ids whose vendors may rely on legitimate interest
     disclosed: IdSet
     disclosed_segment: str
-    #: (TCData key, bit) of every disclosed vendor, so that TCData's vendor maps need no walk of the mask.
-    disclosed_keys: tuple[tuple[str, int], ...] = ()
+    #: The registry vendors ``vendor_bits`` lists, as a mask over registry vendor numbers.
+    optional_mask: int = 0
+    #: From registry vendor numbers to GVL ids: what a visitor's masks say, in the TC string's numbering.
+    to_gvl: BitGather = BitGather(())
 
     @classmethod
     def build(cls, registry: Registry) -> TcfTable:
@@ -116,6 +119,8 @@ class TcfTable:
             if purposes or special or li_purposes:
                 categories.append((category.id, purposes, special, li_purposes))
         disclosed = IdSet(disclosed_ids)
+        registry_bits = registry.vendor_bits
+        numbered = [(registry_bits[slug], tcf_id) for tcf_id, ids in sorted(slugs.items()) for slug in ids]
         return cls(
             settings,
             tuple(categories),
@@ -123,7 +128,8 @@ class TcfTable:
             IdSet(legitimate).mask,
             disclosed,
             encode_disclosed_vendors_segment(disclosed),
-            tuple((str(i), 1 << i) for i in disclosed),
+            sum(bit for bit, _ in numbered),
+            BitGather((bit.bit_length() - 1, tcf_id) for bit, tcf_id in numbered),
         )
 
 
@@ -138,6 +144,8 @@ def tc_model_for(
     """The TC model of the visitor's stored decisions (``None`` when they have not decided)."""
     if not state.is_decided:
         return None
+    if state.registry is not registry:
+        state = state.rebind(registry)  # as the gate reads a state against another registry
     table = tcf_table(registry)
     settings = table.settings
     purposes: set[int] = set()
@@ -152,20 +160,14 @@ def tc_model_for(
         elif decision is Decision.DENIED:
             objected |= consent_ids | li_ids
         li_candidates |= li_ids
-    # One pass over the registry's IAB vendors, collecting bit masks (cheaper than sets of ids).
-    granted = refused = denied = 0
-    decide, allows = state.vendor_decision, state.allows
-    yes, no = Decision.GRANTED, Decision.DENIED  # enum members looked up once, not per vendor
-    for slug, bit in table.vendor_bits:
-        decision = decide(slug)
-        # allows() is false for a granted vendor only when a signal (GPC) suppresses it now.
-        if decision is yes and allows(slug):
-            granted |= bit
-        else:
-            refused |= bit
-            if decision is no:
-                denied |= bit
-    consents = granted & ~refused  # every registry vendor carrying the id must be granted
+    # Bit masks over registry vendor numbers, renumbered to GVL ids a byte at a time. A vendor counts as
+    # granted only while it may run (a Global Privacy Control suppression counts as not granted), and a
+    # GVL id has consent only when every registry vendor carrying it is granted.
+    optional, decided = table.optional_mask, state.decided
+    ok = state.granted & decided & state.allowed & optional
+    to_gvl = table.to_gvl
+    consents = to_gvl(ok) & ~to_gvl(optional & ~ok)
+    denied = to_gvl(optional & decided & ~state.granted)
     li_vendors = IdSet.from_mask(table.legitimate_interest_mask & ~denied)
     when = state.decided_at or now or datetime.now(UTC)
     return TCModel(
