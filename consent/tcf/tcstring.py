@@ -74,6 +74,8 @@ _SEGMENT_NAMES: Final = {
 _RUNS: Final = re.compile("1+")
 _LETTERS: Final = re.compile("[A-Z]{2}")
 _DECISECONDS: Final = 10
+#: Above this MaxVendorId a sparse vendor set is encoded from its mask's runs, not from a bit string.
+_LONG_FIELD: Final = 8192
 
 
 # -- encoding ---------------------------------------------------------------------------------------------
@@ -141,21 +143,31 @@ def vendor_section_bits(vendors: IdSet) -> str:
     max_id = vendors.max_id
     head = format(max_id, "016b")
     mask = vendors.mask
-    if 12 + 33 * mask.bit_count() < max_id:
-        # Few ids among high ones (a visitor who accepted a handful of vendors): even one range entry
-        # per id beats the bit field, so walk the runs of the mask instead of a string of max_id bits.
+    # The runs of consecutive ids, counted with whole-mask operations: a run starts at a set bit whose
+    # lower neighbour is clear; it is a single id when its upper neighbour is clear too. A range entry
+    # costs 17 bits for a single id, 33 for a longer run, after a 12-bit count.
+    starts = mask & ~(mask << 1)
+    runs_count = starts.bit_count()
+    singles = (starts & ~(mask >> 1)).bit_count()
+    if 12 + 33 * runs_count - 16 * singles >= max_id:
+        return head + "0" + vendors.bitfield(max_id)
+    if max_id > _LONG_FIELD:  # few ids among very high ones: walk the mask, build no max_id-bit string
         return head + "1" + _range_entries(_mask_runs(mask))
-    field = vendors.bitfield(max_id)
-    # Every range entry costs at least 17 bits: when even that many runs cannot beat the bit field,
-    # skip finding them (the usual case for a visitor's mixed choices over many vendors).
-    runs_at_least = field.count("01") + (field[:1] == "1")
-    if 12 + 17 * runs_at_least >= max_id:
-        return head + "0" + field
-    runs = [(m.start() + 1, m.end()) for m in _RUNS.finditer(field)]
-    range_length = 12 + sum(17 if start == end else 33 for start, end in runs)
-    if range_length >= max_id:
-        return head + "0" + field
-    return head + "1" + _range_entries(runs)
+    return head + "1" + _range_entries(_field_runs(vendors.bitfield(max_id)))
+
+
+def _field_runs(field: str) -> list[tuple[int, int]]:
+    """The (first, last) ids of each run of ones in a bit field (character ``k`` is id ``k + 1``)."""
+    runs = []
+    find = field.find
+    start = find("1")
+    while start >= 0:
+        end = find("0", start)
+        if end < 0:
+            end = len(field)
+        runs.append((start + 1, end))
+        start = find("1", end)
+    return runs
 
 
 def _mask_runs(mask: int) -> list[tuple[int, int]]:
@@ -171,10 +183,16 @@ def _mask_runs(mask: int) -> list[tuple[int, int]]:
 
 
 def _range_entries(runs: list[tuple[int, int]]) -> str:
-    parts = [format(len(runs), "012b")]
+    """NumEntries and the entries (IsARange, StartOrOnlyVendorId, EndVendorId), built as one integer."""
+    value, width = len(runs), 12
     for start, end in runs:
-        parts.append(f"0{start:016b}" if start == end else f"1{start:016b}{end:016b}")
-    return "".join(parts)
+        if start == end:
+            value = value << 17 | start
+            width += 17
+        else:
+            value = (value << 17 | 1 << 16 | start) << 16 | end
+            width += 33
+    return format(value, f"0{width}b")
 
 
 def _restrictions_bits(restrictions: tuple[PublisherRestriction, ...]) -> str:
@@ -204,8 +222,9 @@ def _publisher_tc_segment(publisher: PublisherTC) -> str:
     return encode_segment(bits)
 
 
+@lru_cache(maxsize=1024)
 def _flags(ids: frozenset[int], width: int, field: str) -> str:
-    """A fixed-width field where bit k stands for id k + 1."""
+    """A fixed-width field where bit k stands for id k + 1 (memoised: purpose sets are few)."""
     if not ids:
         return "0" * width
     if min(ids) < 1 or max(ids) > width:
