@@ -116,7 +116,10 @@ def tcf_signal(
         consent_mask = li_mask = 0
         publisher = PublisherTC()
     else:
-        tc_string = encode_tc_string(model, disclosed_segment=tcf_table(registry).disclosed_segment)
+        tcf = tcf_table(registry)
+        tc_string = encode_tc_string(
+            model, disclosed_segment=tcf.disclosed_segment, vendor_sections=tcf.vendor_sections
+        )
         purposes, purposes_li = model.purpose_consents, model.purpose_legitimate_interests
         features = model.special_feature_optins
         consent_mask = model.vendor_consents.mask

@@ -35,7 +35,7 @@ from .gather import BitGather
 from .gvl import GVL
 from .idset import IdSet
 from .model import NO_LEGITIMATE_INTEREST_PURPOSES, PublisherTC, TCModel
-from .tcstring import decode_tc_string, encode_disclosed_vendors_segment, encode_tc_string
+from .tcstring import VendorSections, decode_tc_string, encode_disclosed_vendors_segment, encode_tc_string
 
 MAX_12_BITS = 4095  # the TC string gives CmpId and CmpVersion 12 bits each
 
@@ -84,6 +84,8 @@ class TcfTable:
     optional_mask: int = 0
     #: From registry vendor numbers to GVL ids: what a visitor's masks say, in the TC string's numbering.
     to_gvl: BitGather = BitGather(())
+    #: The TC string's vendor sections for sets of the registry's GVL ids.
+    vendor_sections: VendorSections = VendorSections(IdSet())
 
     @classmethod
     def build(cls, registry: Registry) -> TcfTable:
@@ -130,6 +132,7 @@ class TcfTable:
             encode_disclosed_vendors_segment(disclosed),
             sum(bit for bit, _ in numbered),
             BitGather((bit.bit_length() - 1, tcf_id) for bit, tcf_id in numbered),
+            VendorSections(disclosed),
         )
 
 
@@ -231,7 +234,10 @@ def tc_string_for(
     model = tc_model_for(registry, state, cmp, now=now)
     if model is None:
         return None
-    return encode_tc_string(model, disclosed_segment=tcf_table(registry).disclosed_segment)
+    table = tcf_table(registry)
+    return encode_tc_string(
+        model, disclosed_segment=table.disclosed_segment, vendor_sections=table.vendor_sections
+    )
 
 
 def policy_version_changed(current: GVL | int, shown: str | int | TCModel) -> bool:
