@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from ..banner import FIRST_LAYERS, WidgetContext
 from ..gpp import GppSignal, derive_gpp, gpp_url_params
-from ..gpp.cmpapi import gpp_data_json, wrap_gpp_stub
+from ..gpp.cmpapi import gpp_signal_json, wrap_gpp_stub
 from ..state import ConsentState
 from ..tcf import tcf_url_params
 from ..tcf.cmpapi import TcfSignal, tcf_signal, wrap_script
@@ -102,7 +102,7 @@ def _derive(data: RequestConsent, adtech: AdTechSettings, state: ConsentState, p
             approach=adtech.gpp_approach,
             mspa=adtech.gpp_mspa,
         )
-        gpp_json = gpp_data_json(gpp.gpp, gpp.sids, cmp_id=adtech.gpp_cmp_id, banner_visible=prompt)
+        gpp_json = gpp_signal_json(gpp, cmp_id=adtech.gpp_cmp_id, banner_visible=prompt)
     return AdSignals(applies, prompt, tcf, gpp, gpp_json)
 
 

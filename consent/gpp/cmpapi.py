@@ -30,6 +30,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .derive import GppSignal
 from .encoding import decode_header, split_gpp
 from .sections import LAYOUTS, SECTION_IDS, SECTION_NAMES, UsSection, decode_section
 
@@ -71,9 +72,7 @@ def gpp_data(
 def gpp_data_json(
     gpp_string: str, sids: Sequence[int], *, cmp_id: int = UNREGISTERED_CMP_ID, banner_visible: bool = False
 ) -> str:
-    """:func:`gpp_data` (without ``extra_parsed``) as compact JSON text, joined from pieces: the members
-    that depend on the site and the sections present are memoised, each US section's parsed form by its
-    text (a handful per site); only the string itself is written per visitor."""
+    """:func:`gpp_data` (without ``extra_parsed``) as compact JSON text, decoded from the string."""
     sections = split_gpp(gpp_string, _known_header)
     parsed: list[str] = []
     for sid, text in sections:
@@ -81,9 +80,35 @@ def gpp_data_json(
             parsed.append(_us_parsed_json(sid, text))
         else:
             decode_section(sid, text)  # checked all the same; its data is read elsewhere (tcfeuv2: __tcfapi)
-    parsed_json = ",".join(parsed)
-    head = _ping_head_json(cmp_id, banner_visible, tuple(sid for sid, _ in sections), tuple(sids))
-    return f'{head},"gppString":{_COMPACT_JSON.encode(gpp_string)},"parsedSections":{{{parsed_json}}}}}'
+    ids = tuple(sid for sid, _ in sections)
+    return _ping_json(cmp_id, banner_visible, ids, tuple(sids), gpp_string, parsed)
+
+
+def gpp_signal_json(signal: GppSignal, *, cmp_id: int = UNREGISTERED_CMP_ID, banner_visible: bool = False) -> str:
+    """What :func:`gpp_data_json` gives for ``signal.gpp``, from the sections :func:`derive_gpp` wrote it
+    from (already checked: nothing is decoded again but the US sections' texts, memoised)."""
+    texts = signal.gpp.split("~")[1:]
+    parsed = [
+        _us_parsed_json(section.id, text)
+        for section, text in zip(signal.sections, texts, strict=True)
+        if isinstance(section, UsSection)
+    ]
+    ids = tuple(section.id for section in signal.sections)
+    return _ping_json(cmp_id, banner_visible, ids, signal.sids, signal.gpp, parsed)
+
+
+def _ping_json(
+    cmp_id: int,
+    banner_visible: bool,
+    section_ids: tuple[int, ...],
+    sids: tuple[int, ...],
+    gpp_string: str,
+    parsed: list[str],
+) -> str:
+    # Joined from pieces: what the site and the sections present fix is memoised; only the string
+    # itself and the parsed sections (memoised per section text) are written per visitor.
+    head = _ping_head_json(cmp_id, banner_visible, section_ids, sids)
+    return f'{head},"gppString":{_COMPACT_JSON.encode(gpp_string)},"parsedSections":{{{",".join(parsed)}}}}}'
 
 
 @lru_cache(maxsize=64)
