@@ -21,8 +21,9 @@ from ..gpp import GppSignal, derive_gpp, gpp_url_params
 from ..gpp.cmpapi import gpp_signal_json, wrap_gpp_stub
 from ..state import ConsentState
 from ..tcf import tcf_url_params
-from ..tcf.cmpapi import TcfSignal, tcf_signal, wrap_script
+from ..tcf.cmpapi import signal_stub_code, wrap_script
 from ..tcf.derive import tcf_needs_prompt
+from ..tcf.signal import TcfSignal, tcf_signal
 from .adtech_settings import AdTechSettings, gdpr_applies
 from .current import RequestConsent
 
@@ -114,7 +115,7 @@ def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
     # Joined as text: each piece is a Markup built from escaped parts (no re-escaping per piece).
     out = ""
     if signals.tcf is not None:
-        out = str(wrap_script(signals.tcf.stub_code(), nonce))
+        out = str(wrap_script(signal_stub_code(signals.tcf), nonce))
     if signals.gpp_json is not None:
         out += str(wrap_gpp_stub(escape(signals.gpp_json), nonce))
     return Markup(out)

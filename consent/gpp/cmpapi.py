@@ -84,7 +84,9 @@ def gpp_data_json(
     return _ping_json(cmp_id, banner_visible, ids, tuple(sids), gpp_string, parsed)
 
 
-def gpp_signal_json(signal: GppSignal, *, cmp_id: int = UNREGISTERED_CMP_ID, banner_visible: bool = False) -> str:
+def gpp_signal_json(
+    signal: GppSignal, *, cmp_id: int = UNREGISTERED_CMP_ID, banner_visible: bool = False
+) -> str:
     """What :func:`gpp_data_json` gives for ``signal.gpp``, from the sections :func:`derive_gpp` wrote it
     from (already checked: nothing is decoded again but the US sections' texts, memoised)."""
     texts = signal.gpp.split("~")[1:]

@@ -51,14 +51,20 @@ class BitGather:
         self._length = tables[-1][0] + 1 if tables else 0
 
     def __call__(self, mask: int) -> int:
+        return self.several(mask)[0]
+
+    def several(self, *masks: int) -> list[int]:
+        """Each of ``masks`` mapped, in one pass over the tables."""
         length = self._length
         if not length:
-            return 0
-        raw = (mask & ((1 << (8 * length)) - 1)).to_bytes(length, "little")
-        out = 0
+            return [0] * len(masks)
+        keep = (1 << (8 * length)) - 1
+        raws = [(mask & keep).to_bytes(length, "little") for mask in masks]
+        outs = [0] * len(masks)
         for byte, table in self._tables:
-            out |= table[raw[byte]]
-        return out
+            for i, raw in enumerate(raws):
+                outs[i] |= table[raw[byte]]
+        return outs
 
 
 class ByteFragments:
@@ -73,7 +79,8 @@ class ByteFragments:
         for byte, members in _by_byte(set(bits)).items():
             members.sort()
             table = tuple(
-                sep.join(piece(bit, bool(value >> (bit & 7) & 1)) for bit in members) for value in range(_BYTE)
+                sep.join(piece(bit, bool(value >> (bit & 7) & 1)) for bit in members)
+                for value in range(_BYTE)
             )
             tables.append((byte, table))
         self._tables = tuple(tables)

@@ -76,6 +76,9 @@ _SEGMENT_NAMES: Final = {
 _RUNS: Final = re.compile("1+")
 _LETTERS: Final = re.compile("[A-Z]{2}")
 _DECISECONDS: Final = 10
+_VERSION_BITS: Final = "000010"  # Version 2, 6 bits
+#: NumPubRestrictions 0: what a string without publisher restrictions carries.
+NO_RESTRICTIONS: Final = "0" * 12
 #: Above this MaxVendorId a sparse vendor set is encoded from its mask's runs, not from a bit string.
 _LONG_FIELD: Final = 8192
 
@@ -118,14 +121,18 @@ class VendorSections:
             self._entries = ByteFragments(universe, lambda i, on: f"0{i:016b}" if on else "", sep="")
 
     def __call__(self, vendors: IdSet) -> str:
-        mask = vendors.mask
+        return self.bits(vendors.mask)
+
+    def bits(self, mask: int) -> str:
+        """The vendor section of the ids of ``mask`` (bit ``i``: id ``i``)."""
         entries = self._entries
         if entries is None or mask & ~self._universe:
-            return vendor_section_bits(vendors)
-        max_id = vendors.max_id
+            return vendor_section_bits(IdSet.from_mask(mask))
+        max_id = max(mask.bit_length() - 1, 0)
         count = mask.bit_count()
         if 12 + 17 * count >= max_id:  # one 17-bit entry per id (no two are consecutive) against max_id bits
-            return f"{max_id:016b}0{vendors.bitfield(max_id)}"
+            field = bin(mask)[-2:1:-1] if max_id else ""  # id 1 first (IdSet.bitfield)
+            return f"{max_id:016b}0{field}"
         return f"{max_id:016b}1{count:012b}{entries(mask)}"
 
 
@@ -149,42 +156,68 @@ def encode_tc_string(
         raise TCStringError(f"CmpId must be an IAB-assigned id above 1, not {model.cmp_id}")
     if model.cmp_version < 1:
         raise TCStringError(f"CmpVersion must be 1 or more, not {model.cmp_version}")
-    core = "".join(
-        (
-            "000010",  # Version 2
-            _day_bits(model.created, "Created"),
-            _day_bits(model.last_updated, "LastUpdated"),
-            _cmp_bits(
-                model.cmp_id,
-                model.cmp_version,
-                model.consent_screen,
-                model.consent_language,
-                model.vendor_list_version,
-                model.tcf_policy_version,
-                model.is_service_specific,
-                model.use_non_standard_texts,
-            ),
-            _flags(model.special_feature_optins, 12, "SpecialFeatureOptIns"),
-            _flags(model.purpose_consents, 24, "PurposesConsent"),
-            _flags(
-                model.purpose_legitimate_interests - NO_LEGITIMATE_INTEREST_PURPOSES,
-                24,
-                "PurposesLITransparency",
-            ),
-            "1" if model.purpose_one_treatment else "0",
-            _letters_bits(model.publisher_cc, "PublisherCC"),
-            vendor_sections(model.vendor_consents),
-            vendor_sections(model.vendor_legitimate_interests),
-            _restrictions_bits(model.publisher_restrictions),
-        )
+    core = core_bits(
+        dates_bits(model.created, model.last_updated),
+        cmp_bits(
+            model.cmp_id,
+            model.cmp_version,
+            model.consent_screen,
+            model.consent_language,
+            model.vendor_list_version,
+            model.tcf_policy_version,
+            model.is_service_specific,
+            model.use_non_standard_texts,
+        ),
+        purpose_bits(
+            model.special_feature_optins,
+            model.purpose_consents,
+            model.purpose_legitimate_interests,
+            model.purpose_one_treatment,
+            model.publisher_cc,
+        ),
+        vendor_sections(model.vendor_consents),
+        vendor_sections(model.vendor_legitimate_interests),
+        _restrictions_bits(model.publisher_restrictions),
     )
     if disclosed_segment is None:
         disclosed = model.disclosed_vendors if model.disclosed_vendors is not None else IdSet()
         disclosed_segment = encode_disclosed_vendors_segment(disclosed)
     segments = [encode_segment(core), disclosed_segment]
     if model.publisher_tc is not None:
-        segments.append(_publisher_tc_segment(model.publisher_tc))
+        segments.append(publisher_tc_segment(model.publisher_tc))
     return ".".join(segments)
+
+
+def core_bits(dates: str, cmp: str, purposes: str, consents: str, legitimate: str, restrictions: str) -> str:
+    """The core segment's bits from its parts: :func:`dates_bits`, :func:`cmp_bits`,
+    :func:`purpose_bits`, the two vendor sections and the publisher restrictions."""
+    return "".join((_VERSION_BITS, dates, cmp, purposes, consents, legitimate, restrictions))
+
+
+def dates_bits(created: datetime, last_updated: datetime) -> str:
+    """Created and LastUpdated, each at midnight UTC of its day."""
+    return _day_bits(created, "Created") + _day_bits(last_updated, "LastUpdated")
+
+
+@lru_cache(maxsize=256)
+def purpose_bits(
+    special_features: frozenset[int],
+    purposes: frozenset[int],
+    purposes_li: frozenset[int],
+    purpose_one_treatment: bool,
+    publisher_cc: str,
+) -> str:
+    """SpecialFeatureOptIns ... PublisherCC (memoised: few combinations of choices per site). The
+    legitimate-interest bits of purposes 1, 3, 4, 5 and 6 are never set."""
+    return "".join(
+        (
+            _flags(special_features, 12, "SpecialFeatureOptIns"),
+            _flags(purposes, 24, "PurposesConsent"),
+            _flags(purposes_li - NO_LEGITIMATE_INTEREST_PURPOSES, 24, "PurposesLITransparency"),
+            "1" if purpose_one_treatment else "0",
+            _letters_bits(publisher_cc, "PublisherCC"),
+        )
+    )
 
 
 def encode_disclosed_vendors_segment(vendors: IdSet) -> str:
@@ -232,6 +265,8 @@ def _range_entries(runs: list[tuple[int, int]]) -> str:
 
 
 def _restrictions_bits(restrictions: tuple[PublisherRestriction, ...]) -> str:
+    if not restrictions:
+        return NO_RESTRICTIONS
     parts = [to_bits(len(restrictions), 12, "NumPubRestrictions")]
     for restriction in sorted(restrictions, key=lambda r: (r.purpose_id, r.restriction_type)):
         if not 1 <= restriction.purpose_id <= 24:
@@ -243,7 +278,8 @@ def _restrictions_bits(restrictions: tuple[PublisherRestriction, ...]) -> str:
     return "".join(parts)
 
 
-def _publisher_tc_segment(publisher: PublisherTC) -> str:
+def publisher_tc_segment(publisher: PublisherTC) -> str:
+    """The Publisher TC segment, encoded."""
     count = publisher.num_custom_purposes
     bits = "".join(
         (
@@ -258,7 +294,6 @@ def _publisher_tc_segment(publisher: PublisherTC) -> str:
     return encode_segment(bits)
 
 
-@lru_cache(maxsize=1024)
 def _flags(ids: frozenset[int], width: int, field: str) -> str:
     """A fixed-width field where bit k stands for id k + 1 (memoised: purpose sets are few)."""
     if not ids:
@@ -282,7 +317,7 @@ def _midnight_bits(day: date, field: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _cmp_bits(
+def cmp_bits(
     cmp_id: int,
     cmp_version: int,
     consent_screen: int,
