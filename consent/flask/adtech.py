@@ -21,7 +21,7 @@ from ..gpp import GppSignal, derive_gpp, gpp_url_params
 from ..gpp.cmpapi import gpp_signal_json, wrap_gpp_stub
 from ..state import ConsentState
 from ..tcf import tcf_url_params
-from ..tcf.cmpapi import signal_stub_code, wrap_script
+from ..tcf.cmpapi import render_signal_stub
 from ..tcf.derive import tcf_needs_prompt
 from ..tcf.signal import TcfSignal, tcf_signal
 from .adtech_settings import AdTechSettings, gdpr_applies
@@ -45,6 +45,9 @@ class AdSignals:
 
 def first_layer_due(data: RequestConsent) -> bool:
     """Whether this page shows the first layer: the store asks, or the TCF policy version moved on."""
+    signals = data.adtech
+    if isinstance(signals, AdSignals):  # this request's signals, worked out already
+        return signals.prompt
     settings = data.settings
     state = data.get_state()
     if state.needs_prompt(settings.registry):
@@ -112,13 +115,12 @@ def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
     signals = signals_for(data)
     if signals is None:
         return Markup("")
-    # Joined as text: each piece is a Markup built from escaped parts (no re-escaping per piece).
-    out = ""
+    out = Markup("")
     if signals.tcf is not None:
-        out = str(wrap_script(signal_stub_code(signals.tcf), nonce))
+        out = render_signal_stub(signals.tcf, nonce)
     if signals.gpp_json is not None:
-        out += str(wrap_gpp_stub(escape(signals.gpp_json), nonce))
-    return Markup(out)
+        out += wrap_gpp_stub(escape(signals.gpp_json), nonce)
+    return out
 
 
 def json_members(data: RequestConsent) -> dict[str, Any]:

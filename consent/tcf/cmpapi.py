@@ -73,9 +73,9 @@ def tcf_stub_code(tcdata: dict[str, Any], *, gvl_version: int | None = None) -> 
     return _stub_code(_COMPACT_JSON.encode(tcdata), ping)
 
 
-def signal_stub_code(signal: TcfSignal) -> str:
-    """:func:`tcf_stub_code` for a :class:`~consent.tcf.signal.TcfSignal` (its JSON as it is)."""
-    return _stub_code(signal.tcdata_json, signal.ping_json)
+def render_signal_stub(signal: TcfSignal, nonce: str | None) -> Markup:
+    """:func:`render_tcf_stub` for a :class:`~consent.tcf.signal.TcfSignal` (its JSON as it is)."""
+    return wrap_script(_stub_code(signal.tcdata_json, signal.ping_json), nonce)
 
 
 def _stub_code(tcdata_json: str, ping_json: str) -> str:

@@ -221,7 +221,7 @@ def vendor_masks(table: TcfTable, state: ConsentState) -> tuple[int, int]:
     """
     optional, decided, granted = table.optional_mask, state.decided, state.granted
     ok = granted & decided & state.allowed & optional
-    allowed, refused, denied = table.to_gvl.several(ok, optional & ~ok, optional & decided & ~granted)
+    allowed, refused, denied = table.to_gvl.three(ok, optional & ~ok, optional & decided & ~granted)
     return allowed & ~refused, table.legitimate_interest_mask & ~denied
 
 

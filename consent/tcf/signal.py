@@ -161,8 +161,9 @@ def tcf_signal(
     tcf = table.tcf
     settings = tcf.settings
     policy_version = settings.tcf_policy_version
-    head = _head_json(policy_version, cmp.cmp_id, cmp.cmp_version, gdpr_applies, banner_shown)
-    ping = ping_json(gdpr_applies, cmp.cmp_version, cmp.cmp_id, gvl_version, policy_version)
+    head, ping = _site_json(
+        policy_version, cmp.cmp_id, cmp.cmp_version, gdpr_applies, banner_shown, gvl_version
+    )
     if not gdpr_applies:
         return TcfSignal(None, None, '{"tcString":""' + head + "}", ping)
     tc_string = None
@@ -215,11 +216,17 @@ def tcf_signal(
 
 
 @lru_cache(maxsize=64)
-def _head_json(
-    policy_version: int, cmp_id: int, cmp_version: int, gdpr_applies: bool, banner_shown: bool
-) -> str:
-    """TCData's members after ``tcString`` up to ``cmpStatus`` (memoised: a few per site)."""
-    return _members_json(
+def _site_json(
+    policy_version: int,
+    cmp_id: int,
+    cmp_version: int,
+    gdpr_applies: bool,
+    banner_shown: bool,
+    gvl_version: int | None,
+) -> tuple[str, str]:
+    """TCData's members after ``tcString`` up to ``cmpStatus``, and the ``ping`` answer: what the site's
+    settings fix (memoised: a few per site)."""
+    head = _members_json(
         {
             "tcfPolicyVersion": policy_version,
             "cmpId": cmp_id,
@@ -229,6 +236,7 @@ def _head_json(
             "cmpStatus": "loaded",
         }
     )
+    return head, ping_json(gdpr_applies, cmp_version, cmp_id, gvl_version, policy_version)
 
 
 @lru_cache(maxsize=64)

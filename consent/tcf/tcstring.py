@@ -196,7 +196,10 @@ def core_bits(dates: str, cmp: str, purposes: str, consents: str, legitimate: st
 
 def dates_bits(created: datetime, last_updated: datetime) -> str:
     """Created and LastUpdated, each at midnight UTC of its day."""
-    return _day_bits(created, "Created") + _day_bits(last_updated, "LastUpdated")
+    created_bits = _day_bits(created, "Created")
+    if last_updated is created:  # a string derived from one decision: one date for both
+        return created_bits + created_bits
+    return created_bits + _day_bits(last_updated, "LastUpdated")
 
 
 @lru_cache(maxsize=256)
@@ -295,7 +298,7 @@ def publisher_tc_segment(publisher: PublisherTC) -> str:
 
 
 def _flags(ids: frozenset[int], width: int, field: str) -> str:
-    """A fixed-width field where bit k stands for id k + 1 (memoised: purpose sets are few)."""
+    """A fixed-width field where bit k stands for id k + 1."""
     if not ids:
         return "0" * width
     if min(ids) < 1 or max(ids) > width:
