@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Final
 
@@ -76,6 +76,8 @@ _SEGMENT_NAMES: Final = {
 _RUNS: Final = re.compile("1+")
 _LETTERS: Final = re.compile("[A-Z]{2}")
 _DECISECONDS: Final = 10
+_DAY: Final = 86_400
+_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 _VERSION_BITS: Final = "000010"  # Version 2, 6 bits
 #: NumPubRestrictions 0: what a string without publisher restrictions carries.
 NO_RESTRICTIONS: Final = "0" * 12
@@ -309,14 +311,10 @@ def _flags(ids: frozenset[int], width: int, field: str) -> str:
 def _day_bits(moment: datetime, field: str) -> str:
     if moment.tzinfo is None:
         raise TCStringError(f"{field} must be an aware datetime (UTC)")
-    return _midnight_bits(moment.astimezone(UTC).date(), field)
-
-
-@lru_cache(maxsize=64)
-def _midnight_bits(day: date, field: str) -> str:
-    # Memoised: a string's dates are days, and most strings of a day share them.
-    midnight = datetime.combine(day, time(), UTC)
-    return to_bits(int(midnight.timestamp()) * _DECISECONDS, 36, field)
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    midnight = (moment.toordinal() - _EPOCH_ORDINAL) * _DAY  # seconds since the epoch at 00:00 UTC
+    return to_bits(midnight * _DECISECONDS, 36, field)
 
 
 @lru_cache(maxsize=64)
