@@ -18,10 +18,10 @@ from werkzeug.wrappers import Response
 
 from ..banner import FIRST_LAYERS, WidgetContext
 from ..gpp import GppSignal, derive_gpp, gpp_url_params
-from ..gpp.cmpapi import gpp_signal_json, wrap_gpp_stub
+from ..gpp.cmpapi import gpp_signal_json, gpp_stub_pieces
 from ..state import ConsentState
 from ..tcf import tcf_url_params
-from ..tcf.cmpapi import render_signal_stub
+from ..tcf.cmpapi import nonce_attribute, signal_stub_pieces
 from ..tcf.derive import tcf_needs_prompt
 from ..tcf.signal import TcfSignal, tcf_signal
 from .adtech_settings import AdTechSettings, gdpr_applies
@@ -115,12 +115,14 @@ def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
     signals = signals_for(data)
     if signals is None:
         return Markup("")
-    out = Markup("")
+    # One join of pieces each escaped for its place (the stubs are 11 kB: copied once, not per step).
+    nonce_attr = nonce_attribute(nonce)
+    pieces: tuple[str, ...] = ()
     if signals.tcf is not None:
-        out = render_signal_stub(signals.tcf, nonce)
+        pieces = signal_stub_pieces(signals.tcf, nonce_attr)
     if signals.gpp_json is not None:
-        out += wrap_gpp_stub(escape(signals.gpp_json), nonce)
-    return out
+        pieces += gpp_stub_pieces(escape(signals.gpp_json), nonce_attr)
+    return Markup("".join(pieces))
 
 
 def json_members(data: RequestConsent) -> dict[str, Any]:

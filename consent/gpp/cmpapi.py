@@ -171,5 +171,11 @@ def gpp_stub_attribute(gpp_data: Mapping[str, Any]) -> Markup:
 def wrap_gpp_stub(attribute: Markup, nonce: str | None = None) -> Markup:
     """The stub ``<script>`` around an attribute value from :func:`gpp_stub_attribute`."""
     nonce_attr = f' nonce="{escape(nonce)}"' if nonce else ""
+    return Markup("".join(gpp_stub_pieces(attribute, nonce_attr)))
+
+
+def gpp_stub_pieces(attribute: Markup, nonce_attr: str) -> tuple[str, ...]:
+    """The text of :func:`wrap_gpp_stub`'s ``<script>`` in pieces, each escaped for its place
+    (``nonce_attr``: `` nonce="..."``, escaped, or nothing): to join with other markup in one copy."""
     # The attribute is escaped JSON (a Markup), the stub our own file checked by stub_source().
-    return Markup(f'<script{nonce_attr} data-consent-gpp="{attribute}">{stub_source()}</script>')
+    return ("<script", nonce_attr, ' data-consent-gpp="', attribute, '">', stub_source(), "</script>")

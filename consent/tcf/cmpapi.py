@@ -56,8 +56,12 @@ def render_tcf_stub(tcdata: dict[str, Any], nonce: str | None, *, gvl_version: i
 
 def wrap_script(code: str, nonce: str | None) -> Markup:
     """``code`` (from :func:`tcf_stub_code`) in a ``<script>`` carrying the CSP ``nonce``."""
-    nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
-    return Markup(f"<script{nonce_attribute}>{code}</script>")
+    return Markup(f"<script{nonce_attribute(nonce)}>{code}</script>")
+
+
+def nonce_attribute(nonce: str | None) -> str:
+    """`` nonce="..."`` (escaped) for a ``<script>`` tag, or nothing without a nonce."""
+    return f' nonce="{escape(nonce)}"' if nonce else ""
 
 
 def tcf_stub_code(tcdata: dict[str, Any], *, gvl_version: int | None = None) -> str:
@@ -75,7 +79,15 @@ def tcf_stub_code(tcdata: dict[str, Any], *, gvl_version: int | None = None) -> 
 
 def render_signal_stub(signal: TcfSignal, nonce: str | None) -> Markup:
     """:func:`render_tcf_stub` for a :class:`~consent.tcf.signal.TcfSignal` (its JSON as it is)."""
-    return wrap_script(_stub_code(signal.tcdata_json, signal.ping_json), nonce)
+    return Markup("".join(signal_stub_pieces(signal, nonce_attribute(nonce))))
+
+
+def signal_stub_pieces(signal: TcfSignal, nonce_attr: str) -> tuple[str, ...]:
+    """The text of :func:`render_signal_stub`'s ``<script>`` in pieces, each escaped for its place
+    (``nonce_attr`` from :func:`nonce_attribute`): to join with other markup in one copy."""
+    # The JSON is escaped for a script context, and the stub is our own static file.
+    tcdata, ping = _script_safe(signal.tcdata_json), _script_safe(signal.ping_json)
+    return ("<script", nonce_attr, ">", _STUB_JS, "(", tcdata, ",", ping, ");</script>")
 
 
 def _stub_code(tcdata_json: str, ping_json: str) -> str:

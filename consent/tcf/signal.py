@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ..registry import Registry
 from ..state import ConsentState
@@ -161,11 +161,21 @@ def tcf_signal(
     tcf = table.tcf
     settings = tcf.settings
     policy_version = settings.tcf_policy_version
-    head, ping = _site_json(
-        policy_version, cmp.cmp_id, cmp.cmp_version, gdpr_applies, banner_shown, gvl_version
+    site = _site_pieces(
+        policy_version,
+        settings.vendor_list_version,
+        settings.use_non_standard_texts,
+        cmp.cmp_id,
+        cmp.cmp_version,
+        cmp.consent_screen,
+        cmp.consent_language,
+        cmp.is_service_specific,
+        gdpr_applies,
+        banner_shown,
+        gvl_version,
     )
     if not gdpr_applies:
-        return TcfSignal(None, None, '{"tcString":""' + head + "}", ping)
+        return TcfSignal(None, None, '{"tcString":""' + site.head + "}", site.ping)
     tc_string = None
     consents = legitimate = 0
     pieces = table.undecided
@@ -178,16 +188,7 @@ def tcf_signal(
         sections = tcf.vendor_sections
         core = core_bits(
             dates_bits(when, when),
-            cmp_bits(
-                cmp.cmp_id,
-                cmp.cmp_version,
-                cmp.consent_screen,
-                cmp.consent_language,
-                settings.vendor_list_version,
-                policy_version,
-                cmp.is_service_specific,
-                settings.use_non_standard_texts,
-            ),
+            site.cmp_bits,
             pieces.purpose_bits,
             sections.bits(consents),
             sections.bits(legitimate),
@@ -201,8 +202,8 @@ def tcf_signal(
             '{"tcString":"',
             tc_string or "",  # base64url and dots: nothing to escape in JSON
             '"',
-            head,
-            ',"isServiceSpecific":true' if cmp.is_service_specific else ',"isServiceSpecific":false',
+            site.head,
+            site.service,
             pieces.before_consents,
             members(consents),
             '},"legitimateInterests":{',
@@ -212,20 +213,33 @@ def tcf_signal(
             "}",
         )
     )
-    return TcfSignal(tc_string, ac_string, tcdata, ping)
+    return TcfSignal(tc_string, ac_string, tcdata, site.ping)
+
+
+class SitePieces(NamedTuple):
+    """What the site's CMP settings and vendor list fix, for one language and situation."""
+
+    head: str  # TCData's members after tcString, up to cmpStatus
+    service: str  # TCData's isServiceSpecific member
+    ping: str  # the ping answer
+    cmp_bits: str  # the core's CmpId ... UseNonStandardTexts
 
 
 @lru_cache(maxsize=64)
-def _site_json(
+def _site_pieces(
     policy_version: int,
+    vendor_list_version: int,
+    use_non_standard_texts: bool,
     cmp_id: int,
     cmp_version: int,
+    consent_screen: int,
+    consent_language: str,
+    is_service_specific: bool,
     gdpr_applies: bool,
     banner_shown: bool,
     gvl_version: int | None,
-) -> tuple[str, str]:
-    """TCData's members after ``tcString`` up to ``cmpStatus``, and the ``ping`` answer: what the site's
-    settings fix (memoised: a few per site)."""
+) -> SitePieces:
+    """Memoised: a site has a few of these (per consent language, banner shown or not)."""
     head = _members_json(
         {
             "tcfPolicyVersion": policy_version,
@@ -236,7 +250,21 @@ def _site_json(
             "cmpStatus": "loaded",
         }
     )
-    return head, ping_json(gdpr_applies, cmp_version, cmp_id, gvl_version, policy_version)
+    return SitePieces(
+        head,
+        _members_json({"isServiceSpecific": is_service_specific}),
+        ping_json(gdpr_applies, cmp_version, cmp_id, gvl_version, policy_version),
+        cmp_bits(
+            cmp_id,
+            cmp_version,
+            consent_screen,
+            consent_language,
+            vendor_list_version,
+            policy_version,
+            is_service_specific,
+            use_non_standard_texts,
+        ),
+    )
 
 
 @lru_cache(maxsize=64)
