@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from flask import request
 from markupsafe import Markup, escape
@@ -74,9 +74,9 @@ def signals_for(data: RequestConsent) -> AdSignals | None:
     if adtech is None:
         return None
     signals = data.adtech
-    if signals is None:
+    if not isinstance(signals, AdSignals):
         signals = data.adtech = _derive(data, adtech, data.get_state(), first_layer_due(data))
-    return cast(AdSignals, signals)
+    return signals
 
 
 def _derive(data: RequestConsent, adtech: AdTechSettings, state: ConsentState, prompt: bool) -> AdSignals:

@@ -41,6 +41,7 @@ SUPPORTED_APIS = tuple(f"{SECTION_IDS[name]}:{name}" for name in ("tcfeuv2", *LA
 UNREGISTERED_CMP_ID = 1
 STUB_FILE = "gpp-stub.js"
 _US_SECTION_IDS = frozenset(layout.id for layout in LAYOUTS.values())
+_json_string = json.encoder.encode_basestring  # what the encoder below writes for a str, called directly
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # made once, not per call
 
 
@@ -89,14 +90,15 @@ def gpp_signal_json(
 ) -> str:
     """What :func:`gpp_data_json` gives for ``signal.gpp``, from the sections :func:`derive_gpp` wrote it
     from (already checked: nothing is decoded again but the US sections' texts, memoised)."""
-    texts = signal.gpp.split("~")[1:]
-    parsed = [
-        _us_parsed_json(section.id, text)
-        for section, text in zip(signal.sections, texts, strict=True)
-        if isinstance(section, UsSection)
-    ]
-    ids = tuple(section.id for section in signal.sections)
-    return _ping_json(cmp_id, banner_visible, ids, signal.sids, signal.gpp, parsed)
+    # Loops rather than comprehensions: no extra frames (this runs on every page).
+    parsed: list[str] = []
+    ids: list[int] = []
+    texts = signal.gpp.split("~")
+    for index, section in enumerate(signal.sections, start=1):
+        ids.append(section.id)
+        if isinstance(section, UsSection):
+            parsed.append(_us_parsed_json(section.id, texts[index]))
+    return _ping_json(cmp_id, banner_visible, tuple(ids), signal.sids, signal.gpp, parsed)
 
 
 def _ping_json(
@@ -110,7 +112,7 @@ def _ping_json(
     # Joined from pieces: what the site and the sections present fix is memoised; only the string
     # itself and the parsed sections (memoised per section text) are written per visitor.
     head = _ping_head_json(cmp_id, banner_visible, section_ids, sids)
-    return f'{head},"gppString":{_COMPACT_JSON.encode(gpp_string)},"parsedSections":{{{",".join(parsed)}}}}}'
+    return f'{head},"gppString":{_json_string(gpp_string)},"parsedSections":{{{",".join(parsed)}}}}}'
 
 
 @lru_cache(maxsize=64)

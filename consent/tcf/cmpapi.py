@@ -85,9 +85,10 @@ def render_signal_stub(signal: TcfSignal, nonce: str | None) -> Markup:
 def signal_stub_pieces(signal: TcfSignal, nonce_attr: str) -> tuple[str, ...]:
     """The text of :func:`render_signal_stub`'s ``<script>`` in pieces, each escaped for its place
     (``nonce_attr`` from :func:`nonce_attribute`): to join with other markup in one copy."""
-    # The JSON is escaped for a script context, and the stub is our own static file.
-    tcdata, ping = _script_safe(signal.tcdata_json), _script_safe(signal.ping_json)
-    return ("<script", nonce_attr, ">", _STUB_JS, "(", tcdata, ",", ping, ");</script>")
+    # The JSON is escaped for a script context (the ping answer holds numbers, booleans and fixed
+    # words only), and the stub is our own static file.
+    tcdata = _script_safe(signal.tcdata_json)
+    return ("<script", nonce_attr, ">", _STUB_JS, "(", tcdata, ",", signal.ping_json, ");</script>")
 
 
 def _stub_code(tcdata_json: str, ping_json: str) -> str:

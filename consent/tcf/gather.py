@@ -95,4 +95,7 @@ class ByteFragments:
         if not length:
             return ""
         raw = (mask & ((1 << (8 * length)) - 1)).to_bytes(length, "little")
-        return self._sep.join([table[raw[byte]] for byte, table in self._tables])
+        pieces = []  # a loop, not a comprehension: no extra frame (this runs on every page)
+        for byte, table in self._tables:
+            pieces.append(table[raw[byte]])
+        return self._sep.join(pieces)

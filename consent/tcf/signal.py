@@ -19,7 +19,7 @@ from typing import Any, Final, NamedTuple
 
 from ..registry import Registry
 from ..state import ConsentState
-from .additional_consent import additional_consent
+from .additional_consent import ac_string_of, atp_vendors
 from .bits import encode_segment
 from .derive import (
     PURPOSES_UNDECIDED,
@@ -77,6 +77,7 @@ class SignalTable:
     """What every visitor of one registry shares, built once per registry (:meth:`Registry.derived`)."""
 
     tcf: TcfTable
+    atp: tuple[tuple[int, str], ...]  # Google Additional Consent: (ATP id, registry vendor id)
     #: A GVL id mask as the members of TCData's vendor maps: ``"10":true,"13":false,...`` over every
     #: disclosed vendor.
     vendor_members: ByteFragments
@@ -91,6 +92,7 @@ class SignalTable:
         build = partial(_pieces, tcf, "{" + members(tcf.disclosed.mask) + "}")
         return cls(
             tcf,
+            registry.derived(atp_vendors),
             members,
             build(PURPOSES_UNDECIDED),
             lru_cache(maxsize=256)(lambda granted, denied: build(tcf.purpose_signals(granted, denied))),
@@ -195,7 +197,7 @@ def tcf_signal(
             NO_RESTRICTIONS,
         )
         tc_string = f"{encode_segment(core)}.{tcf.disclosed_segment}{pieces.publisher_segment}"
-    ac_string = additional_consent(registry, state)
+    ac_string = ac_string_of(table.atp, state)
     members = table.vendor_members
     tcdata = "".join(
         (

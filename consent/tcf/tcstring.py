@@ -313,8 +313,10 @@ def _day_bits(moment: datetime, field: str) -> str:
         raise TCStringError(f"{field} must be an aware datetime (UTC)")
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    midnight = (moment.toordinal() - _EPOCH_ORDINAL) * _DAY  # seconds since the epoch at 00:00 UTC
-    return to_bits(midnight * _DECISECONDS, 36, field)
+    deciseconds = (moment.toordinal() - _EPOCH_ORDINAL) * _DAY * _DECISECONDS  # at 00:00 UTC
+    if not 0 <= deciseconds < 1 << 36:
+        raise TCStringError(f"{field} {moment.date()} does not fit in 36 bits")
+    return f"{deciseconds:036b}"
 
 
 @lru_cache(maxsize=64)
