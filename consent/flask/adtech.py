@@ -19,7 +19,6 @@ from werkzeug.wrappers import Response
 from ..banner import FIRST_LAYERS, WidgetContext
 from ..gpp import GppSignal, derive_gpp, gpp_url_params
 from ..gpp.cmpapi import gpp_signal_json, gpp_stub_pieces
-from ..state import ConsentState
 from ..tcf import tcf_url_params
 from ..tcf.cmpapi import nonce_attribute, signal_stub_pieces
 from ..tcf.derive import tcf_needs_prompt
@@ -49,16 +48,14 @@ def first_layer_due(data: RequestConsent) -> bool:
     if isinstance(signals, AdSignals):  # this request's signals, worked out already
         return signals.prompt
     settings = data.settings
-    state = data.get_state()
-    if state.needs_prompt(settings.registry):
-        return True
     adtech = settings.adtech
-    return bool(
-        adtech
-        and adtech.tcf
-        and gdpr_applies(adtech, data.get_region_code())
-        and tcf_needs_prompt(settings.registry, state)
-    )
+    applies = adtech is not None and gdpr_applies(adtech, data.get_region_code())
+    return _prompt(settings.registry, data.get_state(), applies)
+
+
+def _prompt(registry: Registry, state: ConsentState, gdpr_applies: bool) -> bool:
+    """The store asks, or (where the GDPR applies) the TCF policy version moved on since the decision."""
+    return state.needs_prompt(registry) or (gdpr_applies and tcf_needs_prompt(registry, state))
 
 
 def first_layer(data: RequestConsent, ctx: WidgetContext) -> Markup:
@@ -75,16 +72,18 @@ def signals_for(data: RequestConsent) -> AdSignals | None:
         return None
     signals = data.adtech
     if not isinstance(signals, AdSignals):
-        signals = data.adtech = _derive(data, adtech, data.get_state(), first_layer_due(data))
+        signals = data.adtech = _derive(data, adtech)
     return signals
 
 
-def _derive(data: RequestConsent, adtech: AdTechSettings, state: ConsentState, prompt: bool) -> AdSignals:
+def _derive(data: RequestConsent, adtech: AdTechSettings) -> AdSignals:
     # Everything here is derived afresh for each request from the visitor's state; the speed comes
-    # from the per-registry tables and memoised pieces in consent.tcf.cmpapi and consent.gpp.cmpapi.
+    # from the per-registry tables and memoised pieces in consent.tcf.signal and consent.gpp.cmpapi.
     registry = data.settings.registry
+    state = data.get_state()
     code = data.get_region_code()
     applies = gdpr_applies(adtech, code)
+    prompt = _prompt(registry, state, applies)
     tcf = None
     if adtech.tcf:
         tcf = tcf_signal(
