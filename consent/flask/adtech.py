@@ -19,6 +19,8 @@ from werkzeug.wrappers import Response
 from ..banner import FIRST_LAYERS, WidgetContext
 from ..gpp import GppSignal, derive_gpp, gpp_url_params
 from ..gpp.cmpapi import gpp_signal_json, gpp_stub_pieces
+from ..registry import Registry
+from ..state import ConsentState
 from ..tcf import tcf_url_params
 from ..tcf.cmpapi import nonce_attribute, signal_stub_pieces
 from ..tcf.derive import tcf_needs_prompt
