@@ -1,0 +1,105 @@
+"""The per-registry byte tables (``consent.tcf.gather``) and the vendor sections built on them
+(``consent.tcf.tcstring.VendorSections``), each against a plain loop over the bits."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from consent.tcf import IdSet
+from consent.tcf.gather import BitGather, ByteFragments
+from consent.tcf.tcstring import VendorSections, vendor_section_bits
+
+
+def naive_gather(pairs: list[tuple[int, int]], mask: int) -> int:
+    out = 0
+    for source, target in pairs:
+        if mask >> source & 1:
+            out |= 1 << target
+    return out
+
+
+def random_mask(rng: random.Random, top: int) -> int:
+    return sum(1 << i for i in range(top) if rng.random() < rng.choice([0.05, 0.5, 0.95]))
+
+
+def test_a_gather_moves_every_bit_to_its_place_as_a_loop_would() -> None:
+    rng = random.Random(1)
+    for _ in range(300):
+        sources = rng.sample(range(0, 200), rng.randint(0, 60))
+        pairs = [(s, rng.randint(1, 3000)) for s in sources]
+        pairs += [(s, rng.randint(1, 3000)) for s in rng.sample(sources, len(sources) // 4)]  # many to one
+        gather = BitGather(pairs)
+        masks = [random_mask(rng, 260) for _ in range(3)]  # bits beyond the pairs are ignored
+        assert gather.three(*masks) == tuple(naive_gather(pairs, m) for m in masks)
+        assert gather(masks[0]) == naive_gather(pairs, masks[0])
+
+
+def test_an_empty_gather_gives_nothing() -> None:
+    assert BitGather([]).three(0b1110, 5, 1 << 90) == (0, 0, 0)
+
+
+def test_fragments_spell_out_the_listed_bits_in_order() -> None:
+    rng = random.Random(2)
+    for _ in range(300):
+        bits = sorted(rng.sample(range(1, 2000), rng.randint(0, 80)))
+        fragments = ByteFragments(bits, lambda i, on: f'"{i}":{"true" if on else "false"}')
+        mask = random_mask(rng, 2100)
+        expected = ",".join(f'"{i}":{"true" if mask >> i & 1 else "false"}' for i in bits)
+        assert fragments(mask) == expected
+
+
+@pytest.mark.parametrize("bit", [-1])
+def test_negative_bits_are_refused(bit: int) -> None:
+    with pytest.raises(ValueError, match="negative"):
+        BitGather([(bit, 3)])
+    with pytest.raises(ValueError, match="negative"):
+        BitGather([(3, bit)])
+    with pytest.raises(ValueError, match="negative"):
+        ByteFragments([bit], lambda i, on: "")
+
+
+def scattered(rng: random.Random, count: int, top: int = 3000) -> list[int]:
+    """``count`` ids, no two consecutive."""
+    return [2 * i + 1 for i in sorted(rng.sample(range(top // 2), count))]
+
+
+def test_vendor_sections_of_a_scattered_universe_equal_the_general_encoder() -> None:
+    rng = random.Random(3)
+    encodings = {"ranges": 0, "bit field": 0}
+    for _ in range(250):
+        top = rng.choice([80, 400, 3000])
+        universe = scattered(rng, rng.randint(0, min(120, top // 2)), top)
+        sections = VendorSections(IdSet(universe))
+        subset = IdSet(i for i in universe if rng.random() < rng.choice([0.1, 0.5, 1.0]))
+        bits = sections.bits(subset.mask)
+        assert bits == vendor_section_bits(subset) == sections(subset)
+        if subset:
+            encodings["ranges" if bits[16] == "1" else "bit field"] += 1
+    assert min(encodings.values()) > 50, encodings
+
+
+def test_vendor_sections_at_the_tie_choose_the_bit_field_as_the_general_encoder_does() -> None:
+    # count ids cost 12 + 17 * count bits as ranges: make that exactly MaxVendorId.
+    for count in range(1, 30):
+        top = 12 + 17 * count
+        ids = [top - 2 * k for k in range(count)]  # scattered, the highest is MaxVendorId
+        subset = IdSet(ids)
+        assert VendorSections(subset).bits(subset.mask) == vendor_section_bits(subset)
+        assert vendor_section_bits(subset)[16] == "0"  # the bit field on a tie
+        further = IdSet([*ids[1:], top + 2])  # the highest id one step further: ranges win
+        assert VendorSections(further).bits(further.mask) == vendor_section_bits(further)
+        assert vendor_section_bits(further)[16] == "1"
+
+
+def test_vendor_sections_fall_back_for_neighbours_and_sets_outside_the_universe() -> None:
+    rng = random.Random(4)
+    for _ in range(200):
+        start = rng.randint(1, 2000)
+        neighbours = IdSet(range(start, start + rng.randint(2, 50)))
+        subset = IdSet(i for i in neighbours if rng.random() < 0.5)
+        assert VendorSections(neighbours).bits(subset.mask) == vendor_section_bits(subset)
+        universe = IdSet(scattered(rng, 20))
+        outside = IdSet([*universe, 4000])  # 4000 is not in it
+        assert VendorSections(universe).bits(outside.mask) == vendor_section_bits(outside)
