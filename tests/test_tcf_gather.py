@@ -48,6 +48,8 @@ def test_fragments_spell_out_the_listed_bits_in_order() -> None:
         mask = random_mask(rng, 2100)
         expected = ",".join(f'"{i}":{"true" if mask >> i & 1 else "false"}' for i in bits)
         assert fragments(mask) == expected
+        other = random_mask(rng, 2100)
+        assert fragments.pair(mask, other) == (expected, fragments(other))
 
 
 @pytest.mark.parametrize("bit", [-1])

@@ -99,3 +99,18 @@ class ByteFragments:
         for byte, table in self._tables:
             pieces.append(table[raw[byte]])
         return self._sep.join(pieces)
+
+    def pair(self, first: int, second: int) -> tuple[str, str]:
+        """Two masks spelled out in one pass over the tables (TCData's two vendor maps)."""
+        length = self._length
+        if not length:
+            return "", ""
+        keep = (1 << (8 * length)) - 1
+        raw_1 = (first & keep).to_bytes(length, "little")
+        raw_2 = (second & keep).to_bytes(length, "little")
+        pieces_1, pieces_2 = [], []
+        for byte, table in self._tables:
+            pieces_1.append(table[raw_1[byte]])
+            pieces_2.append(table[raw_2[byte]])
+        sep = self._sep
+        return sep.join(pieces_1), sep.join(pieces_2)

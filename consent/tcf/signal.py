@@ -198,7 +198,7 @@ def tcf_signal(
         )
         tc_string = f"{encode_segment(core)}.{tcf.disclosed_segment}{pieces.publisher_segment}"
     ac_string = ac_string_of(table.atp, state)
-    members = table.vendor_members
+    consent_members, legitimate_members = table.vendor_members.pair(consents, legitimate)
     tcdata = "".join(
         (
             '{"tcString":"',
@@ -207,9 +207,9 @@ def tcf_signal(
             site.head,
             site.service,
             pieces.before_consents,
-            members(consents),
+            consent_members,
             '},"legitimateInterests":{',
-            members(legitimate),
+            legitimate_members,
             pieces.after_legitimate,
             "" if ac_string is None else ',"addtlConsent":' + _COMPACT_JSON.encode(ac_string),
             "}",
