@@ -63,21 +63,26 @@ def test_negative_bits_are_refused(bit: int) -> None:
 
 
 def scattered(rng: random.Random, count: int, top: int = 3000) -> list[int]:
-    """``count`` ids, no two consecutive."""
+    """``count`` ids, no two consecutive, ascending."""
     return [2 * i + 1 for i in sorted(rng.sample(range(top // 2), count))]
 
 
-def test_vendor_sections_of_a_scattered_universe_equal_the_general_encoder() -> None:
+def picked(ids: list[int], index_mask: int) -> IdSet:
+    return IdSet(gvl_id for i, gvl_id in enumerate(ids) if index_mask >> i & 1)
+
+
+def test_vendor_sections_of_scattered_ids_equal_the_general_encoder() -> None:
     rng = random.Random(3)
     encodings = {"ranges": 0, "bit field": 0}
     for _ in range(250):
         top = rng.choice([80, 400, 3000])
-        universe = scattered(rng, rng.randint(0, min(120, top // 2)), top)
-        sections = VendorSections(IdSet(universe))
-        subset = IdSet(i for i in universe if rng.random() < rng.choice([0.1, 0.5, 1.0]))
-        bits = sections.bits(subset.mask)
-        assert bits == vendor_section_bits(subset) == sections(subset)
-        if subset:
+        ids = scattered(rng, rng.randint(0, min(120, top // 2)), top)
+        sections = VendorSections(ids)
+        index_mask = random_mask(rng, len(ids))
+        bits = sections.bits(index_mask)
+        assert bits == vendor_section_bits(picked(ids, index_mask))
+        assert sections.ids_mask(index_mask) == picked(ids, index_mask).mask
+        if index_mask:
             encodings["ranges" if bits[16] == "1" else "bit field"] += 1
     assert min(encodings.values()) > 50, encodings
 
@@ -86,22 +91,28 @@ def test_vendor_sections_at_the_tie_choose_the_bit_field_as_the_general_encoder_
     # count ids cost 12 + 17 * count bits as ranges: make that exactly MaxVendorId.
     for count in range(1, 30):
         top = 12 + 17 * count
-        ids = [top - 2 * k for k in range(count)]  # scattered, the highest is MaxVendorId
-        subset = IdSet(ids)
-        assert VendorSections(subset).bits(subset.mask) == vendor_section_bits(subset)
-        assert vendor_section_bits(subset)[16] == "0"  # the bit field on a tie
-        further = IdSet([*ids[1:], top + 2])  # the highest id one step further: ranges win
-        assert VendorSections(further).bits(further.mask) == vendor_section_bits(further)
-        assert vendor_section_bits(further)[16] == "1"
+        ids = sorted(top - 2 * k for k in range(count))  # scattered, the highest is MaxVendorId
+        every = (1 << count) - 1
+        assert VendorSections(ids).bits(every) == vendor_section_bits(IdSet(ids))
+        assert vendor_section_bits(IdSet(ids))[16] == "0"  # the bit field on a tie
+        further = [*ids[:-1], top + 2]  # the highest id one step further: ranges win
+        assert VendorSections(further).bits(every) == vendor_section_bits(IdSet(further))
+        assert vendor_section_bits(IdSet(further))[16] == "1"
 
 
-def test_vendor_sections_fall_back_for_neighbours_and_sets_outside_the_universe() -> None:
+def test_vendor_sections_of_neighbouring_ids_take_the_general_way() -> None:
     rng = random.Random(4)
     for _ in range(200):
         start = rng.randint(1, 2000)
-        neighbours = IdSet(range(start, start + rng.randint(2, 50)))
-        subset = IdSet(i for i in neighbours if rng.random() < 0.5)
-        assert VendorSections(neighbours).bits(subset.mask) == vendor_section_bits(subset)
-        universe = IdSet(scattered(rng, 20))
-        outside = IdSet([*universe, 4000])  # 4000 is not in it
-        assert VendorSections(universe).bits(outside.mask) == vendor_section_bits(outside)
+        ids = [*range(start, start + rng.randint(2, 50)), *scattered(rng, 5, 1000)]
+        ids = sorted(set(ids))
+        index_mask = random_mask(rng, len(ids))
+        assert VendorSections(ids).bits(index_mask) == vendor_section_bits(picked(ids, index_mask))
+
+
+def test_vendor_sections_need_ascending_distinct_ids() -> None:
+    with pytest.raises(ValueError, match="ascending"):
+        VendorSections([5, 3])
+    with pytest.raises(ValueError, match="ascending"):
+        VendorSections([3, 3])
+    assert VendorSections([]).bits(0) == vendor_section_bits(IdSet())

@@ -85,9 +85,12 @@ class TcfTable:
     disclosed_segment: str
     #: The registry vendors ``vendor_bits`` lists, as a mask over registry vendor numbers.
     optional_mask: int
-    #: From registry vendor numbers to GVL ids: what a visitor's masks say, in the TC string's numbering.
-    to_gvl: BitGather
-    #: The TC string's vendor sections for sets of the registry's GVL ids.
+    #: From registry vendor numbers to *GVL indexes*: bit ``i`` stands for the ``i``-th of the registry's
+    #: GVL ids (ascending), so a visitor's masks stay small integers whatever the ids.
+    to_index: BitGather
+    #: ``legitimate_interest_mask`` as GVL indexes.
+    legitimate_interest_indexes: int
+    #: The TC string's vendor sections for GVL index masks (and their GVL ids: ``ids_mask``).
     vendor_sections: VendorSections
     #: The categories whose decisions the TCF signals read (those standing for TCF purposes or special
     #: features, and those the site's custom purposes follow), in a fixed order.
@@ -134,6 +137,7 @@ class TcfTable:
             dict.fromkeys([c for c, *_ in categories] + [c.category for c in settings.custom_purposes])
         )
         registry_bits = registry.vendor_bits
+        index = {tcf_id: i for i, tcf_id in enumerate(disclosed)}
         numbered = [(registry_bits[slug], tcf_id) for tcf_id, ids in sorted(slugs.items()) for slug in ids]
         return cls(
             settings,
@@ -143,8 +147,9 @@ class TcfTable:
             disclosed,
             encode_disclosed_vendors_segment(disclosed),
             sum(bit for bit, _ in numbered),
-            BitGather((bit.bit_length() - 1, tcf_id) for bit, tcf_id in numbered),
-            VendorSections(disclosed),
+            BitGather((bit.bit_length() - 1, index[tcf_id]) for bit, tcf_id in numbered),
+            sum(1 << index[tcf_id] for tcf_id in legitimate),
+            VendorSections(list(disclosed)),
             decision_categories,
             lru_cache(maxsize=256)(
                 partial(_purpose_signals, settings, tuple(categories), decision_categories)
@@ -212,17 +217,18 @@ def decision_bits(table: TcfTable, state: ConsentState) -> tuple[int, int]:
 
 
 def vendor_masks(table: TcfTable, state: ConsentState) -> tuple[int, int]:
-    """The GVL ids with the visitor's consent, and those that may rely on legitimate interest, as masks.
+    """The GVL ids with the visitor's consent, and those that may rely on legitimate interest, as GVL
+    index masks (``table.vendor_sections.ids_mask`` turns them into GVL id masks).
 
-    Bit masks over registry vendor numbers, renumbered to GVL ids a byte at a time. A vendor counts as
-    granted only while it may run (a Global Privacy Control suppression counts as not granted); a GVL id
-    has consent only when every registry vendor carrying it is granted, and loses its legitimate
+    Bit masks over registry vendor numbers, renumbered to GVL indexes a byte at a time. A vendor counts
+    as granted only while it may run (a Global Privacy Control suppression counts as not granted); a
+    GVL id has consent only when every registry vendor carrying it is granted, and loses its legitimate
     interest when the visitor denied any of them.
     """
     optional, decided, granted = table.optional_mask, state.decided, state.granted
     ok = granted & decided & state.allowed & optional
-    allowed, refused, denied = table.to_gvl.three(ok, optional & ~ok, optional & decided & ~granted)
-    return allowed & ~refused, table.legitimate_interest_mask & ~denied
+    allowed, refused, denied = table.to_index.three(ok, optional & ~ok, optional & decided & ~granted)
+    return allowed & ~refused, table.legitimate_interest_indexes & ~denied
 
 
 def tcf_table(registry: Registry) -> TcfTable:
@@ -242,6 +248,7 @@ def tc_model_for(
     settings = table.settings
     signals = table.purpose_signals(*decision_bits(table, state))
     consents, legitimate = vendor_masks(table, state)
+    to_ids = table.vendor_sections.ids_mask
     when = state.decided_at or now or datetime.now(UTC)
     return TCModel(
         created=when,
@@ -259,8 +266,8 @@ def tc_model_for(
         purpose_legitimate_interests=signals.purposes_li,
         purpose_one_treatment=settings.purpose_one_treatment,
         publisher_cc=settings.publisher_country,
-        vendor_consents=IdSet.from_mask(consents),
-        vendor_legitimate_interests=IdSet.from_mask(legitimate),
+        vendor_consents=IdSet.from_mask(to_ids(consents)),
+        vendor_legitimate_interests=IdSet.from_mask(to_ids(legitimate)),
         disclosed_vendors=table.disclosed,
         publisher_tc=signals.publisher_tc,
     )
@@ -306,10 +313,7 @@ def tc_string_for(
     model = tc_model_for(registry, state, cmp, now=now)
     if model is None:
         return None
-    table = tcf_table(registry)
-    return encode_tc_string(
-        model, disclosed_segment=table.disclosed_segment, vendor_sections=table.vendor_sections
-    )
+    return encode_tc_string(model, disclosed_segment=tcf_table(registry).disclosed_segment)
 
 
 def policy_version_changed(current: GVL | int, shown: str | int | TCModel) -> bool:

@@ -78,7 +78,7 @@ class SignalTable:
 
     tcf: TcfTable
     atp: tuple[tuple[int, str], ...]  # Google Additional Consent: (ATP id, registry vendor id)
-    #: A GVL id mask as the members of TCData's vendor maps: ``"10":true,"13":false,...`` over every
+    #: A GVL index mask as the members of TCData's vendor maps: ``"10":true,"13":false,...`` over every
     #: disclosed vendor.
     vendor_members: ByteFragments
     undecided: DecisionPieces
@@ -88,8 +88,9 @@ class SignalTable:
     @classmethod
     def build(cls, registry: Registry) -> SignalTable:
         tcf = tcf_table(registry)
-        members = ByteFragments(tcf.disclosed, lambda i, on: f'"{i}":{"true" if on else "false"}')
-        build = partial(_pieces, tcf, "{" + members(tcf.disclosed.mask) + "}")
+        ids = list(tcf.disclosed)  # GVL index i stands for ids[i]
+        members = ByteFragments(range(len(ids)), lambda i, on: f'"{ids[i]}":{"true" if on else "false"}')
+        build = partial(_pieces, tcf, "{" + members((1 << len(ids)) - 1) + "}")
         return cls(
             tcf,
             registry.derived(atp_vendors),

@@ -45,14 +45,14 @@ Allowed segment.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Final
 
 from ..errors import TCStringError
 from .bits import BitReader, decode_segment, encode_segment, to_bits
-from .gather import ByteFragments
+from .gather import BitGather, ByteFragments
 from .idset import IdSet
 from .model import (
     NO_LEGITIMATE_INTEREST_PURPOSES,
@@ -81,6 +81,7 @@ _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 _VERSION_BITS: Final = "000010"  # Version 2, 6 bits
 #: NumPubRestrictions 0: what a string without publisher restrictions carries.
 NO_RESTRICTIONS: Final = "0" * 12
+_EMPTY_SECTION: Final = "0" * 17  # MaxVendorId 0, a bit field of no bits
 #: Above this MaxVendorId a sparse vendor set is encoded from its mask's runs, not from a bit string.
 _LONG_FIELD: Final = 8192
 
@@ -107,50 +108,52 @@ def vendor_section_bits(vendors: IdSet) -> str:
 
 
 class VendorSections:
-    """:func:`vendor_section_bits` for the vendor sets drawn from one universe (a registry's GVL ids),
-    faster where the universe holds no two consecutive ids (the usual case: a site's ad partners are
-    scattered over the vendor list). Every run is then a single id, whose range entry is precomputed
-    a byte of the mask at a time; other universes, and sets outside the universe, take the general way.
+    """:func:`vendor_section_bits` for sets of one registry's GVL ids, given as *index masks*: bit ``i``
+    stands for ``ids[i]`` (the registry's GVL ids, ascending). Small integers instead of masks up to
+    the highest GVL id, for what a page computes per visitor.
+
+    Where no two of the ids are consecutive (the usual case: a site's ad partners are scattered over
+    the vendor list) every run is a single id, whose range entry is precomputed a byte of the index
+    mask at a time; otherwise the general encoder runs on the ids.
     """
 
-    __slots__ = ("_entries", "_universe")
+    __slots__ = ("_entries", "_ids", "_to_ids")
 
-    def __init__(self, universe: IdSet) -> None:
-        mask = universe.mask
-        self._universe = mask
+    def __init__(self, ids: Sequence[int]) -> None:
+        self._ids = tuple(ids)
+        if list(self._ids) != sorted(set(self._ids)):
+            raise ValueError("the ids must be distinct and ascending")
+        self._to_ids = BitGather(enumerate(self._ids))
         self._entries: ByteFragments | None = None
-        if not mask & (mask << 1):
-            self._entries = ByteFragments(universe, lambda i, on: f"0{i:016b}" if on else "", sep="")
+        if all(b - a > 1 for a, b in zip(self._ids, self._ids[1:], strict=False)):
+            entries = [f"0{i:016b}" for i in self._ids]
+            self._entries = ByteFragments(range(len(entries)), lambda i, on: entries[i] if on else "", sep="")
 
-    def __call__(self, vendors: IdSet) -> str:
-        return self.bits(vendors.mask)
+    def ids_mask(self, index_mask: int) -> int:
+        """The ids of ``index_mask`` as an id mask (bit ``ids[i]`` for each bit ``i``)."""
+        return self._to_ids(index_mask)
 
-    def bits(self, mask: int) -> str:
-        """The vendor section of the ids of ``mask`` (bit ``i``: id ``i``)."""
+    def bits(self, index_mask: int) -> str:
+        """The vendor section of the ids of ``index_mask``."""
         entries = self._entries
-        if entries is None or mask & ~self._universe:
-            return vendor_section_bits(IdSet.from_mask(mask))
-        max_id = max(mask.bit_length() - 1, 0)
-        count = mask.bit_count()
+        if entries is None:
+            return vendor_section_bits(IdSet.from_mask(self._to_ids(index_mask)))
+        if not index_mask:
+            return _EMPTY_SECTION
+        max_id = self._ids[index_mask.bit_length() - 1]
+        count = index_mask.bit_count()
         if 12 + 17 * count >= max_id:  # one 17-bit entry per id (no two are consecutive) against max_id bits
-            field = bin(mask)[-2:1:-1] if max_id else ""  # id 1 first (IdSet.bitfield)
-            return f"{max_id:016b}0{field}"
-        return f"{max_id:016b}1{count:012b}{entries(mask)}"
+            return f"{max_id:016b}0{IdSet.from_mask(self._to_ids(index_mask)).bitfield(max_id)}"
+        return f"{max_id:016b}1{count:012b}{entries(index_mask)}"
 
 
-def encode_tc_string(
-    model: TCModel,
-    *,
-    disclosed_segment: str | None = None,
-    vendor_sections: Callable[[IdSet], str] = vendor_section_bits,
-) -> str:
+def encode_tc_string(model: TCModel, *, disclosed_segment: str | None = None) -> str:
     """The TC string of ``model``: core, Disclosed Vendors and, when present, Publisher TC segments.
 
     Created and LastUpdated are written at midnight UTC of their day, as the policy requires; the
     legitimate-interest bits of purposes 1, 3, 4, 5 and 6 are never set. ``disclosed_segment`` is
     :func:`encode_disclosed_vendors_segment` of ``model.disclosed_vendors`` when the caller keeps it
-    precomputed (it depends on the registry only); ``vendor_sections`` a faster equivalent of
-    :func:`vendor_section_bits` for the vendor sets of one registry (:class:`VendorSections`).
+    precomputed (it depends on the registry only).
     """
     if model.version != VERSION:
         raise TCStringError(f"only version 2 strings are written, not {model.version}")
@@ -177,8 +180,8 @@ def encode_tc_string(
             model.purpose_one_treatment,
             model.publisher_cc,
         ),
-        vendor_sections(model.vendor_consents),
-        vendor_sections(model.vendor_legitimate_interests),
+        vendor_section_bits(model.vendor_consents),
+        vendor_section_bits(model.vendor_legitimate_interests),
         _restrictions_bits(model.publisher_restrictions),
     )
     if disclosed_segment is None:
