@@ -316,9 +316,16 @@ def _day_bits(moment: datetime, field: str) -> str:
         raise TCStringError(f"{field} must be an aware datetime (UTC)")
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    deciseconds = (moment.toordinal() - _EPOCH_ORDINAL) * _DAY * _DECISECONDS  # at 00:00 UTC
+    return _midnight_bits(moment.toordinal(), field)
+
+
+@lru_cache(maxsize=64)
+def _midnight_bits(day: int, field: str) -> str:
+    """00:00 UTC of the ``day``-th day (proleptic Gregorian ordinal) in deciseconds, 36 bits (memoised:
+    a string's dates are days, and the strings of a day share them)."""
+    deciseconds = (day - _EPOCH_ORDINAL) * _DAY * _DECISECONDS
     if not 0 <= deciseconds < 1 << 36:
-        raise TCStringError(f"{field} {moment.date()} does not fit in 36 bits")
+        raise TCStringError(f"{field} {date.fromordinal(day)} does not fit in 36 bits")
     return f"{deciseconds:036b}"
 
 
