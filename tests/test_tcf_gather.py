@@ -1,5 +1,5 @@
 """The per-registry byte tables (``consent.tcf.gather``) and the vendor sections built on them
-(``consent.tcf.tcstring.VendorSections``), each against a plain loop over the bits."""
+(``consent.tcf.vendor_section.VendorSections``), each against a plain loop over the bits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from consent.tcf import IdSet
 from consent.tcf.gather import BitGather, ByteFragments
-from consent.tcf.tcstring import VendorSections, vendor_section_bits
+from consent.tcf.vendor_section import VendorSections, vendor_section_bits
 
 
 def naive_gather(pairs: list[tuple[int, int]], mask: int) -> int:
