@@ -38,7 +38,8 @@ from .gather import BitGather
 from .gvl import GVL
 from .idset import IdSet
 from .model import NO_LEGITIMATE_INTEREST_PURPOSES, PublisherTC, TCModel
-from .tcstring import VendorSections, decode_tc_string, encode_disclosed_vendors_segment, encode_tc_string
+from .tcstring import decode_tc_string, encode_disclosed_vendors_segment, encode_tc_string
+from .vendor_section import VendorSections
 
 MAX_12_BITS = 4095  # the TC string gives CmpId and CmpVersion 12 bits each
 
