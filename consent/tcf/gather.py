@@ -51,7 +51,14 @@ class BitGather:
         self._length = tables[-1][0] + 1 if tables else 0
 
     def __call__(self, mask: int) -> int:
-        return self.three(mask, 0, 0)[0]
+        length = self._length
+        if not length:
+            return 0
+        raw = (mask & ((1 << (8 * length)) - 1)).to_bytes(length, "little")
+        out = 0
+        for byte, table in self._tables:
+            out |= table[raw[byte]]
+        return out
 
     def three(self, first: int, second: int, third: int) -> tuple[int, int, int]:
         """Three masks mapped in one pass over the tables (what a TC string needs per visitor)."""
