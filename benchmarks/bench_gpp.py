@@ -10,7 +10,9 @@ Cases, each for a decided visitor of the seed registry (34 vendors):
 (a) deriving the GPP string for a Californian visitor (``derive_gpp``: the region's reading of the
     state, one usca section with its GPC subsection, the header);
 (b) the same with a TC string carried as section 2 (a visitor from Germany);
-(c) the page's ``__gpp`` data (``gpp_data``: decoding the string again for ``parsedSections``).
+(c) the ``__gpp`` data as a dict (``gpp_data``: decoding the string again for ``parsedSections``);
+(d) the same as the page writes it (``gpp_signal_json``: JSON joined from the signal's own sections,
+    the site's members and each US section's parsed form memoised).
 
 Target: (a) at most 10x one HMAC-SHA1 verification of a cookie-sized token; (b) and (c) are reported.
 Exits with status 1 when the target is missed.
@@ -26,6 +28,7 @@ import sys
 from collections.abc import Sequence
 
 from consent.gpp import derive_gpp, gpp_data
+from consent.gpp.cmpapi import gpp_signal_json
 from consent.loader import load_registry
 from consent.state import ConsentState, Method
 
@@ -57,6 +60,7 @@ def run(*, rounds: int, number: int) -> list[tuple[str, str, str, bool | None]]:
             "derive": lambda: derive_gpp(registry, state, "US-CA", True),
             "derive+tc": lambda: derive_gpp(registry, state, "DE", False, TC_STRING),
             "data": lambda: gpp_data(signal.gpp, signal.sids),
+            "page data": lambda: gpp_signal_json(signal),
         },
         rounds=rounds,
         number=number,
@@ -70,6 +74,8 @@ def run(*, rounds: int, number: int) -> list[tuple[str, str, str, bool | None]]:
         ("(b) ... / HMAC", f"{ratio(samples, 'derive+tc', 'hmac'):.1f}x", "", None),
         ("(c) __gpp page data", micros(median(samples, "data")), "", None),
         ("(c) ... / HMAC", f"{ratio(samples, 'data', 'hmac'):.1f}x", "", None),
+        ("(d) __gpp page data as JSON", micros(median(samples, "page data")), "", None),
+        ("(d) ... / HMAC", f"{ratio(samples, 'page data', 'hmac'):.1f}x", "", None),
     ]
 
 

@@ -17,7 +17,13 @@ def test_tcf_benchmark_reports_every_measure(
     bench = importlib.import_module("benchmarks.bench_tcf")
     rows = bench.run(rounds=5, number=20)
     labels = [row[0] for row in rows]
-    for prefix in ("(a) encode 1000 vendors", "(a) encode / one HMAC", "(b) encode without", "(c) derive"):
+    for prefix in (
+        "(a) encode 1000 vendors",
+        "(a) encode / one HMAC",
+        "(b) encode without",
+        "(c) derive",
+        "(d) the page",
+    ):
         assert sum(label.startswith(prefix) for label in labels) == 1, prefix
     encode_ratio = float(rows[1][1].rstrip("x"))
     # Generous on purpose (about 10x on the development machine): only a gross regression fails, such

@@ -4,7 +4,7 @@ strings, each refused with TCStringError (and, where IAB's library refuses it to
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from tcf_support.iab import IabTcf
@@ -238,3 +238,34 @@ def test_malformed_strings_are_refused(iab: IabTcf, string: str, reason: str, ia
     with pytest.raises(TCStringError, match=reason):
         decode_tc_string(string)
     assert (not iab.decode(string)["ok"]) is iab_refuses
+
+
+# -- dates ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("created", "day"),
+    [
+        (
+            datetime(2026, 5, 4, 23, 30, tzinfo=timezone(timedelta(hours=-2))),
+            datetime(2026, 5, 5, tzinfo=UTC),
+        ),
+        (datetime(2026, 5, 5, 1, 30, tzinfo=timezone(timedelta(hours=3))), datetime(2026, 5, 4, tzinfo=UTC)),
+        (datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC), datetime(1970, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_dates_are_written_at_midnight_utc_of_their_utc_day(created: datetime, day: datetime) -> None:
+    decoded = decode_tc_string(encode_tc_string(model(created=created, last_updated=WHEN)))
+    assert (decoded.created, decoded.last_updated) == (day, datetime(2026, 3, 14, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("created", "reason"),
+    [
+        (datetime(2026, 5, 4), "Created must be an aware datetime"),  # naive: the point of the test
+        (datetime(1969, 12, 31, tzinfo=UTC), "Created 1969-12-31 does not fit in 36 bits"),
+    ],
+)
+def test_dates_that_cannot_be_written_are_refused(created: datetime, reason: str) -> None:
+    with pytest.raises(TCStringError, match=reason):
+        encode_tc_string(model(created=created))

@@ -8,22 +8,23 @@ The per-app settings, and when the GDPR applies, are in ``consent.flask.adtech_s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from flask import request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from ..banner import FIRST_LAYERS, WidgetContext
-from ..gpp import GppSignal, derive_gpp, gpp_data, gpp_url_params
-from ..gpp.cmpapi import gpp_stub_attribute, wrap_gpp_stub
+from ..gpp import GppSignal, derive_gpp, gpp_url_params
+from ..gpp.cmpapi import gpp_signal_json, gpp_stub_pieces
 from ..registry import Registry
 from ..state import ConsentState
-from ..tcf import build_tcdata, tcf_url_params
-from ..tcf.cmpapi import tcf_stub_code, wrap_script
+from ..tcf import tcf_url_params
+from ..tcf.cmpapi import nonce_attribute, signal_stub_pieces
 from ..tcf.derive import tcf_needs_prompt
+from ..tcf.signal import TcfSignal, tcf_signal
 from .adtech_settings import AdTechSettings, gdpr_applies
 from .current import RequestConsent
 
@@ -37,49 +38,26 @@ class AdSignals:
     gdpr_applies: bool
     #: The first layer shows on this page (undecided, something new, or a new TCF policy version).
     prompt: bool
-    tcdata: dict[str, Any] | None  # None: TCF off; shared by visitors alike (never mutate it)
-    tc_string: str | None
+    tcf: TcfSignal | None  # None: TCF off
     gpp: GppSignal | None  # None: GPP off
-    gpp_data: dict[str, Any] | None
-    #: The stubs' rendered data, when shared with every visitor in the same situation (else None).
-    tcf_code: str | None = None
-    gpp_attribute: Markup | None = None
-
-
-#: At most this many shared renders per registry (visitors without a TC string of their own: the
-#: undecided, and those where the GDPR does not apply); the keys are few in practice.
-SHARED_LIMIT = 512
-
-
-def _shared(registry: Registry) -> dict[tuple[Any, ...], Any]:
-    return {}
-
-
-def _remember(registry: Registry, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    """What visitors sharing ``key`` get, built once per registry: a TCData and a GPP string without
-    a TC string depend only on the registry, the CMP and the region's signals, never on a visitor."""
-    shared = registry.derived(_shared)
-    value = shared.get(key)
-    if value is None:
-        if len(shared) >= SHARED_LIMIT:
-            shared.clear()
-        value = shared[key] = build()
-    return value
+    #: The GPP PingReturn object as JSON text (``None``: GPP off).
+    gpp_json: str | None
 
 
 def first_layer_due(data: RequestConsent) -> bool:
     """Whether this page shows the first layer: the store asks, or the TCF policy version moved on."""
+    signals = data.adtech
+    if isinstance(signals, AdSignals):  # this request's signals, worked out already
+        return signals.prompt
     settings = data.settings
-    state = data.get_state()
-    if state.needs_prompt(settings.registry):
-        return True
     adtech = settings.adtech
-    return bool(
-        adtech
-        and adtech.tcf
-        and gdpr_applies(adtech, data.get_region_code())
-        and tcf_needs_prompt(settings.registry, state)
-    )
+    applies = adtech is not None and gdpr_applies(adtech, data.get_region_code())
+    return _prompt(settings.registry, data.get_state(), applies)
+
+
+def _prompt(registry: Registry, state: ConsentState, gdpr_applies: bool) -> bool:
+    """The store asks, or (where the GDPR applies) the TCF policy version moved on since the decision."""
+    return state.needs_prompt(registry) or (gdpr_applies and tcf_needs_prompt(registry, state))
 
 
 def first_layer(data: RequestConsent, ctx: WidgetContext) -> Markup:
@@ -95,65 +73,42 @@ def signals_for(data: RequestConsent) -> AdSignals | None:
     if adtech is None:
         return None
     signals = data.adtech
-    if signals is None:
-        signals = data.adtech = _derive(data, adtech, data.get_state(), first_layer_due(data))
-    return cast(AdSignals, signals)
+    if not isinstance(signals, AdSignals):
+        signals = data.adtech = _derive(data, adtech)
+    return signals
 
 
-def _derive(data: RequestConsent, adtech: AdTechSettings, state: ConsentState, prompt: bool) -> AdSignals:
+def _derive(data: RequestConsent, adtech: AdTechSettings) -> AdSignals:
+    # Everything here is derived afresh for each request from the visitor's state; the speed comes
+    # from the per-registry tables and memoised pieces in consent.tcf.signal and consent.gpp.cmpapi.
     registry = data.settings.registry
+    state = data.get_state()
     code = data.get_region_code()
     applies = gdpr_applies(adtech, code)
-    gvl_version = registry.tcf.vendor_list_version if registry.tcf else None
-    tcdata: dict[str, Any] | None = None
-    tc_string = tcf_code = None
+    prompt = _prompt(registry, state, applies)
+    tcf = None
     if adtech.tcf:
-        cmp = adtech.cmp_for(data.get_locale())
-        banner = prompt and applies
-        if state.is_decided and applies:
-            tcdata = build_tcdata(registry, state, cmp, gdpr_applies=True, banner_shown=banner)
-            tc_string = tcdata["tcString"] or None
-        else:
-            tcdata, tcf_code = _remember(
-                registry,
-                ("tcf", cmp, applies, banner),
-                lambda: _with_code(
-                    build_tcdata(registry, state, cmp, gdpr_applies=applies, banner_shown=banner), gvl_version
-                ),
-            )
-    gpp = gpp_json = gpp_attribute = None
+        tcf = tcf_signal(
+            registry,
+            state,
+            adtech.cmp_for(data.get_locale()),
+            gdpr_applies=applies,
+            banner_shown=prompt and applies,
+            gvl_version=registry.tcf.vendor_list_version if registry.tcf else None,
+        )
+    gpp = gpp_json = None
     if adtech.gpp:
         gpp = derive_gpp(
             registry,
             state,
             code,
             data.get_region().gpc,
-            tc_string,
+            tcf.tc_string if tcf else None,
             approach=adtech.gpp_approach,
             mspa=adtech.gpp_mspa,
         )
-        signal = gpp
-
-        def ping() -> tuple[dict[str, Any], Markup]:
-            ping_data = gpp_data(signal.gpp, signal.sids, cmp_id=adtech.gpp_cmp_id, banner_visible=prompt)
-            return ping_data, gpp_stub_attribute(ping_data)
-
-        if tc_string is None:
-            key: tuple[Any, ...] = ("gpp", gpp.gpp, gpp.sids, adtech.gpp_cmp_id, prompt)
-            gpp_json, gpp_attribute = _remember(registry, key, ping)
-        elif len(gpp.sections) == 1:
-            # Only the TC string (section 2), which the stub never parses: the ping is shared but for
-            # its gppString (kept empty in the shared copy, the visitor's own set here).
-            key = ("gpp-tcf", gpp.sids, adtech.gpp_cmp_id, prompt)
-            shared = _remember(registry, key, lambda: {**ping()[0], "gppString": ""})
-            gpp_json = {**shared, "gppString": gpp.gpp}
-        else:
-            gpp_json = ping()[0]
-    return AdSignals(applies, prompt, tcdata, tc_string, gpp, gpp_json, tcf_code, gpp_attribute)
-
-
-def _with_code(tcdata: dict[str, Any], gvl_version: int | None) -> tuple[dict[str, Any], str]:
-    return tcdata, tcf_stub_code(tcdata, gvl_version=gvl_version)
+        gpp_json = gpp_signal_json(gpp, cmp_id=adtech.gpp_cmp_id, banner_visible=prompt)
+    return AdSignals(applies, prompt, tcf, gpp, gpp_json)
 
 
 def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
@@ -161,21 +116,14 @@ def head_stubs(data: RequestConsent, nonce: str | None) -> Markup:
     signals = signals_for(data)
     if signals is None:
         return Markup("")
-    # Joined as text: each piece is a Markup built from escaped parts (no re-escaping per piece).
-    out = ""
-    if signals.tcdata is not None:
-        code = signals.tcf_code
-        if code is None:
-            registry_tcf = data.settings.registry.tcf
-            gvl_version = registry_tcf.vendor_list_version if registry_tcf else None
-            code = tcf_stub_code(signals.tcdata, gvl_version=gvl_version)
-        out = str(wrap_script(code, nonce))
-    if signals.gpp_data is not None:
-        attribute = signals.gpp_attribute
-        if attribute is None:
-            attribute = gpp_stub_attribute(signals.gpp_data)
-        out += str(wrap_gpp_stub(attribute, nonce))
-    return Markup(out)
+    # One join of pieces each escaped for its place (the stubs are 11 kB: copied once, not per step).
+    nonce_attr = nonce_attribute(nonce)
+    pieces: tuple[str, ...] = ()
+    if signals.tcf is not None:
+        pieces = signal_stub_pieces(signals.tcf, nonce_attr)
+    if signals.gpp_json is not None:
+        pieces += gpp_stub_pieces(escape(signals.gpp_json), nonce_attr)
+    return Markup("".join(pieces))
 
 
 def json_members(data: RequestConsent) -> dict[str, Any]:
@@ -184,10 +132,10 @@ def json_members(data: RequestConsent) -> dict[str, Any]:
     signals = signals_for(data)
     members: dict[str, Any] = {}
     if signals is not None:
-        if signals.tcdata is not None:
-            members["tcf"] = signals.tcdata
-        if signals.gpp_data is not None:
-            members["gpp"] = signals.gpp_data
+        if signals.tcf is not None:
+            members["tcf"] = json.loads(signals.tcf.tcdata_json)
+        if signals.gpp_json is not None:
+            members["gpp"] = json.loads(signals.gpp_json)
     return members
 
 
@@ -197,8 +145,8 @@ def ledger_signals(data: RequestConsent) -> tuple[str, ...]:
     if signals is None:
         return ()
     out: list[str] = []
-    if signals.tc_string:
-        out.append(f"tcf:{signals.tc_string}")
+    if signals.tcf is not None and signals.tcf.tc_string:
+        out.append(f"tcf:{signals.tcf.tc_string}")
     if signals.gpp is not None:
         out.append(f"gpp:{signals.gpp.gpp}")
     return tuple(out)
@@ -212,8 +160,9 @@ def set_tc_cookie(response: Response, data: RequestConsent) -> None:
     signals = signals_for(data)
     codec = data.settings.codec
     options = codec.cookie_options() | {"httponly": False}  # ad tags read it: that is its purpose
-    if signals is not None and signals.tc_string:
-        response.set_cookie(TC_COOKIE, signals.tc_string, **options)
+    tc_string = signals.tcf.tc_string if signals is not None and signals.tcf is not None else None
+    if tc_string:
+        response.set_cookie(TC_COOKIE, tc_string, **options)
     elif TC_COOKIE in request.cookies:
         response.delete_cookie(TC_COOKIE, path=options["path"], domain=options["domain"])
 
@@ -225,9 +174,9 @@ def url_params(data: RequestConsent, kind: str) -> dict[str, str]:
     if signals is None:
         return {}
     if kind == "tcf":
-        if signals.tcdata is None:
+        if signals.tcf is None:
             return {}
-        return tcf_url_params(signals.tc_string, signals.gdpr_applies, signals.tcdata.get("addtlConsent"))
+        return tcf_url_params(signals.tcf.tc_string, signals.gdpr_applies, signals.tcf.ac_string)
     if signals.gpp is None:
         return {}
     return gpp_url_params(signals.gpp.gpp, signals.gpp.sids)

@@ -162,7 +162,7 @@ def _load(value: Any, root: Path, registry: Registry) -> GVL | None:
 
 
 def gdpr_applies(adtech: AdTechSettings, region_code: str | None) -> bool:
-    if not adtech.tcf:
+    if adtech.cmp_id is None:  # the TCF is off
         return False
     country = (region_code or "").strip().upper().split("-")[0]
     return not country or country in adtech.gdpr_countries

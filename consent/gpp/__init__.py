@@ -6,6 +6,7 @@ strings), ``derive`` (a visitor's string from the registry and their consent), `
 """
 
 from .cmpapi import gpp_data as gpp_data
+from .cmpapi import gpp_signal_json as gpp_signal_json
 from .cmpapi import render_gpp_stub as render_gpp_stub
 from .derive import GppSignal as GppSignal
 from .derive import derive_gpp as derive_gpp
@@ -27,6 +28,7 @@ __all__ = [
     "derive_gpp",
     "encode_gpp",
     "gpp_data",
+    "gpp_signal_json",
     "gpp_url_params",
     "render_gpp_stub",
 ]

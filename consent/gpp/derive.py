@@ -140,21 +140,25 @@ def derive_gpp(
     mspa: MspaMode = "none",
 ) -> GppSignal:
     """The visitor's GPP string and applicable section ids (see the module docstring for the mapping)."""
+    name = us_section_for(region_code, approach)
+    if name is None:  # outside the US: the TC string alone, or no section at all
+        if not tc_string:
+            return _NO_SECTION
+        return GppSignal(f"{_TCF_HEADER}~{tc_string}", (TcfEuV2Section.id,), (TcfEuV2Section(tc_string),))
+    # In the US: the state's or the national section, the one in force (after a TC string, if given).
     parts: list[tuple[Section, str]] = []
-    sids: list[int] = []
     if tc_string:
         tcf = TcfEuV2Section(tc_string)
         parts.append((tcf, tcf.text))
-    name = us_section_for(region_code, approach)
-    if name is not None:
-        key = (name, opted_out_of_sale(registry, state, region_code, gpc), gpc, mspa)
-        section = us_section(*key)
-        parts.append((section, _us_text(*key)))
-        sids.append(section.id)
-    elif tc_string:
-        sids.append(TcfEuV2Section.id)
+    key = (name, opted_out_of_sale(registry, state, region_code, gpc), gpc, mspa)
+    section = us_section(*key)
+    parts.append((section, _us_text(*key)))
     gpp = "~".join([encode_header(tuple(s.id for s, _ in parts)), *(text for _, text in parts)])
-    return GppSignal(gpp, tuple(sids) or (NO_APPLICABLE_SECTION,), tuple(s for s, _ in parts))
+    return GppSignal(gpp, (section.id,), tuple(s for s, _ in parts))
+
+
+_TCF_HEADER = encode_header((TcfEuV2Section.id,))
+_NO_SECTION = GppSignal(encode_header(()), (NO_APPLICABLE_SECTION,), ())
 
 
 def gpp_url_params(gpp_string: str, sids: tuple[int, ...] | list[int]) -> dict[str, str]:

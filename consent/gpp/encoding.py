@@ -6,7 +6,7 @@ Range(Fibonacci), in the order the sections appear (ascending id, which the rang
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,12 +56,30 @@ def encode_gpp(sections: Iterable[Section]) -> str:
 
 def decode_gpp(text: str) -> GppString:
     """Read a GPP string; :class:`~consent.errors.GPPStringError` says what is wrong with a bad one."""
+    return GppString(tuple(decode_section(sid, part) for sid, part in split_gpp(text)))
+
+
+def split_gpp(
+    text: str, read_header: Callable[[str], tuple[int, ...]] | None = None
+) -> list[tuple[int, str]]:
+    """Each section's id (from the header) and text, in string order; the header is checked by
+    ``read_header`` (default :func:`decode_header`)."""
     if not isinstance(text, str):
         raise GPPStringError(f"a GPP string is text, got {type(text).__name__}")
     if not text:
         raise GPPStringError("empty")
     header_text, *section_texts = text.split("~")
-    header = BitReader(header_text, "header")
+    ids = (read_header or decode_header)(header_text)
+    if len(ids) != len(section_texts):
+        raise GPPStringError(
+            f"the header lists {len(ids)} section(s) but {len(section_texts)} follow", section="header"
+        )
+    return list(zip(ids, section_texts, strict=True))
+
+
+def decode_header(text: str) -> tuple[int, ...]:
+    """The section ids a header lists; :class:`~consent.errors.GPPStringError` when it is malformed."""
+    header = BitReader(text, "header")
     kind = header.uint(6, "Type")
     if kind != HEADER_TYPE:
         raise GPPStringError(f"header type {kind} where 3 is expected", section="header")
@@ -70,8 +88,4 @@ def decode_gpp(text: str) -> GppString:
         raise GPPStringError(f"unsupported GPP version {version}", section="header")
     ids = header.fibonacci_range("SectionIds")
     header.finish()
-    if len(ids) != len(section_texts):
-        raise GPPStringError(
-            f"the header lists {len(ids)} section(s) but {len(section_texts)} follow", section="header"
-        )
-    return GppString(tuple(decode_section(sid, part) for sid, part in zip(ids, section_texts, strict=True)))
+    return tuple(ids)

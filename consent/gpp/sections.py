@@ -268,7 +268,9 @@ class UsSection:
         return [core, {"SubsectionType": GPC_SUBSECTION_TYPE, "Gpc": self.gpc}]
 
 
-_TC_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_TC_STRING = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
+#: A version 2 core segment starts with the bits 000010: the base64url character "C".
+_VERSION_2_START = "C"
 _WEB_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
@@ -282,10 +284,9 @@ class TcfEuV2Section:
     name = "tcfeuv2"
 
     def __post_init__(self) -> None:
-        segments = self.text.split(".")
-        if not all(_TC_SEGMENT.fullmatch(s) for s in segments):
+        if not _TC_STRING.fullmatch(self.text):
             raise GPPStringError("a TC string is base64url segments joined by '.'", section=self.name)
-        if BitReader(segments[0][:1], self.name).uint(6, "Version") != 2:
+        if self.text[0] != _VERSION_2_START:
             raise GPPStringError("the TC string's core segment is not version 2", section=self.name)
 
     def encode(self) -> str:

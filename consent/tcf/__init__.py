@@ -23,6 +23,8 @@ from .model import PublisherRestriction as PublisherRestriction
 from .model import PublisherTC as PublisherTC
 from .model import RestrictionType as RestrictionType
 from .model import TCModel as TCModel
+from .signal import TcfSignal as TcfSignal
+from .signal import tcf_signal as tcf_signal
 from .tcstring import decode_tc_string as decode_tc_string
 from .tcstring import encode_tc_string as encode_tc_string
 
@@ -34,6 +36,7 @@ __all__ = [
     "PublisherTC",
     "RestrictionType",
     "TCModel",
+    "TcfSignal",
     "additional_consent",
     "build_tcdata",
     "decode_tc_string",
@@ -46,6 +49,7 @@ __all__ = [
     "tc_model_for",
     "tc_string_for",
     "tcf_needs_prompt",
+    "tcf_signal",
     "tcf_table",
     "tcf_url_params",
 ]

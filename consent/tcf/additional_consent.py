@@ -15,7 +15,11 @@ AC_VERSION = 2
 
 def additional_consent(registry: Registry, state: ConsentState) -> str | None:
     """The AC string for this visitor; ``None`` when no vendor has a Google ATP id or none decided."""
-    atp = registry.derived(_atp_vendors)
+    return ac_string_of(registry.derived(atp_vendors), state)
+
+
+def ac_string_of(atp: tuple[tuple[int, str], ...], state: ConsentState) -> str | None:
+    """:func:`additional_consent` with the registry's :func:`atp_vendors` at hand."""
     if not atp or not state.is_decided:
         return None
     consented: set[int] = set()
@@ -27,6 +31,6 @@ def additional_consent(registry: Registry, state: ConsentState) -> str | None:
     return f"{AC_VERSION}~{'.'.join(map(str, sorted(consented)))}~dv.{'.'.join(map(str, sorted(refused)))}"
 
 
-def _atp_vendors(registry: Registry) -> tuple[tuple[int, str], ...]:
+def atp_vendors(registry: Registry) -> tuple[tuple[int, str], ...]:
     """(Google ATP id, registry vendor id) of every vendor with one, worked out once per registry."""
     return tuple((v.google_atp_id, v.id) for v in registry.vendors if v.google_atp_id is not None)

@@ -18,6 +18,7 @@ _BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
 # IAB's library pads every segment to a multiple of 24 bits (whole base64 quanta): so do we, so that
 # the same model gives the same text.
 _QUANTUM: Final = 24
+_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 
 
 def to_bits(value: int, width: int, field: str) -> str:
@@ -31,7 +32,8 @@ def encode_segment(bits: str) -> str:
     """A segment's bits as base64url, zero-padded to whole 24-bit groups."""
     padded = bits.ljust(-(-len(bits) // _QUANTUM) * _QUANTUM, "0")
     raw = int(padded, 2).to_bytes(len(padded) // 8, "big")
-    return base64.urlsafe_b64encode(raw).decode("ascii")
+    # Whole 24-bit groups: no "=" padding. binascii directly (base64's wrappers add two calls).
+    return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).decode("ascii")
 
 
 def decode_segment(text: str) -> str:

@@ -8,7 +8,6 @@ so that ad tags get their answer with no request. Nothing here imports Flask.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from importlib.resources import files
 from typing import Any, Final
 
@@ -16,16 +15,10 @@ from markupsafe import Markup, escape
 
 from ..registry import Registry
 from ..state import ConsentState
-from .additional_consent import additional_consent
-from .derive import CmpSettings, tc_model_for, tcf_table
-from .idset import IdSet
-from .model import PublisherTC
-from .tcstring import encode_tc_string
+from .derive import CmpSettings
+from .signal import API_VERSION as API_VERSION
+from .signal import TcfSignal, ping_json, tcf_signal
 
-API_VERSION: Final = "2.3"
-#: Purposes and special features the TCF v2.3 policy defines (the keys TCData always lists).
-PURPOSE_COUNT: Final = 11
-SPECIAL_FEATURE_COUNT: Final = 2
 _STUB_JS: Final = files("consent.widget").joinpath("static/tcf-stub.js").read_text(encoding="utf-8").strip()
 # Characters that could end the inline script or confuse an HTML parser, escaped inside the JSON.
 _COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps builds one per call
@@ -45,78 +38,12 @@ def build_tcdata(
     *,
     gdpr_applies: bool = True,
     banner_shown: bool = False,
-    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The TCData object for this visitor (without ``listenerId``, which the stub adds per listener).
-
-    ``eventStatus`` is ``"cmpuishown"`` when the page shows the banner, else ``"tcloaded"``; an
-    undecided visitor has an empty ``tcString``.
-    """
-    settings = registry.tcf
-    base: dict[str, Any] = {
-        "tcString": "",
-        "tcfPolicyVersion": settings.tcf_policy_version if settings else 5,
-        "cmpId": cmp.cmp_id,
-        "cmpVersion": cmp.cmp_version,
-        "gdprApplies": gdpr_applies,
-        "eventStatus": "cmpuishown" if banner_shown else "tcloaded",
-        "cmpStatus": "loaded",
-    }
-    if not gdpr_applies:
-        return base
-    table = tcf_table(registry)
-    model = tc_model_for(registry, state, cmp, now=now)
-    purposes = frozenset[int]() if model is None else model.purpose_consents
-    purposes_li = frozenset[int]() if model is None else model.purpose_legitimate_interests
-    features = frozenset[int]() if model is None else model.special_feature_optins
-    vendor_consents = IdSet() if model is None else model.vendor_consents
-    vendor_li = IdSet() if model is None else model.vendor_legitimate_interests
-    publisher = (model.publisher_tc if model else None) or PublisherTC()
-    keys, consent_mask, li_mask = table.disclosed_keys, vendor_consents.mask, vendor_li.mask
-    base |= {
-        "tcString": ""
-        if model is None
-        else encode_tc_string(model, disclosed_segment=table.disclosed_segment),
-        "isServiceSpecific": cmp.is_service_specific,
-        "useNonStandardTexts": table.settings.use_non_standard_texts,
-        "publisherCC": table.settings.publisher_country,
-        "purposeOneTreatment": table.settings.purpose_one_treatment,
-        "purpose": {
-            "consents": _flags(purposes, PURPOSE_COUNT),
-            "legitimateInterests": _flags(purposes_li, PURPOSE_COUNT),
-        },
-        "vendor": {
-            "consents": {key: bool(consent_mask & bit) for key, bit in keys},
-            "legitimateInterests": {key: bool(li_mask & bit) for key, bit in keys},
-            "disclosedVendors": dict.fromkeys((key for key, _ in keys), True),
-        },
-        "specialFeatureOptins": _flags(features, SPECIAL_FEATURE_COUNT),
-        "publisher": {
-            "consents": _flags(publisher.purpose_consents, PURPOSE_COUNT),
-            "legitimateInterests": _flags(publisher.purpose_legitimate_interests, PURPOSE_COUNT),
-            "customPurpose": {
-                "consents": _flags(publisher.custom_purpose_consents, publisher.num_custom_purposes),
-                "legitimateInterests": _flags(
-                    publisher.custom_purpose_legitimate_interests, publisher.num_custom_purposes
-                ),
-            },
-            "restrictions": {},
-        },
-    }
-    ac_string = additional_consent(registry, state)
-    if ac_string is not None:
-        base["addtlConsent"] = ac_string
-    return base
-
-
-_KEYS: Final = tuple((str(i), i) for i in range(1, 65))  # TCData's map keys, made once
-
-
-def _flags(ids: frozenset[int], count: int) -> dict[str, bool]:
-    top = max(count, max(ids, default=0))
-    if top < len(_KEYS):
-        return {key: i in ids for key, i in _KEYS[:top]}
-    return {str(i): i in ids for i in range(1, top + 1)}
+    """The TCData object for this visitor (without ``listenerId``, which the stub adds per listener):
+    :func:`~consent.tcf.signal.tcf_signal`'s ``tcdata_json`` as a dict."""
+    signal = tcf_signal(registry, state, cmp, gdpr_applies=gdpr_applies, banner_shown=banner_shown)
+    tcdata: dict[str, Any] = json.loads(signal.tcdata_json)
+    return tcdata
 
 
 def render_tcf_stub(tcdata: dict[str, Any], nonce: str | None, *, gvl_version: int | None = None) -> Markup:
@@ -129,26 +56,44 @@ def render_tcf_stub(tcdata: dict[str, Any], nonce: str | None, *, gvl_version: i
 
 def wrap_script(code: str, nonce: str | None) -> Markup:
     """``code`` (from :func:`tcf_stub_code`) in a ``<script>`` carrying the CSP ``nonce``."""
-    nonce_attribute = f' nonce="{escape(nonce)}"' if nonce else ""
-    return Markup(f"<script{nonce_attribute}>{code}</script>")
+    return Markup(f"<script{nonce_attribute(nonce)}>{code}</script>")
+
+
+def nonce_attribute(nonce: str | None) -> str:
+    """`` nonce="..."`` (escaped) for a ``<script>`` tag, or nothing without a nonce."""
+    return f' nonce="{escape(nonce)}"' if nonce else ""
 
 
 def tcf_stub_code(tcdata: dict[str, Any], *, gvl_version: int | None = None) -> str:
-    """The stub's code with its data, safe to inline (what visitors in the same situation share)."""
-    ping = {
-        "gdprApplies": tcdata.get("gdprApplies", True),
-        "cmpLoaded": True,
-        "cmpStatus": tcdata.get("cmpStatus", "loaded"),
-        "displayStatus": "hidden",
-        "apiVersion": API_VERSION,
-        "cmpVersion": tcdata.get("cmpVersion"),
-        "cmpId": tcdata.get("cmpId"),
-        "gvlVersion": gvl_version,
-        "tcfPolicyVersion": tcdata.get("tcfPolicyVersion"),
-    }
-    arguments = _script_safe(_COMPACT_JSON.encode([tcdata, ping]))[1:-1]
-    # The JSON is escaped for a script context above, and the stub is our own static file.
-    return f"{_STUB_JS}({arguments});"
+    """The stub's code with its data, safe to inline."""
+    ping = ping_json(
+        tcdata.get("gdprApplies", True),
+        tcdata.get("cmpVersion"),
+        tcdata.get("cmpId"),
+        gvl_version,
+        tcdata.get("tcfPolicyVersion"),
+        tcdata.get("cmpStatus", "loaded"),
+    )
+    return _stub_code(_COMPACT_JSON.encode(tcdata), ping)
+
+
+def render_signal_stub(signal: TcfSignal, nonce: str | None) -> Markup:
+    """:func:`render_tcf_stub` for a :class:`~consent.tcf.signal.TcfSignal` (its JSON as it is)."""
+    return Markup("".join(signal_stub_pieces(signal, nonce_attribute(nonce))))
+
+
+def signal_stub_pieces(signal: TcfSignal, nonce_attr: str) -> tuple[str, ...]:
+    """The text of :func:`render_signal_stub`'s ``<script>`` in pieces, each escaped for its place
+    (``nonce_attr`` from :func:`nonce_attribute`): to join with other markup in one copy."""
+    # The JSON is escaped for a script context (the ping answer holds numbers, booleans and fixed
+    # words only), and the stub is our own static file.
+    tcdata = _script_safe(signal.tcdata_json)
+    return ("<script", nonce_attr, ">", _STUB_JS, "(", tcdata, ",", signal.ping_json, ");</script>")
+
+
+def _stub_code(tcdata_json: str, ping_json: str) -> str:
+    # The JSON is escaped for a script context here, and the stub is our own static file.
+    return f"{_STUB_JS}({_script_safe(tcdata_json)},{_script_safe(ping_json)});"
 
 
 def _script_safe(text: str) -> str:

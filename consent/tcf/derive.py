@@ -25,16 +25,21 @@ Visitors who have not decided get no TC string (``None``): the CMP API then repo
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache, partial
+from typing import Final
 
 from ..errors import CmpSettingsError, TCStringError
 from ..registry import Registry, TcfSettings
 from ..state import ConsentState, Decision
+from .gather import BitGather
 from .gvl import GVL
 from .idset import IdSet
 from .model import NO_LEGITIMATE_INTEREST_PURPOSES, PublisherTC, TCModel
 from .tcstring import decode_tc_string, encode_disclosed_vendors_segment, encode_tc_string
+from .vendor_section import VendorSections
 
 MAX_12_BITS = 4095  # the TC string gives CmpId and CmpVersion 12 bits each
 
@@ -79,8 +84,21 @@ class TcfTable:
     legitimate_interest_mask: int  # GVL ids whose vendors may rely on legitimate interest
     disclosed: IdSet
     disclosed_segment: str
-    #: (TCData key, bit) of every disclosed vendor, so that TCData's vendor maps need no walk of the mask.
-    disclosed_keys: tuple[tuple[str, int], ...] = ()
+    #: The registry vendors ``vendor_bits`` lists, as a mask over registry vendor numbers.
+    optional_mask: int
+    #: From registry vendor numbers to *GVL indexes*: bit ``i`` stands for the ``i``-th of the registry's
+    #: GVL ids (ascending), so a visitor's masks stay small integers whatever the ids.
+    to_index: BitGather
+    #: ``legitimate_interest_mask`` as GVL indexes.
+    legitimate_interest_indexes: int
+    #: The TC string's vendor sections for GVL index masks (and their GVL ids: ``ids_mask``).
+    vendor_sections: VendorSections
+    #: The categories whose decisions the TCF signals read (those standing for TCF purposes or special
+    #: features, and those the site's custom purposes follow), in a fixed order.
+    decision_categories: tuple[str, ...]
+    #: :class:`PurposeSignals` by (granted, denied) bits over ``decision_categories``: a handful of
+    #: combinations per site, each worked out once.
+    purpose_signals: Callable[[int, int], PurposeSignals]
 
     @classmethod
     def build(cls, registry: Registry) -> TcfTable:
@@ -116,6 +134,12 @@ class TcfTable:
             if purposes or special or li_purposes:
                 categories.append((category.id, purposes, special, li_purposes))
         disclosed = IdSet(disclosed_ids)
+        decision_categories = tuple(
+            dict.fromkeys([c for c, *_ in categories] + [c.category for c in settings.custom_purposes])
+        )
+        registry_bits = registry.vendor_bits
+        index = {tcf_id: i for i, tcf_id in enumerate(disclosed)}
+        numbered = [(registry_bits[slug], tcf_id) for tcf_id, ids in sorted(slugs.items()) for slug in ids]
         return cls(
             settings,
             tuple(categories),
@@ -123,8 +147,89 @@ class TcfTable:
             IdSet(legitimate).mask,
             disclosed,
             encode_disclosed_vendors_segment(disclosed),
-            tuple((str(i), 1 << i) for i in disclosed),
+            sum(bit for bit, _ in numbered),
+            BitGather((bit.bit_length() - 1, index[tcf_id]) for bit, tcf_id in numbered),
+            sum(1 << index[tcf_id] for tcf_id in legitimate),
+            VendorSections(list(disclosed)),
+            decision_categories,
+            lru_cache(maxsize=256)(
+                partial(_purpose_signals, settings, tuple(categories), decision_categories)
+            ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeSignals:
+    """What a visitor's category decisions say in TCF terms (shared by every visitor who decided alike)."""
+
+    purposes: frozenset[int]
+    purposes_li: frozenset[int]
+    special_features: frozenset[int]
+    publisher_tc: PublisherTC | None
+
+
+PURPOSES_UNDECIDED: Final = PurposeSignals(frozenset(), frozenset(), frozenset(), None)
+
+
+def _purpose_signals(
+    settings: TcfSettings,
+    categories: tuple[tuple[str, frozenset[int], frozenset[int], frozenset[int]], ...],
+    decision_categories: tuple[str, ...],
+    granted: int,
+    denied: int,
+) -> PurposeSignals:
+    """The purpose signals of the decisions ``granted``/``denied`` (bit ``i``: ``decision_categories[i]``)."""
+
+    def decision(category_id: str) -> Decision:
+        bit = 1 << decision_categories.index(category_id)
+        return Decision.GRANTED if granted & bit else Decision.DENIED if denied & bit else Decision.UNASKED
+
+    purposes: set[int] = set()
+    special: set[int] = set()
+    objected: set[int] = set()
+    li_candidates: set[int] = set()
+    for category_id, consent_ids, feature_ids, li_ids in categories:
+        answer = decision(category_id)
+        if answer is Decision.GRANTED:
+            purposes |= consent_ids
+            special |= feature_ids
+        elif answer is Decision.DENIED:
+            objected |= consent_ids | li_ids
+        li_candidates |= li_ids
+    return PurposeSignals(
+        frozenset(purposes),
+        frozenset(li_candidates - objected),
+        frozenset(special),
+        _publisher_tc(settings, decision, frozenset(purposes), frozenset(objected)),
+    )
+
+
+def decision_bits(table: TcfTable, state: ConsentState) -> tuple[int, int]:
+    """The visitor's (granted, denied) bits over ``table.decision_categories``."""
+    granted = denied = 0
+    yes, no = Decision.GRANTED, Decision.DENIED
+    for i, category_id in enumerate(table.decision_categories):
+        answer = state.category_decision(category_id)
+        if answer is yes:
+            granted |= 1 << i
+        elif answer is no:
+            denied |= 1 << i
+    return granted, denied
+
+
+def vendor_masks(table: TcfTable, state: ConsentState) -> tuple[int, int]:
+    """The GVL ids with the visitor's consent, and those that may rely on legitimate interest, as GVL
+    index masks (``table.vendor_sections.ids_mask`` turns them into GVL id masks).
+
+    Bit masks over registry vendor numbers, renumbered to GVL indexes a byte at a time. A vendor counts
+    as granted only while it may run (a Global Privacy Control suppression counts as not granted); a
+    GVL id has consent only when every registry vendor carrying it is granted, and loses its legitimate
+    interest when the visitor denied any of them.
+    """
+    optional, decided, granted = table.optional_mask, state.decided, state.granted
+    ok = granted & decided & state.allowed & optional
+    allowed, refused, denied = table.to_index.three(ok, optional & ~ok, optional & decided & ~granted)
+    return allowed & ~refused, table.legitimate_interest_indexes & ~denied
 
 
 def tcf_table(registry: Registry) -> TcfTable:
@@ -138,35 +243,13 @@ def tc_model_for(
     """The TC model of the visitor's stored decisions (``None`` when they have not decided)."""
     if not state.is_decided:
         return None
+    if state.registry is not registry:
+        state = state.rebind(registry)  # as the gate reads a state against another registry
     table = tcf_table(registry)
     settings = table.settings
-    purposes: set[int] = set()
-    special: set[int] = set()
-    objected: set[int] = set()
-    li_candidates: set[int] = set()
-    for category_id, consent_ids, feature_ids, li_ids in table.category_purposes:
-        decision = state.category_decision(category_id)
-        if decision is Decision.GRANTED:
-            purposes |= consent_ids
-            special |= feature_ids
-        elif decision is Decision.DENIED:
-            objected |= consent_ids | li_ids
-        li_candidates |= li_ids
-    # One pass over the registry's IAB vendors, collecting bit masks (cheaper than sets of ids).
-    granted = refused = denied = 0
-    decide, allows = state.vendor_decision, state.allows
-    yes, no = Decision.GRANTED, Decision.DENIED  # enum members looked up once, not per vendor
-    for slug, bit in table.vendor_bits:
-        decision = decide(slug)
-        # allows() is false for a granted vendor only when a signal (GPC) suppresses it now.
-        if decision is yes and allows(slug):
-            granted |= bit
-        else:
-            refused |= bit
-            if decision is no:
-                denied |= bit
-    consents = granted & ~refused  # every registry vendor carrying the id must be granted
-    li_vendors = IdSet.from_mask(table.legitimate_interest_mask & ~denied)
+    signals = table.purpose_signals(*decision_bits(table, state))
+    consents, legitimate = vendor_masks(table, state)
+    to_ids = table.vendor_sections.ids_mask
     when = state.decided_at or now or datetime.now(UTC)
     return TCModel(
         created=when,
@@ -179,20 +262,23 @@ def tc_model_for(
         tcf_policy_version=settings.tcf_policy_version,
         is_service_specific=cmp.is_service_specific,
         use_non_standard_texts=settings.use_non_standard_texts,
-        special_feature_optins=frozenset(special),
-        purpose_consents=frozenset(purposes),
-        purpose_legitimate_interests=frozenset(li_candidates - objected),
+        special_feature_optins=signals.special_features,
+        purpose_consents=signals.purposes,
+        purpose_legitimate_interests=signals.purposes_li,
         purpose_one_treatment=settings.purpose_one_treatment,
         publisher_cc=settings.publisher_country,
-        vendor_consents=IdSet.from_mask(consents),
-        vendor_legitimate_interests=li_vendors,
+        vendor_consents=IdSet.from_mask(to_ids(consents)),
+        vendor_legitimate_interests=IdSet.from_mask(to_ids(legitimate)),
         disclosed_vendors=table.disclosed,
-        publisher_tc=_publisher_tc(settings, state, frozenset(purposes), frozenset(objected)),
+        publisher_tc=signals.publisher_tc,
     )
 
 
 def _publisher_tc(
-    settings: TcfSettings, state: ConsentState, purposes: frozenset[int], objected: frozenset[int]
+    settings: TcfSettings,
+    decision: Callable[[str], Decision],
+    purposes: frozenset[int],
+    objected: frozenset[int],
 ) -> PublisherTC | None:
     if not (
         settings.publisher_purposes
@@ -204,13 +290,12 @@ def _publisher_tc(
     custom_consents = frozenset(
         c.id
         for c in settings.custom_purposes
-        if c.legal_basis == "consent" and state.category_decision(c.category) is Decision.GRANTED
+        if c.legal_basis == "consent" and decision(c.category) is Decision.GRANTED
     )
     custom_li = frozenset(
         c.id
         for c in settings.custom_purposes
-        if c.legal_basis == "legitimate_interest"
-        and state.category_decision(c.category) is not Decision.DENIED
+        if c.legal_basis == "legitimate_interest" and decision(c.category) is not Decision.DENIED
     )
     li = (
         frozenset(settings.publisher_legitimate_interest_purposes)

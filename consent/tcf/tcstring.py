@@ -45,7 +45,7 @@ Allowed segment.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Final
 
@@ -59,6 +59,9 @@ from .model import (
     RestrictionType,
     TCModel,
 )
+from .vendor_section import VendorSections as VendorSections
+from .vendor_section import field_runs, range_entries
+from .vendor_section import vendor_section_bits as vendor_section_bits
 
 VERSION: Final = 2
 SEGMENT_DISCLOSED_VENDORS: Final = 1
@@ -71,9 +74,13 @@ _SEGMENT_NAMES: Final = {
     SEGMENT_PUBLISHER_TC: "Publisher TC",
 }
 
-_RUNS: Final = re.compile("1+")
 _LETTERS: Final = re.compile("[A-Z]{2}")
 _DECISECONDS: Final = 10
+_DAY: Final = 86_400
+_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+_VERSION_BITS: Final = "000010"  # Version 2, 6 bits
+#: NumPubRestrictions 0: what a string without publisher restrictions carries.
+NO_RESTRICTIONS: Final = "0" * 12
 
 
 # -- encoding ---------------------------------------------------------------------------------------------
@@ -93,42 +100,71 @@ def encode_tc_string(model: TCModel, *, disclosed_segment: str | None = None) ->
         raise TCStringError(f"CmpId must be an IAB-assigned id above 1, not {model.cmp_id}")
     if model.cmp_version < 1:
         raise TCStringError(f"CmpVersion must be 1 or more, not {model.cmp_version}")
-    core = "".join(
-        (
-            "000010",  # Version 2
-            _day_bits(model.created, "Created"),
-            _day_bits(model.last_updated, "LastUpdated"),
-            _cmp_bits(
-                model.cmp_id,
-                model.cmp_version,
-                model.consent_screen,
-                model.consent_language,
-                model.vendor_list_version,
-                model.tcf_policy_version,
-                model.is_service_specific,
-                model.use_non_standard_texts,
-            ),
-            _flags(model.special_feature_optins, 12, "SpecialFeatureOptIns"),
-            _flags(model.purpose_consents, 24, "PurposesConsent"),
-            _flags(
-                model.purpose_legitimate_interests - NO_LEGITIMATE_INTEREST_PURPOSES,
-                24,
-                "PurposesLITransparency",
-            ),
-            "1" if model.purpose_one_treatment else "0",
-            _letters_bits(model.publisher_cc, "PublisherCC"),
-            vendor_section_bits(model.vendor_consents),
-            vendor_section_bits(model.vendor_legitimate_interests),
-            _restrictions_bits(model.publisher_restrictions),
-        )
+    core = core_bits(
+        dates_bits(model.created, model.last_updated),
+        cmp_bits(
+            model.cmp_id,
+            model.cmp_version,
+            model.consent_screen,
+            model.consent_language,
+            model.vendor_list_version,
+            model.tcf_policy_version,
+            model.is_service_specific,
+            model.use_non_standard_texts,
+        ),
+        purpose_bits(
+            model.special_feature_optins,
+            model.purpose_consents,
+            model.purpose_legitimate_interests,
+            model.purpose_one_treatment,
+            model.publisher_cc,
+        ),
+        vendor_section_bits(model.vendor_consents),
+        vendor_section_bits(model.vendor_legitimate_interests),
+        _restrictions_bits(model.publisher_restrictions),
     )
     if disclosed_segment is None:
         disclosed = model.disclosed_vendors if model.disclosed_vendors is not None else IdSet()
         disclosed_segment = encode_disclosed_vendors_segment(disclosed)
     segments = [encode_segment(core), disclosed_segment]
     if model.publisher_tc is not None:
-        segments.append(_publisher_tc_segment(model.publisher_tc))
+        segments.append(publisher_tc_segment(model.publisher_tc))
     return ".".join(segments)
+
+
+def core_bits(dates: str, cmp: str, purposes: str, consents: str, legitimate: str, restrictions: str) -> str:
+    """The core segment's bits from its parts: :func:`dates_bits`, :func:`cmp_bits`,
+    :func:`purpose_bits`, the two vendor sections and the publisher restrictions."""
+    return "".join((_VERSION_BITS, dates, cmp, purposes, consents, legitimate, restrictions))
+
+
+def dates_bits(created: datetime, last_updated: datetime) -> str:
+    """Created and LastUpdated, each at midnight UTC of its day."""
+    created_bits = _day_bits(created, "Created")
+    if last_updated is created:  # a string derived from one decision: one date for both
+        return created_bits + created_bits
+    return created_bits + _day_bits(last_updated, "LastUpdated")
+
+
+@lru_cache(maxsize=256)
+def purpose_bits(
+    special_features: frozenset[int],
+    purposes: frozenset[int],
+    purposes_li: frozenset[int],
+    purpose_one_treatment: bool,
+    publisher_cc: str,
+) -> str:
+    """SpecialFeatureOptIns ... PublisherCC (memoised: few combinations of choices per site). The
+    legitimate-interest bits of purposes 1, 3, 4, 5 and 6 are never set."""
+    return "".join(
+        (
+            _flags(special_features, 12, "SpecialFeatureOptIns"),
+            _flags(purposes, 24, "PurposesConsent"),
+            _flags(purposes_li - NO_LEGITIMATE_INTEREST_PURPOSES, 24, "PurposesLITransparency"),
+            "1" if purpose_one_treatment else "0",
+            _letters_bits(publisher_cc, "PublisherCC"),
+        )
+    )
 
 
 def encode_disclosed_vendors_segment(vendors: IdSet) -> str:
@@ -136,60 +172,22 @@ def encode_disclosed_vendors_segment(vendors: IdSet) -> str:
     return encode_segment("001" + vendor_section_bits(vendors))
 
 
-def vendor_section_bits(vendors: IdSet) -> str:
-    """MaxVendorId, IsRangeEncoding and the bit field or the ranges, whichever is shorter."""
-    max_id = vendors.max_id
-    head = format(max_id, "016b")
-    mask = vendors.mask
-    if 12 + 33 * mask.bit_count() < max_id:
-        # Few ids among high ones (a visitor who accepted a handful of vendors): even one range entry
-        # per id beats the bit field, so walk the runs of the mask instead of a string of max_id bits.
-        return head + "1" + _range_entries(_mask_runs(mask))
-    field = vendors.bitfield(max_id)
-    # Every range entry costs at least 17 bits: when even that many runs cannot beat the bit field,
-    # skip finding them (the usual case for a visitor's mixed choices over many vendors).
-    runs_at_least = field.count("01") + (field[:1] == "1")
-    if 12 + 17 * runs_at_least >= max_id:
-        return head + "0" + field
-    runs = [(m.start() + 1, m.end()) for m in _RUNS.finditer(field)]
-    range_length = 12 + sum(17 if start == end else 33 for start, end in runs)
-    if range_length >= max_id:
-        return head + "0" + field
-    return head + "1" + _range_entries(runs)
-
-
-def _mask_runs(mask: int) -> list[tuple[int, int]]:
-    """The (first, last) ids of each run of consecutive ids in ``mask``, ascending."""
-    runs = []
-    while mask:
-        start = (mask & -mask).bit_length() - 1
-        shifted = mask >> start
-        length = (~shifted & (shifted + 1)).bit_length() - 1  # the run's count of consecutive ones
-        runs.append((start, start + length - 1))
-        mask &= ~(((1 << length) - 1) << start)
-    return runs
-
-
-def _range_entries(runs: list[tuple[int, int]]) -> str:
-    parts = [format(len(runs), "012b")]
-    for start, end in runs:
-        parts.append(f"0{start:016b}" if start == end else f"1{start:016b}{end:016b}")
-    return "".join(parts)
-
-
 def _restrictions_bits(restrictions: tuple[PublisherRestriction, ...]) -> str:
+    if not restrictions:
+        return NO_RESTRICTIONS
     parts = [to_bits(len(restrictions), 12, "NumPubRestrictions")]
     for restriction in sorted(restrictions, key=lambda r: (r.purpose_id, r.restriction_type)):
         if not 1 <= restriction.purpose_id <= 24:
             raise TCStringError(f"restriction purpose {restriction.purpose_id} is not 1-24")
-        runs = [(m.start() + 1, m.end()) for m in _RUNS.finditer(restriction.vendors.bitfield())]
+        runs = field_runs(restriction.vendors.bitfield())
         parts.append(to_bits(restriction.purpose_id, 6, "PurposeId"))
         parts.append(to_bits(int(RestrictionType(restriction.restriction_type)), 2, "RestrictionType"))
-        parts.append(_range_entries(runs))
+        parts.append(range_entries(runs))
     return "".join(parts)
 
 
-def _publisher_tc_segment(publisher: PublisherTC) -> str:
+def publisher_tc_segment(publisher: PublisherTC) -> str:
+    """The Publisher TC segment, encoded."""
     count = publisher.num_custom_purposes
     bits = "".join(
         (
@@ -216,18 +214,23 @@ def _flags(ids: frozenset[int], width: int, field: str) -> str:
 def _day_bits(moment: datetime, field: str) -> str:
     if moment.tzinfo is None:
         raise TCStringError(f"{field} must be an aware datetime (UTC)")
-    return _midnight_bits(moment.astimezone(UTC).date(), field)
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return _midnight_bits(moment.toordinal(), field)
 
 
 @lru_cache(maxsize=64)
-def _midnight_bits(day: date, field: str) -> str:
-    # Memoised: a string's dates are days, and most strings of a day share them.
-    midnight = datetime.combine(day, time(), UTC)
-    return to_bits(int(midnight.timestamp()) * _DECISECONDS, 36, field)
+def _midnight_bits(day: int, field: str) -> str:
+    """00:00 UTC of the ``day``-th day (proleptic Gregorian ordinal) in deciseconds, 36 bits (memoised:
+    a string's dates are days, and the strings of a day share them)."""
+    deciseconds = (day - _EPOCH_ORDINAL) * _DAY * _DECISECONDS
+    if not 0 <= deciseconds < 1 << 36:
+        raise TCStringError(f"{field} {date.fromordinal(day)} does not fit in 36 bits")
+    return f"{deciseconds:036b}"
 
 
 @lru_cache(maxsize=64)
-def _cmp_bits(
+def cmp_bits(
     cmp_id: int,
     cmp_version: int,
     consent_screen: int,
