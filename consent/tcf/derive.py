@@ -8,13 +8,15 @@ on each request that needs it. How registry decisions become TCF signals:
   purpose has consent when the visitor *granted* an optional category standing for it (required
   categories never give consent). Special features opt in the same way.
 - **Purposes (legitimate interest)**: the legitimate-interest purposes a category's TCF vendors
-  declare (never 1, 3, 4, 5, 6) are signalled once the visitor has decided, unless they *denied* a
-  category standing for the purpose: denying is objecting.
+  declare (never 1, 3, 4, 5, 6) are signalled once the visitor has decided, unless they objected to
+  the purpose (``ConsentState.objected_purposes``) or *denied* a category standing for it (denying
+  is objecting too).
 - **Vendor consent**: a GVL vendor (``tcf_id``) has consent when every optional registry vendor
   carrying that id is granted by the visitor (a Global Privacy Control suppression counts as not
   granted). A vendor in a required category is never asked, so it never gets consent this way.
 - **Vendor legitimate interest**: for GVL vendors declaring legitimate-interest purposes (or only
-  special purposes), once the visitor has decided and denied none of its registry vendors.
+  special purposes), once the visitor has decided, objected to none of its registry vendors
+  (``ConsentState.objections``: consent may stand beside an objection) and denied none of them.
 - **Disclosed vendors**: every GVL vendor of the registry (they are all listed in the second layer).
 - **Publisher TC**: the site's ``publisher_purposes`` follow the purpose signals above; each custom
   purpose follows its category. The segment is written when the site declares any of these.
@@ -96,9 +98,9 @@ class TcfTable:
     #: The categories whose decisions the TCF signals read (those standing for TCF purposes or special
     #: features, and those the site's custom purposes follow), in a fixed order.
     decision_categories: tuple[str, ...]
-    #: :class:`PurposeSignals` by (granted, denied) bits over ``decision_categories``: a handful of
-    #: combinations per site, each worked out once.
-    purpose_signals: Callable[[int, int], PurposeSignals]
+    #: :class:`PurposeSignals` by (granted, denied) bits over ``decision_categories`` and the purposes
+    #: objected to: a handful of combinations per site, each worked out once.
+    purpose_signals: Callable[[int, int, frozenset[int]], PurposeSignals]
 
     @classmethod
     def build(cls, registry: Registry) -> TcfTable:
@@ -177,8 +179,10 @@ def _purpose_signals(
     decision_categories: tuple[str, ...],
     granted: int,
     denied: int,
+    objected_purposes: frozenset[int] = frozenset(),
 ) -> PurposeSignals:
-    """The purpose signals of the decisions ``granted``/``denied`` (bit ``i``: ``decision_categories[i]``)."""
+    """The purpose signals of the decisions ``granted``/``denied`` (bit ``i``: ``decision_categories[i]``)
+    and the purposes whose legitimate interest the visitor objected to."""
 
     def decision(category_id: str) -> Decision:
         bit = 1 << decision_categories.index(category_id)
@@ -196,6 +200,7 @@ def _purpose_signals(
         elif answer is Decision.DENIED:
             objected |= consent_ids | li_ids
         li_candidates |= li_ids
+    objected |= objected_purposes
     return PurposeSignals(
         frozenset(purposes),
         frozenset(li_candidates - objected),
@@ -204,8 +209,9 @@ def _purpose_signals(
     )
 
 
-def decision_bits(table: TcfTable, state: ConsentState) -> tuple[int, int]:
-    """The visitor's (granted, denied) bits over ``table.decision_categories``."""
+def decision_bits(table: TcfTable, state: ConsentState) -> tuple[int, int, frozenset[int]]:
+    """The visitor's (granted, denied) bits over ``table.decision_categories``, and the purposes they
+    objected to."""
     granted = denied = 0
     yes, no = Decision.GRANTED, Decision.DENIED
     for i, category_id in enumerate(table.decision_categories):
@@ -214,7 +220,7 @@ def decision_bits(table: TcfTable, state: ConsentState) -> tuple[int, int]:
             granted |= 1 << i
         elif answer is no:
             denied |= 1 << i
-    return granted, denied
+    return granted, denied, state.objected_purposes
 
 
 def vendor_masks(table: TcfTable, state: ConsentState) -> tuple[int, int]:
@@ -224,11 +230,12 @@ def vendor_masks(table: TcfTable, state: ConsentState) -> tuple[int, int]:
     Bit masks over registry vendor numbers, renumbered to GVL indexes a byte at a time. A vendor counts
     as granted only while it may run (a Global Privacy Control suppression counts as not granted); a
     GVL id has consent only when every registry vendor carrying it is granted, and loses its legitimate
-    interest when the visitor denied any of them.
+    interest when the visitor objected to or denied any of them.
     """
     optional, decided, granted = table.optional_mask, state.decided, state.granted
     ok = granted & decided & state.allowed & optional
-    allowed, refused, denied = table.to_index.three(ok, optional & ~ok, optional & decided & ~granted)
+    objecting = (decided & ~granted) | state.objections
+    allowed, refused, denied = table.to_index.three(ok, optional & ~ok, optional & objecting)
     return allowed & ~refused, table.legitimate_interest_indexes & ~denied
 
 

@@ -71,7 +71,9 @@ def tcf_panel(registry: Registry, gvl: GVL, state: ConsentState) -> TcfPanel:
     li_purposes = tuple(
         ObjectablePurpose(
             gvl.purposes[p],
-            any(state.category_decision(c) is Decision.DENIED for c in categories),
+            # Objected to, or refused (a denied purpose is signalled as objected too).
+            p in state.objected_purposes
+            or any(state.category_decision(c) is Decision.DENIED for c in categories),
         )
         for p, categories in objectable.items()
         if p in gvl.purposes
@@ -88,7 +90,8 @@ def tcf_panel(registry: Registry, gvl: GVL, state: ConsentState) -> TcfPanel:
             ObjectableVendor(
                 vendor,
                 pick(gvl.purposes, set(vendor.tcf.legitimate_interest_purposes)),
-                state.vendor_decision(vendor_id) is Decision.DENIED,
+                bool(state.objections & registry.vendor_bits[vendor_id])
+                or state.vendor_decision(vendor_id) is Decision.DENIED,
                 claim,
             )
         )

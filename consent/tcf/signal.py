@@ -82,8 +82,9 @@ class SignalTable:
     #: disclosed vendor.
     vendor_members: ByteFragments
     undecided: DecisionPieces
-    #: :class:`DecisionPieces` by (granted, denied) bits over ``tcf.decision_categories``.
-    pieces: Callable[[int, int], DecisionPieces]
+    #: :class:`DecisionPieces` by (granted, denied) bits over ``tcf.decision_categories`` and the purposes
+    #: objected to.
+    pieces: Callable[[int, int, frozenset[int]], DecisionPieces]
 
     @classmethod
     def build(cls, registry: Registry) -> SignalTable:
@@ -96,7 +97,9 @@ class SignalTable:
             registry.derived(atp_vendors),
             members,
             build(PURPOSES_UNDECIDED),
-            lru_cache(maxsize=256)(lambda granted, denied: build(tcf.purpose_signals(granted, denied))),
+            lru_cache(maxsize=256)(
+                lambda granted, denied, objected: build(tcf.purpose_signals(granted, denied, objected))
+            ),
         )
 
 

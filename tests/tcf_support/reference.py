@@ -71,6 +71,7 @@ def reference_model(registry: Registry, state: ConsentState, cmp: CmpSettings) -
         elif decision is Decision.DENIED:
             objected |= consent_ids | li_ids
         li_candidates |= li_ids
+    objected |= state.objected_purposes  # objections to a purpose's legitimate interest
     granted: set[int] = set()
     refused: set[int] = set()
     denied: set[int] = set()
@@ -84,6 +85,8 @@ def reference_model(registry: Registry, state: ConsentState, cmp: CmpSettings) -
             refused.add(vendor.tcf_id)
             if decision is Decision.DENIED:
                 denied.add(vendor.tcf_id)
+        if state.objections & registry.vendor_bits[vendor.id]:  # consent may stand beside the objection
+            denied.add(vendor.tcf_id)
     assert state.decided_at is not None
     return TCModel(
         created=state.decided_at,
@@ -347,11 +350,14 @@ def random_state(rng: random.Random, registry: Registry) -> ConsentState:
         state = ConsentState.reject_all(registry, now=when)
     else:
         optional = [v.id for v in registry.vendors if not registry.is_required(v)]
+        objecting = rng.random() < 0.5  # objections to legitimate interest, held beside the consents
         state = ConsentState.undecided(registry).with_choices(
             {v: rng.random() < 0.5 for v in rng.sample(optional, rng.randint(0, len(optional)))},
             {c.id: rng.random() < 0.5 for c in registry.optional_categories if rng.random() < 0.8},
             method=Method.CUSTOM,
             now=when,
+            objections=rng.sample(optional, rng.randint(0, len(optional))) if objecting else (),
+            objected_purposes=rng.sample(range(2, 12), rng.randint(0, 4)) if objecting else (),
         )
     if rng.random() < 0.3:
         ids = [v.id for v in registry.vendors]
