@@ -71,6 +71,7 @@ _SIGNAL_MASK = sum(_SIGNAL_BITS.values())
 #: In the signals byte: legitimate-interest objections follow the planes.
 _OBJECTIONS = 2
 _PURPOSES = struct.Struct(">I")
+_NO_PURPOSES: frozenset[int] = frozenset()
 #: Every combination of signal bits, decoded once.
 _SIGNALS = tuple(
     frozenset(s for s, bit in _SIGNAL_BITS.items() if bits & bit) for bits in range(_SIGNAL_MASK + 1)
@@ -121,9 +122,6 @@ def cookie_size_problem(registry: Registry) -> str | None:
             "browser limit: use lower vendor numbers or fewer optional categories"
         )
     return None
-
-
-_NO_PURPOSES: frozenset[int] = frozenset()
 
 
 def _b64_len(raw: int) -> int:
