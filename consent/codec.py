@@ -238,9 +238,12 @@ class CookieCodec:
         #: Signs with the newest key, in itsdangerous' format (HMAC-SHA1 of the payload under a key
         #: derived from the secret and the salt).
         self.signer = Signer(keys, salt=salt, digest_method=hashlib.sha1)
-        # Verifying is one HMAC per key, newest first, compared as text: the derived keys are worked
-        # out once, and a signature with stray low bits (an altered copy) never matches.
-        self._verify_keys = tuple(self.signer.derive_key(k) for k in reversed(keys))
+        # Verifying is one HMAC per key, newest first, compared as text: each derived key's HMAC state
+        # is set up once and copied per cookie (no digest look-up by name, no key padding per request),
+        # and a signature with stray low bits (an altered copy) never matches.
+        self._verifiers = tuple(
+            hmac.new(self.signer.derive_key(k), digestmod=hashlib.sha1) for k in reversed(keys)
+        )
         self.secure = secure
         self.domain = domain
         self.name = cookie_name(name, secure=secure, domain=domain)
@@ -358,8 +361,10 @@ class CookieCodec:
         body, dot, signature = raw.rpartition(b".")
         if not dot:
             raise CookieError("no signature")
-        for key in self._verify_keys:
-            if hmac.compare_digest(_b64digest(hmac.digest(key, body, "sha1")), signature):
+        for verifier in self._verifiers:
+            mac = verifier.copy()
+            mac.update(body)
+            if hmac.compare_digest(_b64digest(mac.digest()), signature):
                 break
         else:
             raise CookieError("bad signature")
