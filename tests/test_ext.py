@@ -594,3 +594,21 @@ def test_a_site_chosen_locale_must_be_one_it_offers(chosen: str, expected: str) 
 
     assert 'id="consent-banner" class="consent-banner consent-banner--bar" role="region"' in html
     assert f'lang="{expected}"' in html.split('id="consent-banner"', 1)[1].split(">", 1)[0]
+
+
+def test_each_request_of_one_app_context_reads_its_own_consent() -> None:
+    # g belongs to the app context: requests made inside one (pytest-flask, scripts) must not share
+    # the first request's visitor, path or endpoint.
+    app = example_app()
+    client = app.test_client()
+    with app.app_context():
+        first = client.get(PAGE, headers={"Accept-Language": "de"}).get_data(as_text=True)
+        second = client.get(f"{PAGE}?page=2", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+        decided = post(client, {"action": "reject_all", "next": PAGE}, headers=ORIGIN)
+        after = client.get(PAGE).get_data(as_text=True)
+    assert 'lang="de"' in first and 'lang="fr"' in second
+    assert 'name="next" value="/movie-review-her?page=2"' in second
+    # The consent endpoint keeps its own framing headers, and the decision shows on the next page.
+    assert "frame-ancestors" in decided.headers.get("Content-Security-Policy", "")
+    assert "X-Frame-Options" in decided.headers
+    assert "data-consent-banner>" in first and "data-consent-banner>" not in after

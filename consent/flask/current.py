@@ -146,6 +146,12 @@ def per_request() -> RequestConsent:
     return data
 
 
+def forget_request(exc: BaseException | None = None) -> None:
+    """Drop this request's consent when the request ends (``teardown_request``): ``g`` belongs to the
+    app context, which may serve several requests (a test client inside ``app.app_context()``)."""
+    g._get_current_object().__dict__.pop(_KEY, None)
+
+
 def request_consent_if_any() -> RequestConsent | None:
     return g._get_current_object().__dict__.get(_KEY)  # type: ignore[no-any-return]
 

@@ -14,6 +14,7 @@ from ..registry import Registry
 from . import cli, helpers, http, views
 from . import config as settings_config
 from .adtech_settings import build_adtech
+from .current import forget_request
 from .settings import EXTENSION_KEY, ConsentSettings, asset_version, resolve_registry
 from .wording import load_variants
 
@@ -59,6 +60,7 @@ class Consent:
         app.register_blueprint(views.create_blueprint(), url_prefix=config["CONSENT_URL_PREFIX"])
         app.jinja_env.globals.update(helpers.JINJA_GLOBALS)
         app.after_request(http.after_request)
+        app.teardown_request(forget_request)
         cli.register(app)  # flask consent validate|audit|diff|ledger, with this app's settings
         if config["CONSENT_GPC_JSON"]:
             app.add_url_rule("/.well-known/gpc.json", "consent_gpc", views.gpc_json)

@@ -8,6 +8,7 @@ so that ad tags get their answer with no request. Nothing here imports Flask.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from importlib.resources import files
 from typing import Any, Final
 
@@ -38,9 +39,12 @@ def build_tcdata(
     *,
     gdpr_applies: bool = True,
     banner_shown: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The TCData object for this visitor (without ``listenerId``, which the stub adds per listener):
-    :func:`~consent.tcf.signal.tcf_signal`'s ``tcdata_json`` as a dict."""
+    :func:`~consent.tcf.signal.tcf_signal`'s ``tcdata_json`` as a dict. ``now`` is accepted for the
+    callers of 0.2 and ignored: a TC string is dated by the visitor's decision."""
+    del now
     signal = tcf_signal(registry, state, cmp, gdpr_applies=gdpr_applies, banner_shown=banner_shown)
     tcdata: dict[str, Any] = json.loads(signal.tcdata_json)
     return tcdata
