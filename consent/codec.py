@@ -5,9 +5,11 @@ Layout of the payload before signing (all integers big-endian)::
     version:1  decided_at:4 (seconds since 2020-01-01)  lifetime_days:2  revision:4  consent_id:10
     method/policy:1  signals:1  table_size:1  table_size * (category_key:2 decision:1)
     granted plane, then ceil(log2(table_size + 1)) code planes, each ceil(max_vendor_number / 8) bytes
-    [objected purposes:4 (bit p-1 for IAB purpose p), objection plane]  only when signals has bit 2
+    [objected purposes:4 (bit p-1 for IAB purpose p), objection plane]  only in version 2
 
-The trailer holds legitimate-interest objections (IAB TCF); a cookie without any is as it always was.
+Version 2 adds the trailer of legitimate-interest objections (IAB TCF); a cookie without any is written
+as version 1, as it always was, and a reader that knows only version 1 takes a version 2 cookie as
+undecided (it asks again) rather than misreading it.
 
 Reading a cookie never raises: anything that is not an authentic, current cookie for this registry is
 "undecided" (logged at debug level).
@@ -68,8 +70,8 @@ _DECISIONS = {1: Decision.GRANTED, 2: Decision.DENIED, 3: Decision.UNASKED}
 _DECISION_CODES = {d: c for c, d in _DECISIONS.items()}
 _SIGNAL_BITS = {Signal.GPC: 1}
 _SIGNAL_MASK = sum(_SIGNAL_BITS.values())
-#: In the signals byte: legitimate-interest objections follow the planes.
-_OBJECTIONS = 2
+#: The format of a cookie with legitimate-interest objections after the planes.
+OBJECTIONS_VERSION = 2
 _PURPOSES = struct.Struct(">I")
 _NO_PURPOSES: frozenset[int] = frozenset()
 #: Every combination of signal bits, decoded once.
@@ -260,7 +262,8 @@ class CookieCodec:
         self._tables = _StoredTables(
             [(c.key, c.id, registry.category_masks[c.id]) for c in optional], self._width
         )
-        size = cookie_size(registry, self.name, objections=may_object(registry))
+        self._may_object = may_object(registry)
+        size = cookie_size(registry, self.name, objections=self._may_object)
         if sum(1 for c in registry.categories if not c.required) > MAX_OPTIONAL_CATEGORIES:
             raise ConfigurationError(
                 f"the consent cookie holds at most {MAX_OPTIONAL_CATEGORIES} optional categories"
@@ -283,8 +286,9 @@ class CookieCodec:
         for signal in state.signals:
             signals |= _SIGNAL_BITS[signal]
         objected = state.objections & state.registry.optional_mask
-        if objected or state.objected_purposes:
-            signals |= _OBJECTIONS
+        objecting = bool(objected or state.objected_purposes)
+        if objecting and not self._may_object:  # the cookie's size was checked without the trailer
+            raise CookieError("objections to legitimate interest need IAB TCF vendors in the registry")
         consent_id = base64.b32decode(state.consent_id.upper() if state.consent_id else "A" * 16)
         # The table lists the optional purposes shown; a vendor's "code" is the 1-based position of the
         # purpose it was decided under, spread over log2(len(table) + 1) planes.
@@ -297,7 +301,7 @@ class CookieCodec:
                     planes[p] |= members
         parts = [
             _HEADER.pack(
-                FORMAT_VERSION,
+                OBJECTIONS_VERSION if objecting else FORMAT_VERSION,
                 decided,
                 days,
                 bytes.fromhex(state.revision or "00000000"),
@@ -311,7 +315,7 @@ class CookieCodec:
         width = self._width
         for bits in (state.granted & state.decided, *planes):
             parts.append(bits.to_bytes(width, "little"))
-        if signals & _OBJECTIONS:
+        if objecting:
             parts.append(_PURPOSES.pack(sum(1 << (p - 1) for p in state.objected_purposes)))
             parts.append(objected.to_bytes(width, "little"))
         return self.signer.sign(_b64encode(b"".join(parts))).decode("ascii")
@@ -331,7 +335,10 @@ class CookieCodec:
 
     def value_in(self, header: str | None) -> str | None:
         """This cookie's value in a request's ``Cookie`` header (the first, as browsers send the most
-        specific first), without parsing the visitor's other cookies; ``None`` when it is absent."""
+        specific first), without parsing the visitor's other cookies; ``None`` when it is absent.
+
+        Unlike a full parser it does not skip quoted values of other cookies (which browsers never send
+        with a ``;`` inside): whatever it finds must still carry a valid signature."""
         if not header:
             return None
         found = self._in_header.search(header)
@@ -373,7 +380,7 @@ class CookieCodec:
         except binascii.Error as exc:
             raise CookieError(f"bad encoding: {exc}") from None
         (version, decided, days, revision, consent_id, how, signals, size) = _HEADER.unpack_from(payload)
-        if version != FORMAT_VERSION:
+        if version != FORMAT_VERSION and version != OBJECTIONS_VERSION:
             raise CookieError(f"unknown format version {version}")
         if not 0 < days <= MAX_LIFETIME.days:
             raise CookieError(f"lifetime of {days} days is out of range")
@@ -382,7 +389,7 @@ class CookieCodec:
         offset = _HEADER.size + size * _ENTRY.size
         plane_count = 1 + size.bit_length()
         rest = len(payload) - offset
-        objecting = signals & _OBJECTIONS
+        objecting = version == OBJECTIONS_VERSION
         if objecting:  # the purposes, and one more plane
             rest -= _PURPOSES.size
             plane_count += 1

@@ -750,16 +750,40 @@ def test_objections_round_trip(registry: Registry, codec: CookieCodec, seed: int
 def test_a_cookie_without_objections_is_the_old_format(registry: Registry, codec: CookieCodec) -> None:
     payload = raw_payload(codec.encode(random_state(registry, 1)))
     assert len(payload) == payload_size(registry)
-    assert payload[22] & 2 == 0  # the signals byte says no objections follow
+    assert payload[0] == 1  # version 1: no objections follow, as before they existed
 
 
-def test_objections_survive_a_vendor_moving_purpose(data40: dict[str, Any], reg40: Registry) -> None:
-    state = ConsentState.accept_all(reg40, now=NOW).with_choices(
+def test_objections_survive_a_vendor_moving_purpose(data40: dict[str, Any]) -> None:
+    data = {
+        **data40,
+        "vendors": [{**v, "tcf_id": 10} if v["id"] == "vendor-1" else v for v in data40["vendors"]],
+    }
+    before = build(data)
+    state = ConsentState.accept_all(before, now=NOW).with_choices(
         {}, method=Method.CUSTOM, now=NOW, objections=["vendor-3"], objected_purposes=[2]
     )
-    vendors = [{**v, "category": "functional"} if v["id"] == "vendor-3" else v for v in data40["vendors"]]
-    after = edited_codec(data40, vendors=vendors)
-    decoded = after.decode(CookieCodec(reg40, KEY).encode(state), now=NOW)
+    vendors = [{**v, "category": "functional"} if v["id"] == "vendor-3" else v for v in data["vendors"]]
+    after = edited_codec(data, vendors=vendors)
+    decoded = after.decode(CookieCodec(before, KEY).encode(state), now=NOW)
     assert decoded.vendor_decision("vendor-3") is Decision.UNASKED
     assert decoded.objections == after.registry.vendor_bits["vendor-3"]
     assert decoded.objected_purposes == {2}
+
+
+def test_a_cookie_with_objections_is_version_2_which_an_older_reader_refuses(registry: Registry) -> None:
+    codec = CookieCodec(registry, KEY)
+    state = random_state(registry, 3).with_choices({}, method=Method.CUSTOM, now=NOW, objected_purposes=[2])
+    payload = raw_payload(codec.encode(state))
+    assert payload[0] == 2
+    # As a reader that knows fewer versions does: an unknown version reads as undecided.
+    older = resign(codec, bytes([3]) + payload[1:])
+    assert not codec.decode(older, now=NOW).is_decided
+
+
+def test_objections_need_iab_vendors_in_the_registry(data40: dict[str, Any], reg40: Registry) -> None:
+    # The cookie's size was checked without the trailer: writing one anyway could overflow it.
+    state = ConsentState.accept_all(reg40, now=NOW).with_choices(
+        {}, method=Method.CUSTOM, now=NOW, objections=["vendor-3"]
+    )
+    with pytest.raises(CookieError):
+        CookieCodec(reg40, KEY).encode(state)

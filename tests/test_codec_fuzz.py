@@ -289,15 +289,15 @@ def structured_payload(rng: random.Random, registry: Registry) -> bytes:
     decided = int((NOW - EPOCH).total_seconds()) - rng.randrange(2 * days * 86400) + rng.randrange(600)
     keys = [c.key for c in registry.categories] + [rng.getrandbits(16)]
     size = sometimes(rng.choice([0, 1, 2, 3, 3, 3, 4, 7]), rng.getrandbits(8), 0.05)
-    signals = sometimes(rng.choice([0, 1, 2, 3]), rng.getrandbits(8))  # 2: objections follow
+    version = sometimes(rng.choice([1, 2]), rng.getrandbits(8), 0.05)  # 2: objections follow the planes
     header = HEADER.pack(
-        sometimes(1, rng.getrandbits(8), 0.05),
+        version,
         sometimes(decided, rng.getrandbits(32)),
         sometimes(days, rng.choice([0, 396, rng.getrandbits(16)])),
         bytes.fromhex(registry.revision[:8]) if rng.random() < 0.5 else rng.randbytes(4),
         rng.randbytes(10),
         sometimes(rng.randrange(6) | rng.randrange(3) << 4, rng.getrandbits(8)),
-        signals,
+        rng.getrandbits(8),
         size,
     )
     entries = [
@@ -305,8 +305,8 @@ def structured_payload(rng: random.Random, registry: Registry) -> bytes:
     ]
     table = b"".join(struct.pack(">HB", key, code) for key, code in entries)
     width = rng.choice([0, 1, 4, 5, 5, 5, 6, 40])
-    planes = 1 + size.bit_length() + (1 if signals & 2 else 0)
-    purposes = 4 if signals & 2 else 0
+    planes = 1 + size.bit_length() + (1 if version == 2 else 0)
+    purposes = 4 if version == 2 else 0
     tail = rng.randbytes(planes * width + purposes + sometimes(0, rng.randrange(1, 3), 0.05))
     return header + table + tail
 

@@ -569,6 +569,8 @@ def test_assemble_builds_what_the_constructor_builds(registry: Registry) -> None
         defaults=1 << 5,
         current_policy=Policy.NOTICE,
         suppressed=1 << 6,
+        objections=1 << 7,
+        objected_purposes=frozenset({2}),
     )
     built = assemble(**fields)  # type: ignore[arg-type]
     assert built == ConsentState(**fields)  # type: ignore[arg-type]
