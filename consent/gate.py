@@ -63,24 +63,20 @@ class GateTable:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        #: Per placement, per vendor id: its tags as (before nonce, after nonce) string pairs; a pixel
-        #: takes no nonce and is a single piece.
-        self.scripts: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {p: {} for p in PLACEMENTS}
-        self.pixels: dict[str, dict[str, str]] = {p: {} for p in PLACEMENTS}
-        self.script_mask = dict.fromkeys(PLACEMENTS, 0)
-        #: Per placement, per vendor whose scripts are limited to some pages (``Script.paths``): each
-        #: script's path matcher (None: every page) and its fragments. Checked per request, path by path.
-        self.scoped: dict[str, dict[str, tuple[tuple[re.Pattern[str] | None, str, str], ...]]] = {
-            p: {} for p in PLACEMENTS
-        }
-        self.pixel_mask = dict.fromkeys(PLACEMENTS, 0)
-        self.advanced_mask = 0
-        #: The same fragments by the vendor's bit number (``number - 1``), as a request walks them.
+        # Everything per placement and keyed by the vendor's bit number (``number - 1``), as a request
+        # walks the bits of its masks.
+        #: Each vendor's tags as (before nonce, after nonce) string pairs.
         self.scripts_at: dict[str, dict[int, tuple[tuple[str, str], ...]]] = {p: {} for p in PLACEMENTS}
+        self.script_mask = dict.fromkeys(PLACEMENTS, 0)
+        #: Vendors whose scripts are limited to some pages (``Script.paths``): each script's path
+        #: matcher (None: every page) and its fragments. Checked per request, path by path.
         self.scoped_at: dict[str, dict[int, tuple[tuple[re.Pattern[str] | None, str, str], ...]]] = {
             p: {} for p in PLACEMENTS
         }
+        #: Each vendor's pixels: they take no nonce, so one piece.
         self.pixels_at: dict[str, dict[int, str]] = {p: {} for p in PLACEMENTS}
+        self.pixel_mask = dict.fromkeys(PLACEMENTS, 0)
+        self.advanced_mask = 0
         bits = registry.vendor_bits
         for vendor in registry.vendors:
             bit = bits[vendor.id]
@@ -91,10 +87,10 @@ class GateTable:
                 placed = [(i, s) for i, s in enumerate(vendor.scripts) if s.placement == placement]
                 tags = tuple(self._script(vendor, i, s.src, s.attributes, s.inline) for i, s in placed)
                 if tags:
-                    self.scripts[placement][vendor.id] = self.scripts_at[placement][at] = tags
+                    self.scripts_at[placement][at] = tags
                     self.script_mask[placement] |= bit
                 if any(s.paths for _, s in placed):
-                    self.scoped[placement][vendor.id] = self.scoped_at[placement][at] = tuple(
+                    self.scoped_at[placement][at] = tuple(
                         (_path_matcher(s.paths), *tag) for (_, s), tag in zip(placed, tags, strict=True)
                     )
                 pixels = "".join(
@@ -103,7 +99,7 @@ class GateTable:
                     if pixel.placement == placement
                 )
                 if pixels:
-                    self.pixels[placement][vendor.id] = self.pixels_at[placement][at] = pixels
+                    self.pixels_at[placement][at] = pixels
                     self.pixel_mask[placement] |= bit
         self.iframe_attributes = {
             (vendor.id, embed.name): _attributes(

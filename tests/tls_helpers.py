@@ -1,8 +1,14 @@
-"""A throwaway self-signed TLS certificate for the tests' local HTTPS fakes (made with openssl)."""
+"""The tests' local HTTPS fakes: a throwaway self-signed certificate (made with openssl), and a server
+that speaks TLS with it on a thread of its own."""
 
 from __future__ import annotations
 
+import ssl
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import HTTPServer
 from pathlib import Path
 
 
@@ -17,3 +23,20 @@ def self_signed_certificate(folder: Path, common_name: str) -> tuple[Path, Path]
         capture_output=True,
     )  # fmt: skip
     return cert, key
+
+
+@contextmanager
+def serving_over_tls(server: HTTPServer, folder: Path, common_name: str) -> Iterator[None]:
+    """``server`` answering over TLS (a fresh certificate in ``folder``) while the block runs."""
+    cert, key = self_signed_certificate(folder, common_name)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"fake-{common_name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

@@ -7,14 +7,13 @@ so the browser treats it as cross-site, as it would a real attacker's domain.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from live_server import serve_app
 from playwright.sync_api import Browser, Frame, Page, Route
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from consent.ledger import Ledger
@@ -32,15 +31,8 @@ def foreign_site(html: str) -> Iterator[str]:
     def app(request: Request) -> Response:
         return Response(html, mimetype="text/html")
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_port}/"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_app(app) as url:  # under "localhost": another origin than the site's 127.0.0.1
+        yield url.replace("127.0.0.1", "localhost") + "/"
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,13 @@ it through ``postMessage``. Then a simulated decision (``consent:change``) must 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask, Response, request
+from live_server import serve_app
 from playwright.sync_api import Browser, Frame, Page
-from werkzeug.serving import make_server
 
 from consent.gpp import derive_gpp, gpp_data, render_gpp_stub
 from consent.registry import Registry
@@ -141,15 +140,8 @@ def create_app() -> Flask:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    srv = make_server("127.0.0.1", 0, create_app(), threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        thread.join(timeout=10)
-        srv.server_close()
+    with serve_app(create_app()) as url:
+        yield url
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import ssl
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tls_helpers import self_signed_certificate
+from tls_helpers import serving_over_tls
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .support import ARTICLE, GIF, ROOT, LiveServer
@@ -64,18 +62,9 @@ class FakeThirdParty(BaseHTTPRequestHandler):
 def third_parties(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The local HTTPS fake's port."""
     folder = tmp_path_factory.mktemp("fake-tls")
-    cert, key = self_signed_certificate(folder, "third-party.test")
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeThirdParty)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, name="fake-third-parties", daemon=True)
-    thread.start()
-    try:
+    with serving_over_tls(server, folder, "third-party.test"):
         yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

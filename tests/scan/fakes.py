@@ -14,8 +14,6 @@ domain). What it answers depends on the path:
 from __future__ import annotations
 
 import json
-import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tls_helpers import self_signed_certificate
+from tls_helpers import serving_over_tls
 
 GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 GA_LOADER = 'document.cookie = "_ga=GA1.1.123; max-age=63072000; path=/";'
@@ -39,11 +37,6 @@ class FakeHosts:
     def host_map(self, *hosts: str) -> dict[str, str]:
         """A host map sending ``hosts`` (default: every host but loopback) to this server."""
         return {host: f"127.0.0.1:{self.port}" for host in hosts or ("*",)}
-
-
-def certificate(folder: Path) -> tuple[Path, Path]:
-    """A throwaway self-signed certificate (the scanner's browser accepts any under a host map)."""
-    return self_signed_certificate(folder, "fake.test")
 
 
 def _tracker_script(query: dict[str, str]) -> str:
@@ -118,18 +111,8 @@ class _Server(ThreadingHTTPServer):
 @contextmanager
 def serve_fake_hosts(folder: Path) -> Iterator[FakeHosts]:
     """The fake third parties over HTTPS on a free loopback port."""
-    cert, key = certificate(folder)
     server = _Server(("127.0.0.1", 0), _handler(FakeHosts(0)))
     record = FakeHosts(server.server_port)
     server.RequestHandlerClass = _handler(record)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, name="fake-hosts", daemon=True)
-    thread.start()
-    try:
+    with serving_over_tls(server, folder, "fake.test"):
         yield record
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
