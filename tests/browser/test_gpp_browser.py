@@ -63,20 +63,27 @@ __gpp("getField", function (data) { adLog.gpc = data; }, "usnat.Gpc");
 __gpp("nonsense", function (data, success) { adLog.unknown = [data, success]; });
 """
 
-# The child frame: finds the frame with the locator and talks to it by postMessage only.
+# The child frame: finds the frame with the locator and talks to it by postMessage only. The stub adds
+# the locator once the parent's <body> exists, and a child may load first (on a busy machine it does):
+# like a real ad frame, it looks again a little later until it finds one.
 CHILD = """
 window.returns = [];
-var target = window;
-while (target) {
-  try { if (target.frames.__gppLocator) break; } catch (e) {}
-  target = target === window.top ? null : target.parent;
-}
 window.addEventListener("message", function (event) {
   var data = typeof event.data === "string" ? JSON.parse(event.data) : event.data;
   if (data && data.__gppReturn) window.returns.push(data.__gppReturn);
 });
-target.postMessage({ __gppCall: { command: "ping", parameter: null, version: "1.1", callId: "ping-1" } }, "*");
-target.postMessage(JSON.stringify({ __gppCall: { command: "addEventListener", version: "1.1", callId: 7 } }), "*");
+function locator() {
+  for (var target = window; target; target = target === window.top ? null : target.parent) {
+    try { if (target.frames.__gppLocator) return target; } catch (e) {}
+  }
+  return null;
+}
+(function call(tries) {
+  var target = locator();
+  if (!target) return tries > 0 ? setTimeout(call, 20, tries - 1) : undefined;
+  target.postMessage({ __gppCall: { command: "ping", parameter: null, version: "1.1", callId: "ping-1" } }, "*");
+  target.postMessage(JSON.stringify({ __gppCall: { command: "addEventListener", version: "1.1", callId: 7 } }), "*");
+})(250);
 """
 
 
