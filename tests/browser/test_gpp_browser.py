@@ -48,7 +48,8 @@ OPTED_OUT = ConsentState.undecided(REGISTRY).with_choices({"ads": False}, method
 
 # The fake ad tag: it calls the API the moment it runs, as real tags do, and records what it is told.
 AD_TAG = """
-window.adLog = { events: [] };
+// Loaded in <head>, before <body> exists: the locator frame must already be there for early frames.
+window.adLog = { events: [], locatorBeforeBody: !document.body && !!window.frames.__gppLocator };
 __gpp("addEventListener", function (event, success) {
   adLog.events.push({ name: event.eventName, data: event.data, id: event.listenerId, success: success,
                       signalStatus: event.pingData.signalStatus, gppString: event.pingData.gppString });
@@ -63,27 +64,21 @@ __gpp("getField", function (data) { adLog.gpc = data; }, "usnat.Gpc");
 __gpp("nonsense", function (data, success) { adLog.unknown = [data, success]; });
 """
 
-# The child frame: finds the frame with the locator and talks to it by postMessage only. The stub adds
-# the locator once the parent's <body> exists, and a child may load first (on a busy machine it does):
-# like a real ad frame, it looks again a little later until it finds one.
+# The child frame: finds the frame with the locator and talks to it by postMessage only. It looks once,
+# as it runs: the stub adds the locator at once, so even a frame that loads early finds it.
 CHILD = """
 window.returns = [];
+var target = window;
+while (target) {
+  try { if (target.frames.__gppLocator) break; } catch (e) {}
+  target = target === window.top ? null : target.parent;
+}
 window.addEventListener("message", function (event) {
   var data = typeof event.data === "string" ? JSON.parse(event.data) : event.data;
   if (data && data.__gppReturn) window.returns.push(data.__gppReturn);
 });
-function locator() {
-  for (var target = window; target; target = target === window.top ? null : target.parent) {
-    try { if (target.frames.__gppLocator) return target; } catch (e) {}
-  }
-  return null;
-}
-(function call(tries) {
-  var target = locator();
-  if (!target) return tries > 0 ? setTimeout(call, 20, tries - 1) : undefined;
-  target.postMessage({ __gppCall: { command: "ping", parameter: null, version: "1.1", callId: "ping-1" } }, "*");
-  target.postMessage(JSON.stringify({ __gppCall: { command: "addEventListener", version: "1.1", callId: 7 } }), "*");
-})(250);
+target.postMessage({ __gppCall: { command: "ping", parameter: null, version: "1.1", callId: "ping-1" } }, "*");
+target.postMessage(JSON.stringify({ __gppCall: { command: "addEventListener", version: "1.1", callId: 7 } }), "*");
 """
 
 
@@ -297,6 +292,7 @@ def test_child_frame_talks_by_post_message(page: Page, server: str) -> None:
     child = server.replace("127.0.0.1", "localhost") + "/child"
     page.goto(f"/?region=US-TX&child={child}")
     page.wait_for_load_state("load")  # the child frame has loaded too
+    assert page.evaluate("adLog.locatorBeforeBody") is True
     child_frame = next(f for f in page.frames if f.url == child)
     wait_for_returns(page, child_frame, 2)
     returns = child_frame.evaluate("window.returns")

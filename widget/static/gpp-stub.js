@@ -148,19 +148,17 @@
     }, request.parameter, request.version);
   }
 
+  // Added at once, as the __tcfapi stub does (in <head> there is no body yet: the root element takes
+  // it), so that an ad frame loading before the page's <body> still finds it.
   function addLocator() {
     if (win.frames[LOCATOR]) return;
-    if (!doc.body) {
-      win.setTimeout(addLocator, 5); // <head> runs before <body> exists
-      return;
-    }
     var frame = doc.createElement("iframe");
     frame.style.cssText = "display:none";
     frame.name = LOCATOR;
     frame.title = "GPP locator";
     frame.setAttribute("aria-hidden", "true");
     frame.tabIndex = -1;
-    doc.body.appendChild(frame);
+    (doc.body || doc.documentElement).appendChild(frame);
   }
 
   // Calls made to an earlier stub (the IAB sample stub keeps them in __gpp.queue / __gpp.events).
