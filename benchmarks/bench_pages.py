@@ -8,15 +8,18 @@ shared and noisy, so no absolute time is ever compared.
 from __future__ import annotations
 
 import gzip
+import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from itsdangerous import URLSafeSerializer
 from markupsafe import Markup
 
 from benchmarks._timing import interleaved, median, ratio
+from benchmarks.bench_codec import same_length_token
 from examples.reviews.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,8 +94,51 @@ def inline_baseline(app: Flask, headers: dict[str, str]) -> Flask:
             baseline.add_url_rule(
                 rule.rule, rule.endpoint, app.view_functions[rule.endpoint], methods=rule.methods
             )
-    baseline.template_context_processors[None].extend(app.template_context_processors[None])
+    own = baseline.template_context_processors[None]  # Flask's default one is there already
+    own.extend(f for f in app.template_context_processors[None] if f not in own)
     return baseline
+
+
+def verification_floor(app: Flask, headers: dict[str, str], rounds: int, number: int) -> None:
+    """What verifying the cookie alone adds to the inline page: the least any gated page can cost while
+    every request verifies its cookie (no verified-cookie cache), for this page size.
+
+    The inline page gets one hook that reads the consent cookie (find, verify, decode), and, as the
+    yardstick the issue names, one that runs itsdangerous' ``URLSafeSerializer.loads`` on a token of the
+    same length; nothing else is added. Printed, not judged: it says how much of each bar above the
+    verification leaves for everything else.
+    """
+    codec = app.extensions["consent"].codec
+    value = codec.value_in(headers["Cookie"])
+    assert value is not None
+    serializer = URLSafeSerializer("benchmark key", salt="benchmark")
+    token = same_length_token(serializer, len(value), random.Random(7))
+
+    def with_hook(hook: Callable[[], None]) -> Any:
+        site = inline_baseline(app, headers)
+        site.before_request(hook)
+        return site.test_client(use_cookies=False)
+
+    def read_cookie() -> None:
+        codec.decode(codec.value_in(request.environ.get("HTTP_COOKIE")))
+
+    def loads() -> None:
+        serializer.loads(token)
+
+    clients = {
+        "inline, no extension": inline_baseline(app, headers).test_client(use_cookies=False),
+        "inline + our cookie read": with_hook(read_cookie),
+        "inline + itsdangerous loads": with_hook(loads),
+    }
+    samples = interleaved(
+        {name: lambda c=c: c.get(ARTICLE, headers=headers) for name, c in clients.items()},  # type: ignore[misc]
+        rounds=rounds,
+        number=number,
+    )
+    print("The floor: verifying the cookie alone on the inline page (after Reject all)")
+    for name in clients:
+        share = ratio(samples, name, "inline, no extension")
+        print(f"  {name:<30} {median(samples, name) * 1e6:8.1f} µs  {share:6.3f}x")
 
 
 def widget_weight() -> dict[str, int]:
@@ -194,6 +240,8 @@ def main(rounds: int = 21, number: int = 100) -> int:
             },
             target,
         )
+
+    verification_floor(app, rejected, rounds, number)
 
     print("Widget weight for the seed registry (gzip -9 bytes)")
     sizes = widget_weight()

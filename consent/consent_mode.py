@@ -58,30 +58,65 @@ class ConsentModeTable:
             (name, f'"{name}": "{_GRANTED}"', f'"{name}": "{_DENIED}"')
             for name in sorted(t.value for t in self.emitted)
         )
+        # A visitor's answer is a set of granted types, as bits (bit i: ``emitted[i]``): worked out by
+        # mask arithmetic, then looked up. There are at most 2**7 sets, each built on first use.
+        bit = {t: 1 << i for i, t in enumerate(self.emitted)}
+        self.always_bits = sum(bit[t] for t in self.always)
+        self.category_bits = {c: sum(bit[t] for t in kinds) for c, kinds in self.by_category.items()}
+        self.vendor_bits = tuple((bit[t], self.vendor_masks[t]) for t in self.emitted)
+        self.ad_storage_bit = bit[ConsentModeType.AD_STORAGE]  # denied: ads data redaction
+        self._values: dict[int, Mapping[str, str]] = {}
+        self._commands: dict[int, str] = {}
+
+    def values(self, granted: int) -> Mapping[str, str]:
+        """``{"ad_storage": "granted", ...}`` for a set of granted types (shared: do not change it)."""
+        values = self._values.get(granted)
+        if values is None:
+            values = self._values[granted] = {
+                t.value: _GRANTED if granted >> i & 1 else _DENIED for i, t in enumerate(self.emitted)
+            }
+        return values
+
+    def command(self, granted: int) -> str:
+        """The default command's JSON for a set of granted types (names sorted, as Google documents)."""
+        command = self._commands.get(granted)
+        if command is None:
+            values = self.values(granted)
+            members = [granted_member if values[name] == _GRANTED else denied for name, granted_member, denied
+                       in self.members]  # fmt: skip
+            command = self._commands[granted] = ", ".join(members)
+        return command
 
 
 def registry_uses_consent_mode(registry: Registry) -> bool:
     return registry.derived(ConsentModeTable).used
 
 
+def granted_types(registry: Registry, state: ConsentState) -> int:
+    """The Consent Mode types ``state`` grants, as bits of the registry's emitted types (bit i:
+    ``ConsentModeTable.emitted[i]``)."""
+    table = registry.derived(ConsentModeTable)
+    granted = table.always_bits
+    by_category = table.category_bits
+    if state.defaults:  # a purpose not asked yet may count as on where the region runs its vendors
+        for category_id, bits in by_category.items():
+            if state.allows_category(category_id):
+                granted |= bits
+    else:
+        for category_id, decision in state.categories:
+            if decision is Decision.GRANTED:
+                granted |= by_category.get(category_id, 0)
+    allowed = state.allowed
+    for bit, mask in table.vendor_bits:
+        if mask & allowed:
+            granted |= bit
+    return granted
+
+
 def consent_mode_values(registry: Registry, state: ConsentState) -> dict[str, str]:
     """``{"ad_storage": "denied", ...}`` for the types emitted (module docstring), from what ``state``
     allows."""
-    table = registry.derived(ConsentModeTable)
-    granted = set(table.always)
-    by_category = table.by_category
-    if state.defaults:  # a purpose not asked yet may count as on where the region runs its vendors
-        for category_id, kinds in by_category.items():
-            if state.allows_category(category_id):
-                granted.update(kinds)
-    else:
-        for category_id, decision in state.categories:
-            if decision is Decision.GRANTED and category_id in by_category:
-                granted.update(by_category[category_id])
-    allowed = state.allowed
-    return {
-        name: _GRANTED if mask & allowed or kind in granted else _DENIED for kind, name, mask in table.kinds
-    }
+    return dict(registry.derived(ConsentModeTable).values(granted_types(registry, state)))
 
 
 def _json_value(value: object) -> str:
@@ -105,17 +140,20 @@ def render_consent_mode_default(
 
 def consent_mode_default(
     registry: Registry,
-    values: Mapping[str, str],
+    values: Mapping[str, str] | int,
     nonce: str | None = None,
     wait_for_update: int | None = None,
 ) -> Markup:
     """:func:`render_consent_mode_default` for ``values`` worked out for ``registry`` (what
-    :func:`consent_mode_values` gives): the command joined from the registry's precompiled members."""
-    members = [granted if values[name] == _GRANTED else denied for name, granted, denied in
-               registry.derived(ConsentModeTable).members]  # fmt: skip
+    :func:`consent_mode_values` gives, or the bits :func:`granted_types` gives): the command joined
+    from the registry's precompiled members."""
+    table = registry.derived(ConsentModeTable)
+    if not isinstance(values, int):
+        values = sum(1 << i for i, t in enumerate(table.emitted) if values[t.value] == _GRANTED)
+    command = table.command(values)
     if wait_for_update:  # "wait_for_update" sorts after every storage type's name
-        members.append(f'"wait_for_update": {int(wait_for_update)}')
-    return _default_script("{" + ", ".join(members) + "}", values.get("ad_storage") == _DENIED, nonce)
+        command += f', "wait_for_update": {int(wait_for_update)}'
+    return _default_script("{" + command + "}", not values & table.ad_storage_bit, nonce)
 
 
 def _default_script(payload: str, redact: bool, nonce: str | None) -> Markup:

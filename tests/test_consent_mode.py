@@ -13,8 +13,10 @@ from markupsafe import Markup
 
 from consent.codec import CookieCodec
 from consent.consent_mode import (
+    ConsentModeTable,
     consent_mode_default,
     consent_mode_values,
+    granted_types,
     registry_uses_consent_mode,
     render_consent_mode_default,
 )
@@ -479,3 +481,43 @@ def test_the_precompiled_default_writes_what_the_plain_one_writes(
             values = {n: "granted" if bits >> i & 1 else "denied" for i, n in enumerate(names)}
             expected = render_consent_mode_default(values, nonce, wait)
             assert consent_mode_default(registry, values, nonce, wait) == expected
+            # The same types as bits of the registry's emitted types (what a page passes).
+            emitted = registry.derived(ConsentModeTable).emitted
+            as_bits = sum(1 << i for i, t in enumerate(emitted) if values[t.value] == "granted")
+            assert consent_mode_default(registry, as_bits, nonce, wait) == expected
+
+
+def reference_granted(registry: Registry, state: ConsentState) -> set[str]:
+    """The module's rule, spelled out slowly: a type is granted when an allowed vendor maps it, or a
+    category that is required, granted, or on while unasked maps it."""
+    granted = {t.value for v in registry.vendors if state.allows(v.id) for t in v.consent_mode}
+    for category in registry.categories:
+        if category.required or state.allows_category(category.id):
+            granted.update(t.value for t in category.consent_mode)
+    return granted
+
+
+def test_granted_types_are_the_values_as_bits(reg: Registry, seed_registry: Registry) -> None:
+    """The page's bits and the decision JSON's values agree, for states of every kind and region."""
+    for registry in (reg, seed_registry):
+        emitted = registry.derived(ConsentModeTable).emitted
+        optional = [c.id for c in registry.optional_categories]
+        states = [ConsentState.undecided(registry), ConsentState.accept_all(registry, now=NOW)]
+        states += [
+            ConsentState(registry).with_choices(
+                {}, {c: i >> k & 1 == 1 for k, c in enumerate(optional)}, method=Method.CUSTOM, now=NOW
+            )
+            for i in range(2 ** len(optional))
+        ]
+        for code in ("DE", "GB", "US-CA", "JP"):
+            for state in states:
+                here = read_in(state, registry, code)
+                bits = granted_types(registry, here)
+                values = consent_mode_values(registry, here)
+                assert values == {
+                    t.value: "granted" if bits >> i & 1 else "denied" for i, t in enumerate(emitted)
+                }
+                assert {t for t, v in values.items() if v == "granted"} == reference_granted(registry, here)
+                # Each call gives its own dict: changing one never reaches another visitor.
+                values["ad_storage"] = "changed"
+                assert consent_mode_values(registry, here)["ad_storage"] != "changed"

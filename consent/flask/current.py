@@ -7,12 +7,13 @@ use and then read by every helper of the page; ``current_consent`` is this reque
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import cast
 
 from flask import Request, current_app, g, request
 from werkzeug.local import LocalProxy
 
-from ..consent_mode import consent_mode_values
+from ..consent_mode import ConsentModeTable, granted_types
 from ..errors import ConfigurationError
 from ..gate import Gate, decide
 from ..i18n import negotiate, preferred_languages
@@ -56,7 +57,7 @@ class RequestConsent:
         self.locale: str | None = None
         self.nonce: str | None = None
         self.urls: Urls | None = None
-        self.consent_mode: dict[str, str] | None = None
+        self.consent_mode: int | None = None
         self.varies = False  # the response depends on the consent cookie (and Sec-GPC, the region)
         self.varies_language = False  # ... and on Accept-Language
         self.shows_controls = False  # the page has consent buttons (the banner): no foreign frame may draw it
@@ -109,12 +110,16 @@ class RequestConsent:
             urls = self.urls = Urls(self.settings, self.request.script_root)
         return urls
 
-    def get_consent_mode(self) -> dict[str, str]:
+    def get_consent_mode(self) -> int:
+        """The Google Consent Mode types this visitor grants, as bits (``consent_mode.granted_types``)."""
+        granted = self.consent_mode
+        if granted is None:
+            granted = self.consent_mode = granted_types(self.settings.registry, self.get_state())
+        return granted
+
+    def get_consent_mode_values(self) -> Mapping[str, str]:
         """This visitor's Google Consent Mode values (what the Microsoft signals derive from too)."""
-        values = self.consent_mode
-        if values is None:
-            values = self.consent_mode = consent_mode_values(self.settings.registry, self.get_state())
-        return values
+        return self.settings.registry.derived(ConsentModeTable).values(self.get_consent_mode())
 
     def get_locale(self) -> str:
         locale = self.locale

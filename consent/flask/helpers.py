@@ -118,7 +118,7 @@ def consent_head() -> Markup:
     if settings.microsoft_consent:
         parts.append(
             render_microsoft_consent_default(
-                registry, data.get_state(), nonce, google=data.get_consent_mode()
+                registry, data.get_state(), nonce, google=data.get_consent_mode_values()
             )
         )
     if settings.adtech is not None:  # the IAB CMP API stubs: before any ad tag
