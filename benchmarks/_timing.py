@@ -41,5 +41,21 @@ def ratio(samples: Samples, numerator: str, denominator: str) -> float:
     return statistics.median(a / b for a, b in pairs)
 
 
+class Verdicts:
+    """Counts the targets a benchmark misses: ``verdict(ok)`` is the word that ends a target's line."""
+
+    def __init__(self) -> None:
+        self.missed = 0
+
+    def __call__(self, ok: bool) -> str:
+        self.missed += not ok
+        return "PASS" if ok else "FAIL"
+
+    @property
+    def status(self) -> int:
+        """The benchmark's exit status: 1 when any target was missed."""
+        return 1 if self.missed else 0
+
+
 def micros(seconds: float) -> str:
     return f"{seconds * 1e6:.2f} us"

@@ -18,7 +18,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from benchmarks._timing import interleaved, median, ratio
+from benchmarks._timing import Verdicts, interleaved, median, ratio
 from benchmarks.bench_pages import ARTICLE, consent_cookie
 from examples.reviews.app import TCF_FILES, create_app
 
@@ -68,11 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--number", type=int, default=100, help="calls per case per round")
     args = parser.parse_args(argv)
     rows = run(rounds=args.rounds, number=args.number)
+    verdict = Verdicts()
     for label, value, ok in rows:
-        print(f"{label:<80} {value:6.3f}x  (target <= {TARGET}x)  {'PASS' if ok else 'FAIL'}")
-    failed = [row for row in rows if not row[2]]
-    print("targets met" if not failed else "targets FAILED")
-    return 1 if failed else 0
+        print(f"{label:<80} {value:6.3f}x  (target <= {TARGET}x)  {verdict(ok)}")
+    print("targets met" if not verdict.missed else "targets FAILED")
+    return verdict.status
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from benchmarks._timing import interleaved, median, ratio
+from benchmarks._timing import Verdicts, interleaved, median, ratio
 from benchmarks.bench_pages import ARTICLE, consent_cookie
 from benchmarks.insights_data import generate
 from consent.insights import ImpressionCounter, build_report, create_insights_tables, sync_decisions
@@ -140,12 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number", type=int, default=100)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args(argv)
-    failures = 0
+    verdict = Verdicts()
 
     def report(label: str, value: str, ok: bool, target: str) -> None:
-        nonlocal failures
-        failures += not ok
-        print(f"  {label:<58} {value:>10}  (target {target})  {'PASS' if ok else 'FAIL'}")
+        print(f"  {label:<58} {value:>10}  (target {target})  {verdict(ok)}")
 
     with tempfile.TemporaryDirectory(prefix="consent-bench-insights-") as tmp:
         workdir = Path(tmp)
@@ -171,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                 report(
                     f"{backend}: {label}", f"{seconds:.3f} s", seconds < QUERY_TARGET, f"< {QUERY_TARGET} s"
                 )
-    print("all targets met" if not failures else f"{failures} target(s) FAILED")
-    return 1 if failures else 0
+    print("all targets met" if not verdict.missed else f"{verdict.missed} target(s) FAILED")
+    return verdict.status
 
 
 if __name__ == "__main__":

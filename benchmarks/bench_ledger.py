@@ -24,6 +24,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from benchmarks._timing import Verdicts
 from consent.ledger import Ledger
 from examples.reviews.app import create_app
 
@@ -85,13 +86,10 @@ def paired(
 
 
 def main(rounds: int = 21, number: int = 60) -> int:
-    failures = 0
+    verdict = Verdicts()
 
     def report(label: str, ratio: float, target: float) -> None:
-        nonlocal failures
-        ok = ratio <= target
-        failures += not ok
-        print(f"  {label:<58} {ratio:6.3f}x  (target <= {target}x)  {'PASS' if ok else 'FAIL'}")
+        print(f"  {label:<58} {ratio:6.3f}x  (target <= {target}x)  {verdict(ratio <= target)}")
 
     with tempfile.TemporaryDirectory(prefix="consent-bench-ledger-") as workdir:
 
@@ -150,7 +148,7 @@ def main(rounds: int = 21, number: int = 60) -> int:
                 ledger = app.extensions["consent"]._ledger
                 if ledger is not None:
                     ledger.close()
-    return 1 if failures else 0
+    return verdict.status
 
 
 if __name__ == "__main__":

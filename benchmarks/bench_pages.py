@@ -18,7 +18,7 @@ from flask import Flask, request
 from itsdangerous import URLSafeSerializer
 from markupsafe import Markup
 
-from benchmarks._timing import interleaved, median, ratio
+from benchmarks._timing import Verdicts, interleaved, median, ratio
 from benchmarks.bench_codec import same_length_token
 from examples.reviews.app import create_app
 
@@ -186,13 +186,10 @@ def peer_weights() -> dict[str, int]:
 
 
 def main(rounds: int = 21, number: int = 100) -> int:
-    failures = 0
+    verdict = Verdicts()
 
     def report(label: str, value: float, target: float) -> None:
-        nonlocal failures
-        ok = value <= target
-        failures += not ok
-        print(f"  {label:<62} {value:6.3f}x  (target <= {target}x)  {'PASS' if ok else 'FAIL'}")
+        print(f"  {label:<62} {value:6.3f}x  (target <= {target}x)  {verdict(value <= target)}")
 
     app = create_app({"TESTING": True})
     client = app.test_client(use_cookies=False)
@@ -249,10 +246,9 @@ def main(rounds: int = 21, number: int = 100) -> int:
         print(f"  {name:<50} {size:7,d} B")
     for name, size in peer_weights().items():
         print(f"  {name:<50} {size:7,d} B  (for comparison)")
-    ok = sizes[SHIPPED] <= 10 * 1024
-    failures += not ok
-    print(f"  {'banner as shipped with every page, within 10 KB':<50} {'PASS' if ok else 'FAIL'}")
-    return 1 if failures else 0
+    shipped = verdict(sizes[SHIPPED] <= 10 * 1024)
+    print(f"  {'banner as shipped with every page, within 10 KB':<50} {shipped}")
+    return verdict.status
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks._timing import interleaved, median, micros, ratio
+from benchmarks._timing import Verdicts, interleaved, median, micros, ratio
 from consent.consent_mode import consent_mode_values, render_consent_mode_default
 from consent.loader import load_registry, parse_registry
 from consent.microsoft_consent import render_microsoft_consent_default
@@ -85,17 +85,15 @@ def main(argv: Sequence[str] = ()) -> int:
             TARGETS["signals"],
         ),
     ]
-    failed = False
+    verdict = Verdicts()
     for label, value, target in rows:
-        ok = value <= target
-        failed |= not ok
-        print(f"{label}: {value:.2f}x (target <= {target}x) {'PASS' if ok else 'FAIL'}")
+        print(f"{label}: {value:.2f}x (target <= {target}x) {verdict(value <= target)}")
     print(
         f"    full registry load {micros(median(loads, 'full'))}, {len(registry.vendors)} vendors; "
         f"presets load {micros(median(loads, 'presets'))}"
     )
-    print("targets met" if not failed else "targets FAILED")
-    return 1 if failed else 0
+    print("targets met" if not verdict.missed else "targets FAILED")
+    return verdict.status
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from benchmarks._timing import interleaved, median, ratio
+from benchmarks._timing import Verdicts, interleaved, median, ratio
 from benchmarks.scale import WRITERS, registry_data
 from consent.audit import audit
 from consent.codec import CookieCodec
@@ -72,12 +72,7 @@ def per_request(registry: Registry, codec: CookieCodec, cookie: str) -> Callable
 
 
 def main() -> int:
-    failures = 0
-
-    def verdict(ok: bool) -> str:
-        nonlocal failures
-        failures += not ok
-        return "PASS" if ok else "FAIL"
+    verdict = Verdicts()
 
     print("Load and validate (best of 3)")
     loads = load_times()
@@ -107,7 +102,7 @@ def main() -> int:
         print(f"  {name:<15} {median(samples, name) * 1e6:8.1f} µs")
     growth = ratio(samples, "4000 vendors", "34 vendors")
     print(f"  4,000 / 34 vendors  {growth:5.2f}x  (target <= 2x)  {verdict(growth <= 2)}")
-    return 1 if failures else 0
+    return verdict.status
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks._timing import interleaved, ratio
+from benchmarks._timing import Verdicts, interleaved, ratio
 from consent.gate import decide, render_scripts
 from consent.loader import load_registry
 from consent.registry import Registry
@@ -59,15 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rounds=args.rounds,
         number=args.number,
     )
-    failures = 0
+    verdict = Verdicts()
     for case in ("scoped, no match", "scoped, all match"):
         value = ratio(samples, case, "no scope")
-        ok = value <= 1.5
-        failures += not ok
-        print(
-            f"  script tags, {case} / no scope  {value:5.2f}x  (target <= 1.5x)  {'PASS' if ok else 'FAIL'}"
-        )
-    return 1 if failures else 0
+        print(f"  script tags, {case} / no scope  {value:5.2f}x  (target <= 1.5x)  {verdict(value <= 1.5)}")
+    return verdict.status
 
 
 if __name__ == "__main__":

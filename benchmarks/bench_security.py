@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._timing import interleaved, ratio
+from benchmarks._timing import Verdicts, interleaved, ratio
 from consent.cookies import declared_cookies
 from consent.csp import build_policy
 from consent.gate import decide
@@ -130,14 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--number", type=int, default=20, help="calls per case per round")
     args = parser.parse_args(argv)
     samples = interleaved(cases(), rounds=args.rounds, number=args.number)
-    missed = 0
+    verdict = Verdicts()
     for label, numerator, denominator, target in TARGETS:
         found = ratio(samples, numerator, denominator)
-        ok = found <= target
-        missed += not ok
-        print(f"{label}: {found:.2f}x (target <= {target}x)  {'PASS' if ok else 'FAIL'}")
-    print("all targets met" if not missed else f"{missed} targets FAILED")
-    return 1 if missed else 0
+        print(f"{label}: {found:.2f}x (target <= {target}x)  {verdict(found <= target)}")
+    print("all targets met" if not verdict.missed else f"{verdict.missed} targets FAILED")
+    return verdict.status
 
 
 if __name__ == "__main__":

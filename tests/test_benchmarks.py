@@ -96,3 +96,22 @@ def test_security_benchmark_reports_every_measure(
         row = [line for line in lines if line.startswith(prefix)]
         assert len(row) == 1, prefix
         assert row[0].endswith(("PASS", "FAIL")), row[0]
+
+
+def test_pages_benchmark_reports_the_bars_and_the_floor(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.syspath_prepend(str(ROOT))
+    bench = importlib.import_module("benchmarks.bench_pages")
+    status = bench.main(rounds=1, number=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert status in (0, 1)  # 2 would mean the inline baseline renders another page
+    for prefix in ["rejected all: gated", "custom choice: gated", "accepted all: gated"]:
+        [row] = [line for line in lines if line.strip().startswith(prefix)]
+        assert row.endswith(("PASS", "FAIL")), row
+    floor = lines.index("The floor: verifying the cookie alone on the inline page (after Reject all)")
+    assert [line.split("  ")[1] for line in lines[floor + 1 : floor + 4]] == [
+        "inline, no extension",
+        "inline + our cookie read",
+        "inline + itsdangerous loads",
+    ]
