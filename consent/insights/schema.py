@@ -115,7 +115,7 @@ def add_counts(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]
 
 def open_engine(url: str, *, timeout: float | None = None) -> Engine:
     """An engine on the ledger's database (``sqlite:///file`` or ``postgresql://...``), as the ledger makes it."""
-    from ..ledger.store import make_engine
+    from ..ledger.engine import make_engine
 
     return make_engine(url, timeout=timeout)
 

@@ -9,6 +9,7 @@ from .checkpoint import Checkpoint as Checkpoint
 from .checkpoint import append_checkpoint as append_checkpoint
 from .checkpoint import load_checkpoints as load_checkpoints
 from .cli import add_ledger_commands as add_ledger_commands
+from .engine import normalize_url as normalize_url
 from .errors import CheckpointError as CheckpointError
 from .errors import LedgerError as LedgerError
 from .errors import SchemaError as SchemaError
@@ -23,13 +24,12 @@ from .spool import Held as Held
 from .spool import Owner as Owner
 from .spool import Spool as Spool
 from .store import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
-from .store import Break as Break
 from .store import Ledger as Ledger
 from .store import Receipt as Receipt
 from .store import Stats as Stats
-from .store import Verification as Verification
-from .store import normalize_url as normalize_url
 from .store import open_ledger as open_ledger
+from .verify import Break as Break
+from .verify import Verification as Verification
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -17,47 +17,42 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import hmac
 import logging
 import math
 import os
-import queue
-import sqlite3
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from sqlalchemy import (
     Connection,
-    Engine,
     bindparam,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DataError, IntegrityError
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..registry import Registry
 from ..state import ConsentState, Method, Policy, Signal
 from . import schema
 from .checkpoint import Checkpoint
+from .engine import aware_utc, make_engine, naive_utc, normalize_url
 from .errors import LedgerError, SchemaError
 from .notice import NoticeBook, load_notice
 from .records import Record, as_key, build_record, chain_mac, tag
 from .spool import Batch, DrainResult, Held, Owner, Spool
+from .verify import Break, Verification, compare_checkpoints, head_verifies, verify_chain
+from .writer import MAX_BATCH, Pending, Writer
 
 log = logging.getLogger("consent.ledger")
 
@@ -65,8 +60,6 @@ log = logging.getLogger("consent.ledger")
 DEFAULT_TIMEOUT = 0.5
 #: After a failure, records go straight to the spool for this long before the database is tried again.
 DEFAULT_RETRY_AFTER = 1.0
-#: Records committed per transaction at most (queued decisions, or a replayed chunk).
-MAX_BATCH = 200
 
 
 class Receipt(NamedTuple):
@@ -74,40 +67,6 @@ class Receipt(NamedTuple):
 
     record: Record
     stored_in: str
-
-
-@dataclass(frozen=True)
-class Break:
-    """One problem :meth:`Ledger.verify` found, named by record id (and place in the chain)."""
-
-    record_id: str | None
-    seq: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"record {self.record_id or '?'}" + (f" (seq {self.seq})" if self.seq is not None else "")
-        return f"{where}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What :meth:`Ledger.verify` found.
-
-    ``key_likely_wrong``: not one record (nor the chain's head) verifies under the key, which is what a
-    wrong key looks like; ``problems`` then holds that one finding instead of every record.
-    """
-
-    checked: int
-    problems: tuple[Break, ...]
-    head_seq: int
-    head_mac: str
-    ledger_id: str | None = None
-    checkpoints: int = 0
-    key_likely_wrong: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 @dataclass
@@ -122,106 +81,6 @@ class Stats:
     @property
     def total(self) -> int:
         return sum(sum(c.values()) for c in self.methods.values())
-
-
-# -- engines ------------------------------------------------------------------------------------------
-
-
-def normalize_url(url: str | URL) -> URL:
-    """The SQLAlchemy URL for ``url``: ``sqlite:///file`` or ``postgresql://...`` (driver psycopg 3)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise LedgerError(f"not a database URL: {url!s}") from exc
-    backend = parsed.get_backend_name()
-    if backend in ("postgresql", "postgres"):
-        return parsed.set(drivername="postgresql+psycopg")
-    if backend == "sqlite":
-        database = parsed.database or ""
-        if not database or database == ":memory:" or database.startswith("file:"):
-            raise LedgerError(
-                "a SQLite ledger needs a file: sqlite:///relative/path or sqlite:////absolute/path"
-            )
-        unknown = set(parsed.query) - {"synchronous"}
-        if unknown:
-            raise LedgerError(f"unknown SQLite ledger option {sorted(unknown)[0]!r} (only 'synchronous')")
-        if _sqlite_sync(parsed) not in SQLITE_SYNC:
-            raise LedgerError("synchronous is 'normal' or 'full'")
-        return parsed
-    raise LedgerError(f"the ledger runs on SQLite or PostgreSQL, not {backend!r}")
-
-
-#: SQLite's ``synchronous`` settings the ledger accepts, from its URL: ``sqlite:///file?synchronous=full``.
-#: ``normal`` (the default, and the usual setting for WAL): a commit survives the process being killed,
-#: but the last commits may be lost if the machine loses power. ``full``: every commit is fsynced.
-SQLITE_SYNC = ("normal", "full")
-
-
-def _sqlite_sync(url: URL) -> str:
-    value = url.query.get("synchronous", "normal")
-    return (value if isinstance(value, str) else value[-1]).lower()
-
-
-def make_engine(url: str | URL, *, timeout: float | None, create: bool = False) -> Engine:
-    """An engine with the ledger's timeouts; no connection is made until one is needed.
-
-    ``timeout`` bounds lock waits (SQLite busy timeout; PostgreSQL ``lock_timeout``) and, on PostgreSQL,
-    statements (4x) and connecting (``connect_timeout``, at least libpq's 2 seconds). ``None`` means
-    maintenance: long waits are fine. A SQLite file is only created when ``create`` is true.
-    """
-    parsed = normalize_url(url)
-    pool_timeout = timeout if timeout is not None else 30.0
-    if parsed.get_backend_name() == "sqlite":
-        path = Path(parsed.database or "").expanduser().absolute()
-        busy = timeout if timeout is not None else 30.0
-        sync = _sqlite_sync(parsed).upper()
-
-        def connect() -> sqlite3.Connection:
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            target = f"file:{quote(str(path))}" + ("" if create else "?mode=rw")
-            conn = sqlite3.connect(
-                target, uri=True, timeout=busy, isolation_level=None, check_same_thread=False
-            )
-            if create:  # only `init` creates: WAL lets readers (history, export) run beside the writer
-                conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={sync}")
-            return conn
-
-        engine = create_engine(
-            "sqlite+pysqlite://",
-            creator=connect,
-            poolclass=QueuePool,
-            pool_size=4,
-            max_overflow=4,
-            pool_timeout=pool_timeout,
-        )
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            # Writers take the write lock up front, so two appends never both read the same chain head.
-            write = conn.get_execution_options().get("ledger_write")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-        return engine
-    connect_args: dict[str, Any] = {"connect_timeout": 10}
-    if timeout is not None:
-        millis = max(1, int(timeout * 1000))
-        connect_args = {
-            "connect_timeout": max(2, math.ceil(timeout)),
-            "options": f"-c lock_timeout={millis} -c statement_timeout={4 * millis}",
-        }
-    try:
-        return create_engine(
-            parsed,
-            connect_args=connect_args,
-            pool_size=4,
-            max_overflow=4,
-            pool_timeout=pool_timeout,
-            pool_recycle=3600,
-        )
-    except ModuleNotFoundError as exc:
-        raise LedgerError(f"PostgreSQL needs psycopg 3: pip install 'consent-gate[ledger]' ({exc})") from exc
 
 
 # Statements of the write path, built once: building a statement costs more than running it on SQLite.
@@ -246,96 +105,6 @@ _KNOWN_NOTICES = select(schema.notices.c.hash).where(
 )
 #: How long a notice known to be in the database is not looked up again (seconds).
 NOTICE_MEMORY = 300.0
-
-
-def _naive(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("ledger times must be timezone-aware")
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# -- the writer thread -------------------------------------------------------------------------------
-
-
-class _Pending:
-    __slots__ = ("abandoned", "done", "notice", "ok", "record")
-
-    def __init__(self, record: Record, notice: bytes | None) -> None:
-        self.record = record
-        self.notice = notice
-        self.done = threading.Event()
-        self.ok = False
-        self.abandoned = False
-
-
-class _Writer:
-    """One thread per ledger and process that commits queued records in batches, then replays."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self.queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, name="consent-ledger-writer", daemon=True)
-        self.thread.start()
-
-    def submit(self, pending: _Pending) -> None:
-        self.queue.put(pending)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self.queue.put(None)
-        self.thread.join(timeout)
-
-    def _take(self, first: _Pending) -> list[_Pending]:
-        batch = [first]
-        while len(batch) < MAX_BATCH:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self.stopping = True
-                break
-            batch.append(item)
-        return batch
-
-    def _run(self) -> None:
-        while not self.stopping:
-            item = self.queue.get()
-            if item is None:
-                break
-            if self._serve(self._take(item)) and self.ledger._spool_waiting():
-                self.ledger._drain_from_writer(self.serve_queued)
-
-    def serve_queued(self) -> None:
-        """Commit whatever visitors queued meanwhile (called between replayed chunks)."""
-        while not self.stopping:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                return
-            if item is None:
-                self.stopping = True
-                return
-            self._serve(self._take(item))
-
-    def _serve(self, batch: list[_Pending]) -> bool:
-        live = [p for p in batch if not p.abandoned]  # an abandoned record is already in the spool
-        if not live:
-            return True
-        try:
-            self.ledger._append([(p.record, p.notice) for p in live], fresh=True)
-            ok = True
-        except Exception as exc:
-            self.ledger._failed(exc)
-            ok = False
-        for pending in live:
-            pending.ok = ok
-            pending.done.set()
-        return ok
 
 
 # -- the ledger ---------------------------------------------------------------------------------------
@@ -382,7 +151,7 @@ class Ledger:
         self.engine = make_engine(self.url, timeout=timeout)
         self.notices = NoticeBook()
         self._writer_lock = threading.Lock()
-        self._writer: _Writer | None = None
+        self._writer: Writer | None = None
         self._pid = os.getpid()
         self._down_until = 0.0
         self._down = False
@@ -552,7 +321,7 @@ class Ledger:
         if self._pid != os.getpid():
             self._after_fork()
         if time.monotonic() >= self._down_until:
-            pending = _Pending(record, notice)
+            pending = Pending(record, notice)
             self._get_writer().submit(pending)
             if pending.done.wait(self.timeout) and pending.ok:
                 return "database"
@@ -569,12 +338,17 @@ class Ledger:
             raise LedgerError(f"record {record.record_id} was not stored: the spool failed: {exc}") from exc
         return "spool"
 
-    def _get_writer(self) -> _Writer:
+    def _get_writer(self) -> Writer:
         writer = self._writer
         if writer is None:
             with self._writer_lock:
                 if self._writer is None:
-                    self._writer = _Writer(self)
+                    self._writer = Writer(
+                        lambda batch: self._append(batch, fresh=True),
+                        self._failed,
+                        self._spool_waiting,
+                        self._drain_from_writer,
+                    )
                 writer = self._writer
         return writer
 
@@ -608,7 +382,7 @@ class Ledger:
     def _lock_head(self, conn: Connection, key: bytes) -> Any:
         """The chain row, locked for this transaction, after checking its MAC under ``key``."""
         head = conn.execute(_HEAD_LOCKED).one()
-        if not self._head_verifies(key, head):
+        if not head_verifies(key, head):
             raise LedgerError(
                 "the chain head does not verify under this ledger key: a different key, or an "
                 "altered ledger (run 'consent ledger verify'); nothing is appended"
@@ -665,7 +439,7 @@ class Ledger:
                         "seq": seq,
                         "record_id": record.record_id,
                         "consent_id": record.consent_id,
-                        "recorded_at": _naive(record.recorded_at),
+                        "recorded_at": naive_utc(record.recorded_at),
                         "method": record.method,
                         "notice": record.notice,
                         "body": body.decode(),
@@ -764,7 +538,7 @@ class Ledger:
             return self.spool.has_held()
         return False
 
-    def _drain_from_writer(self, between: Any) -> None:
+    def _drain_from_writer(self, between: Callable[[], None]) -> None:
         assert self.spool is not None
         try:
             result = self.spool.drain(
@@ -849,7 +623,7 @@ class Ledger:
         registry = registry or self.registry
         if registry is None:
             raise LedgerError("state_at needs a registry: pass one, or create the Ledger with registry=")
-        when = _aware(when)
+        when = aware_utc(when)
         record = None
         for candidate in self.history(consent_id):
             if candidate.recorded_at <= when:
@@ -901,7 +675,7 @@ class Ledger:
         r = schema.records
         statement = select(r.c.seq, r.c.body, r.c.mac).order_by(r.c.seq)
         if since is not None:
-            statement = statement.where(r.c.recorded_at >= _naive(_aware(since)))
+            statement = statement.where(r.c.recorded_at >= naive_utc(aware_utc(since)))
         with self._reading(snapshot=True) as conn:
             for row in self._rows(conn, statement):
                 yield Record.from_body(row.body, seq=row.seq, mac=row.mac)
@@ -940,108 +714,11 @@ class Ledger:
         they were taken of and has not been rolled back behind, or away from, any of them.
         """
         key = self._require_key()
-        problems: list[Break] = []
-        r, n = schema.records, schema.notices
-        checked = bad_macs = 0
         with self._reading(snapshot=True) as conn:
             ledger_id, head = self._identity_and_head(conn)
-            if head.base_seq and not hmac.compare_digest(
-                tag(key, "base", head.base_seq, head.base_id, head.base_mac), head.base_tag or ""
-            ):
-                problems.append(Break(head.base_id, head.base_seq, "the pruning point was altered"))
-            head_checked = bool(head.head_seq or head.head_tag is not None)
-            head_ok = head_checked and self._head_verifies(key, head)
-            if head_checked and not head_ok:
-                problems.append(Break(head.head_id, head.head_seq, "the chain head was altered"))
-            known_notices: dict[str, bool] = {}
-            for row in self._rows(conn, select(n.c.hash, n.c.body)):
-                good = hashlib.sha256(row.body.encode()).hexdigest() == row.hash
-                known_notices[row.hash] = good
-                if not good:
-                    problems.append(Break(None, None, f"notice {row.hash} was altered"))
-            prev_seq, prev_id, prev_mac = head.base_seq, head.base_id, head.base_mac
-            for row in self._rows(conn, select(r).order_by(r.c.seq)):
-                checked += 1
-                if row.seq != prev_seq + 1 or row.prev_id != prev_id:
-                    if row.prev_id is not None and row.prev_id != prev_id:
-                        missing = row.seq - prev_seq - 1
-                        gap = f"seq {prev_seq + 1}" + (f" to {row.seq - 1}" if missing > 1 else "")
-                        problems.append(
-                            Break(
-                                row.prev_id,
-                                row.seq - 1,
-                                f"missing: deleted from the ledger ({gap}; record {row.record_id} chains to it)",
-                            )
-                        )
-                    else:
-                        problems.append(
-                            Break(
-                                row.record_id,
-                                row.seq,
-                                f"out of place: expected seq {prev_seq + 1} after {prev_id}",
-                            )
-                        )
-                elif row.prev_mac != prev_mac:
-                    problems.append(
-                        Break(row.record_id, row.seq, "its link to the previous record was altered")
-                    )
-                expected = chain_mac(key, row.seq, row.prev_id, row.prev_mac, row.body.encode())
-                if not hmac.compare_digest(expected, row.mac):
-                    bad_macs += 1
-                    problems.append(
-                        Break(row.record_id, row.seq, "altered: its MAC does not match its content")
-                    )
-                else:
-                    try:
-                        content = Record.from_body(row.body)
-                        columns_match = (
-                            content.record_id == row.record_id
-                            and content.consent_id == row.consent_id
-                            and content.method == row.method
-                            and content.notice == row.notice
-                            and _naive(content.recorded_at) == row.recorded_at
-                        )
-                    except (ValueError, KeyError, TypeError):
-                        columns_match = False
-                    if not columns_match:
-                        problems.append(
-                            Break(row.record_id, row.seq, "altered: its columns disagree with its content")
-                        )
-                    elif row.notice not in known_notices:
-                        problems.append(Break(row.record_id, row.seq, f"its notice {row.notice} is missing"))
-                prev_seq, prev_id, prev_mac = row.seq, row.record_id, row.mac
-            if head.head_seq != prev_seq or head.head_id != prev_id:
-                if head.head_seq > prev_seq:
-                    problems.append(
-                        Break(
-                            head.head_id,
-                            head.head_seq,
-                            f"missing: the chain ends at seq {prev_seq} but its head names seq {head.head_seq} "
-                            "(the last records were deleted)",
-                        )
-                    )
-                else:
-                    problems.append(
-                        Break(prev_id, prev_seq, "the chain head does not point at the last record")
-                    )
-            problems += self._compare_checkpoints(conn, key, ledger_id, head, checkpoints)
-        if checked and bad_macs == checked and not head_ok:
-            # Every MAC fails, the head's too: a wrong key, far likelier than every record altered.
-            problems = [
-                Break(
-                    None,
-                    None,
-                    f"the ledger key is likely wrong: not one of the {checked} records"
-                    + (" nor the chain head" if head_checked else "")
-                    + " verifies under it (or every record was rewritten)",
-                )
-            ]
-            return Verification(
-                checked, tuple(problems), head.head_seq, head.head_mac, ledger_id, len(checkpoints), True
+            return verify_chain(
+                conn, key, ledger_id, head, checkpoints, rows=lambda statement: self._rows(conn, statement)
             )
-        return Verification(
-            checked, tuple(problems), head.head_seq, head.head_mac, ledger_id, len(checkpoints)
-        )
 
     def _identity_and_head(self, conn: Connection) -> tuple[str, Any]:
         """The ledger's id and its chain row (the schema must be current)."""
@@ -1051,91 +728,25 @@ class Ledger:
             select(schema.chain).where(schema.chain.c.id == schema.CHAIN_ROW)
         ).one()
 
-    @staticmethod
-    def _head_verifies(key: bytes, head: Any) -> bool:
-        """Whether the chain row's head MAC holds under ``key`` (a new ledger's empty head has none)."""
-        if not head.head_seq and head.head_tag is None:
-            return True
-        expected = tag(key, "head", head.head_seq, head.head_id, head.head_mac)
-        return hmac.compare_digest(expected, head.head_tag or "")
-
-    def _compare_checkpoints(
-        self, conn: Connection, key: bytes, ledger_id: str, head: Any, checkpoints: Sequence[Checkpoint]
-    ) -> list[Break]:
-        """What contradicts ``checkpoints``: another ledger's, a ledger behind them, or one that diverged."""
-        problems: list[Break] = []
-        r = schema.records
-        for point in checkpoints:
-            if not point.is_signed_by(key):
-                problems.append(
-                    Break(
-                        None,
-                        None,
-                        f"{point.where}: its signature does not verify under this ledger key "
-                        "(an altered checkpoint, or one signed with another key)",
-                    )
-                )
-                continue
-            if point.ledger_id != ledger_id:
-                problems.append(
-                    Break(
-                        None,
-                        None,
-                        f"{point.where} is of ledger {point.ledger_id}, but this database is ledger "
-                        f"{ledger_id}: the ledger was wiped and created again, or this is another one",
-                    )
-                )
-                continue
-            if point.seq > head.head_seq:
-                problems.append(
-                    Break(
-                        point.record_id,
-                        point.seq,
-                        f"the ledger is behind {point.where}: that checkpoint saw the chain at seq "
-                        f"{point.seq}, the ledger's head is at seq {head.head_seq} (records were removed "
-                        "and the head rolled back)",
-                    )
-                )
-                continue
-            if point.seq == 0 or point.seq < head.base_seq:
-                continue  # an empty ledger's checkpoint, or one whose records were pruned since
-            if point.seq == head.base_seq:
-                found = (head.base_id, head.base_mac)
-            else:
-                row = conn.execute(select(r.c.record_id, r.c.mac).where(r.c.seq == point.seq)).first()
-                found = (row.record_id, row.mac) if row is not None else (None, None)
-            if found != (point.record_id, point.mac):
-                has = f"record {found[0]}" if found[0] is not None else "no record"
-                problems.append(
-                    Break(
-                        point.record_id,
-                        point.seq,
-                        f"the ledger diverges from {point.where}: at seq {point.seq} that checkpoint saw "
-                        f"record {point.record_id} (mac {point.mac[:16]}...), the ledger has {has} there "
-                        "(rolled back and written again)",
-                    )
-                )
-        return problems
-
     def check_checkpoints(self, checkpoints: Sequence[Checkpoint]) -> tuple[Break, ...]:
         """Only the checkpoint part of :meth:`verify` (a few lookups, no walk of the chain)."""
         key = self._require_key()
         with self._reading(snapshot=True) as conn:
             ledger_id, head = self._identity_and_head(conn)
-            return tuple(self._compare_checkpoints(conn, key, ledger_id, head, checkpoints))
+            return tuple(compare_checkpoints(conn, key, ledger_id, head, checkpoints))
 
     def checkpoint(self, *, now: datetime | None = None) -> Checkpoint:
         """The chain's head now, signed with the ledger key (refused if the head does not verify)."""
         key = self._require_key()
         with self._reading() as conn:
             ledger_id, head = self._identity_and_head(conn)
-        if not self._head_verifies(key, head):
+        if not head_verifies(key, head):
             raise LedgerError(
                 "the chain head does not verify under this ledger key (a wrong key, or an altered "
                 "ledger: run 'consent ledger verify'); no checkpoint is written"
             )
         point = Checkpoint(
-            ledger_id, head.head_seq, head.head_id, head.head_mac, _aware(now or datetime.now(UTC))
+            ledger_id, head.head_seq, head.head_id, head.head_mac, aware_utc(now or datetime.now(UTC))
         )
         return point.signed(key)
 
@@ -1149,7 +760,7 @@ class Ledger:
         if older_than <= timedelta(0):
             raise LedgerError("prune needs a positive age")
         key = self._require_key()
-        cutoff = _naive(_aware(now or datetime.now(UTC)) - older_than)
+        cutoff = naive_utc(aware_utc(now or datetime.now(UTC)) - older_than)
         r = schema.records
         with self._writing() as conn:
             schema.check_version(conn)
@@ -1192,12 +803,8 @@ def open_ledger(
 
 __all__ = [
     "DEFAULT_TIMEOUT",
-    "Break",
     "Ledger",
     "Receipt",
     "Stats",
-    "Verification",
-    "make_engine",
-    "normalize_url",
     "open_ledger",
 ]

@@ -27,8 +27,8 @@ from sqlalchemy.exc import OperationalError
 from consent.cli import main
 from consent.ledger import Ledger, LedgerError, Record, Spool, build_record
 from consent.ledger import schema as tables
+from consent.ledger.engine import make_engine
 from consent.ledger.spool import HELD
-from consent.ledger.store import make_engine
 from consent.registry import Registry
 from consent.state import ConsentState
 
