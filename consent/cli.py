@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import audit as audit_module
+from . import audit_render
 from . import diff as diff_module
 from ._exit import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_FAIL, EXIT_OK, EXIT_REVIEW, silence_stdout
 from ._version import __version__
@@ -178,9 +179,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 _AUDIT_RENDERERS = {
-    "text": audit_module.render_text,
-    "json": audit_module.render_json,
-    "markdown": audit_module.render_markdown,
+    "text": audit_render.render_text,
+    "json": audit_render.render_json,
+    "markdown": audit_render.render_markdown,
 }
 
 

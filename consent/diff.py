@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .audit import escape_markdown as _md
+from .audit_render import escape_markdown as _md
 from .registry import Category, Registry, Vendor
 
 #: Vendor fields whose change alters what a visitor agreed to (the ones in the revision fingerprint).

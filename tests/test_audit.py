@@ -8,17 +8,8 @@ from typing import Any
 import pytest
 from conftest import registry_data
 
-from consent.audit import (
-    AuditReport,
-    Finding,
-    Severity,
-    audit,
-    escape_markdown,
-    human_lifetime,
-    render_json,
-    render_markdown,
-    render_text,
-)
+from consent.audit import AuditReport, Finding, Severity, audit
+from consent.audit_render import escape_markdown, render_json, render_markdown, render_text
 from consent.registry import Registry
 
 SITE_POLICY = "https://www.mysite.org/privacy"
@@ -438,27 +429,6 @@ def test_counts_follow_category_order() -> None:
         ("necessary", 2),
     ]
     assert report.severity_counts() == {"error": 0, "warning": 0, "info": 0}
-
-
-@pytest.mark.parametrize(
-    ("lifetime", "text"),
-    [
-        (None, "not stated"),
-        ("session", "session"),
-        ("1y", "1 year"),
-        ("2y", "2 years"),
-        ("13mo", "13 months"),
-        ("30min", "30 minutes"),
-        ("1d", "1 day"),
-        ("2 w", "14 days"),
-        ("24h", "1 day"),
-        ("400d", "400 days"),  # the panel and the ledger notice say the same (#12.9)
-        ("180d", "180 days"),
-        ("10s", "10 seconds"),
-    ],
-)
-def test_human_lifetime(lifetime: str | None, text: str) -> None:
-    assert human_lifetime(lifetime) == text
 
 
 def _documented() -> dict[str, Any]:
