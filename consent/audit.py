@@ -289,7 +289,7 @@ def _check_required(vendor: Vendor, category: Category, site: str | None) -> Ite
 
 
 def _check_inline_urls(registry: Registry) -> Iterator[Finding]:
-    # URLs the text decides are checked at load (registry.semantic_problems); these it cannot decide.
+    # URLs the text decides are checked at load (registry_checks.semantic_problems); these it cannot decide.
     for vendor in registry.vendors:
         for index, script in enumerate(vendor.scripts):
             for url in inline_urls(script.inline or ""):

@@ -33,7 +33,8 @@ from typing import Any
 from itsdangerous import Signer
 
 from .errors import ConfigurationError, CookieError
-from .registry import Registry, category_key
+from .registry import Registry
+from .registry_rules import category_key
 from .state import (
     DEFAULT_LIFETIME,
     MAX_LIFETIME,

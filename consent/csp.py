@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from .gate import Gate
-from .registry import Registry, Vendor, host_matches
+from .registry import Registry, Vendor
+from .registry_rules import host_matches
 
 #: The directives whose sources grow with the approved vendors, in the order they appear in the policy.
 GATED_DIRECTIVES = ("script-src", "img-src", "frame-src", "connect-src")

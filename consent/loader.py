@@ -17,7 +17,8 @@ from ._bulk import without_collector_pauses
 from .codec import cookie_size_problem
 from .errors import Problem, RegistryError
 from .presets import expand_presets
-from .registry import Registry, semantic_problems
+from .registry import Registry
+from .registry_checks import semantic_problems
 
 Locator = Callable[[tuple[str | int, ...]], int | None]
 FORMATS = {".toml": "toml", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}

@@ -15,7 +15,6 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, cast
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -30,8 +29,9 @@ from pydantic import (
 )
 
 from .errors import Problem, RegistryError, UnknownIdError
-from .inline_urls import inline_urls
 from .lifetimes import lifetime_seconds
+from .registry_checks import semantic_problems
+from .registry_rules import category_key, host_matches, https_url
 
 T = TypeVar("T")
 
@@ -47,27 +47,8 @@ _HOST_RE = re.compile(r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 _ATTRIBUTE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
-def https_url(value: str) -> str:
-    """Accept only absolute ``https://`` URLs with a host (policy links, script sources)."""
-    parts = urlsplit(value)
-    if parts.scheme != "https":
-        raise ValueError(f"must be an https:// URL, got {value!r}")
-    if not parts.hostname or " " in value:
-        raise ValueError(f"is not a well-formed URL: {value!r}")
-    return value
-
-
 #: Kept under its old name: the registry's lifetime notation is parsed in :mod:`consent.lifetimes`.
 duration_seconds = lifetime_seconds
-
-
-def host_matches(pattern: str, host: str) -> bool:
-    """Whether ``host`` is ``pattern`` or, for ``*.example.com``, a subdomain of it."""
-    host = host.lower()
-    if pattern.startswith("*."):
-        base = pattern[2:]
-        return host == base or host.endswith("." + base)
-    return host == pattern
 
 
 class ConsentModeType(StrEnum):
@@ -284,31 +265,6 @@ class TcfSettings(_Model):
     )
     publisher_legitimate_interest_purposes: tuple[TcfPurposeId, ...] = ()
     custom_purposes: tuple[TcfCustomPurpose, ...] = ()
-
-
-def _tcf_problems(data: Mapping[str, Any], category_ids: set[str]) -> list[tuple[str, str]]:
-    problems = [
-        (f"vendors.{i}.tcf", "declarations from the GVL need the vendor's 'tcf_id'")
-        for i, vendor in _items(data, "vendors")
-        if vendor.get("tcf") is not None and vendor.get("tcf_id") is None
-    ]
-    tcf = data.get("tcf")
-    if not isinstance(tcf, Mapping) or not category_ids:
-        return problems
-    mapping = tcf.get("categories")
-    for category_id in mapping if isinstance(mapping, Mapping) else ():
-        if category_id not in category_ids:
-            problems.append((f"tcf.categories.{category_id}", f"no category {category_id!r}"))
-    seen: set[object] = set()
-    for i, custom in _items(tcf, "custom_purposes"):
-        if custom.get("category") not in category_ids:
-            problems.append((f"tcf.custom_purposes.{i}.category", f"no category {custom.get('category')!r}"))
-        if custom.get("id") in seen:
-            problems.append(
-                (f"tcf.custom_purposes.{i}.id", f"custom purpose {custom.get('id')} appears twice")
-            )
-        seen.add(custom.get("id"))
-    return problems
 
 
 # -- vendors ----------------------------------------------------------------------------------------------
@@ -670,10 +626,6 @@ class Registry(_Model):
 _BYTE_BITS = tuple(tuple(offset for offset in range(8) if value >> offset & 1) for value in range(256))
 
 
-def category_key(category_id: str) -> int:
-    return int.from_bytes(hashlib.blake2s(category_id.encode(), digest_size=2).digest(), "big")
-
-
 def _fingerprint(registry: Registry) -> str:
     relevant = {
         "categories": sorted((c.id, c.required) for c in registry.categories),
@@ -711,139 +663,3 @@ def _apply_translation(registry: Registry, texts: LocaleTexts) -> Registry:
         copy.__dict__.pop(name, None)
     copy.__dict__["revision"] = registry.revision
     return copy
-
-
-# -- checks across fields (run on raw data too, so a broken file still gets every problem) ----------
-
-
-def _items(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, Any]]]:
-    value = data.get(key)
-    if not isinstance(value, list | tuple):
-        return []
-    return [(i, item) for i, item in enumerate(value) if isinstance(item, Mapping)]
-
-
-def semantic_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Problems that span fields: duplicates, dangling references, reused numbers.
-
-    Works on raw, possibly malformed data (skipping what it cannot read) so that the loader can report
-    these next to the per-field errors in one go.
-    """
-    problems: list[tuple[str, str]] = []
-    categories = _items(data, "categories")
-    vendors = _items(data, "vendors")
-
-    category_ids: dict[str, int] = {}
-    keys: dict[int, str] = {}
-    for i, cat in categories:
-        cid = cat.get("id")
-        if isinstance(cid, str):
-            if cid in category_ids:
-                problems.append((f"categories.{i}.id", f"duplicate category id {cid!r}"))
-            category_ids.setdefault(cid, i)
-            key = category_key(cid)
-            if key in keys and keys[key] != cid:
-                problems.append(
-                    (f"categories.{i}.id", f"category id {cid!r} collides with {keys[key]!r}: rename one")
-                )
-            keys.setdefault(key, cid)
-        if cat.get("required") is True and not str(cat.get("justification") or "").strip():
-            problems.append(
-                (f"categories.{i}.justification", "a required category needs a written justification")
-            )
-    if isinstance(data.get("categories"), list | tuple) and not data["categories"]:
-        problems.append(("categories", "at least one category is needed"))
-
-    retired = data.get("retired_numbers")
-    retired_set = set(retired) if isinstance(retired, list | tuple) else set()
-    seen_ids: dict[str, int] = {}
-    seen_numbers: dict[int, str] = {}
-    for i, vendor in vendors:
-        vid = vendor.get("id")
-        label = f"vendor {vid!r}" if isinstance(vid, str) else "vendor"
-        if isinstance(vid, str):
-            if vid in seen_ids:
-                problems.append((f"vendors.{i}.id", f"duplicate vendor id {vid!r}"))
-            seen_ids.setdefault(vid, i)
-        number = vendor.get("number")
-        if isinstance(number, int) and not isinstance(number, bool):
-            if number in seen_numbers:
-                problems.append(
-                    (f"vendors.{i}.number", f"number {number} is already used by {seen_numbers[number]!r}")
-                )
-            elif number in retired_set:
-                problems.append(
-                    (f"vendors.{i}.number", f"number {number} is retired and may never be reused")
-                )
-            seen_numbers.setdefault(number, str(vid))
-        cat_id = vendor.get("category")
-        if isinstance(cat_id, str) and category_ids and cat_id not in category_ids:
-            known = ", ".join(sorted(category_ids))
-            problems.append((f"vendors.{i}.category", f"{label} is in unknown category {cat_id!r} ({known})"))
-        hosts = [h for h in vendor.get("hosts") or () if isinstance(h, str)]
-        for kind in ("scripts", "pixels", "embeds"):
-            for j, part in _items(vendor, kind):
-                src = part.get("src")
-                if not isinstance(src, str):
-                    continue
-                host = urlsplit(src.replace("{", "").replace("}", "")).hostname
-                if host and not any(host_matches(p, host) for p in hosts):
-                    problems.append(
-                        (f"vendors.{i}.{kind}.{j}.src", f"host {host!r} is not among {label}'s hosts")
-                    )
-        for j, script in _items(vendor, "scripts"):
-            for url in inline_urls(script.get("inline")):  # checked like a src where the text decides
-                if url.host and not any(host_matches(p, url.host) for p in hosts):
-                    problems.append(
-                        (
-                            f"vendors.{i}.scripts.{j}.inline",
-                            f"the inline script loads {url.text!r}: host {url.host!r} is not among {label}'s hosts",
-                        )
-                    )
-
-    seen_codes: dict[str, str] = {}
-    for i, region in _items(data, "regions"):
-        rid = str(region.get("id"))
-        for code in region.get("codes") or ():
-            if isinstance(code, str):
-                if code in seen_codes:
-                    problems.append(
-                        (f"regions.{i}.codes", f"{code} is already in region {seen_codes[code]!r}")
-                    )
-                seen_codes.setdefault(code, rid)
-        exempt = region.get("exempt_vendors") or ()
-        if exempt and region.get("policy") != "opt-in":
-            problems.append((f"regions.{i}.exempt_vendors", "exemptions only make sense in an opt-in region"))
-        optional = {
-            str(v.get("id"))
-            for _, v in vendors
-            if not any(c.get("id") == v.get("category") and c.get("required") is True for _, c in categories)
-        }
-        for vendor_id in exempt if isinstance(exempt, list | tuple) else ():
-            if vendor_id not in optional:
-                problems.append(
-                    (
-                        f"regions.{i}.exempt_vendors",
-                        f"{vendor_id!r} is not an optional vendor of this registry",
-                    )
-                )
-
-    problems.extend(_tcf_problems(data, set(category_ids)))
-
-    translations = data.get("translations")
-    if isinstance(translations, Mapping):
-        for locale, texts in translations.items():
-            if not isinstance(texts, Mapping):
-                continue
-            for kind, noun, known_ids in (
-                ("categories", "category", set(category_ids)),
-                ("vendors", "vendor", set(seen_ids)),
-            ):
-                entries = texts.get(kind)
-                if isinstance(entries, Mapping):
-                    for ref in entries:
-                        if ref not in known_ids:
-                            problems.append(
-                                (f"translations.{locale}.{kind}.{ref}", f"no {noun} {ref!r} to translate")
-                            )
-    return problems

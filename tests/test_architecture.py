@@ -116,7 +116,7 @@ def test_modules_stay_small() -> None:
     allowed = {
         "consent.ledger.store": 820,
         "consent.ledger.cli": 480,
-        "consent.registry": 850,
+        "consent.registry": 680,
         "consent.scan.findings": 500,
         "consent.codec": 480,
         "consent.state": 500,

@@ -26,7 +26,8 @@ from consent.codec import (
 )
 from consent.errors import CookieError, RegistryError
 from consent.loader import validate_registry
-from consent.registry import MAX_VENDOR_NUMBER, Registry, category_key, duration_seconds
+from consent.registry import MAX_VENDOR_NUMBER, Registry, duration_seconds
+from consent.registry_rules import category_key
 from consent.state import ConsentState, Decision, Method, Policy, Signal
 
 NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)

@@ -13,7 +13,8 @@ from preset_helpers import SUGGESTED_CATEGORIES
 from consent.errors import RegistryError
 from consent.loader import parse_registry
 from consent.presets import CatalogueError, Preset, catalogue, parse_catalogue
-from consent.registry import Registry, host_matches
+from consent.registry import Registry
+from consent.registry_rules import host_matches
 
 PRESETS = list(catalogue())
 IDS = [p.id for p in PRESETS]

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ..registry import Registry, Vendor, host_matches
+from ..registry import Registry, Vendor
+from ..registry_rules import host_matches
 from . import Catalogue, Preset, catalogue
 
 MatchedBy = Literal["preset", "hosts"]

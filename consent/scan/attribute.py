@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-from ..registry import Cookie, Registry, Vendor, host_matches
+from ..registry import Cookie, Registry, Vendor
+from ..registry_rules import host_matches
 from .cookie_db import CookieDatabase
 from .observations import SeenCookie, SeenStorage
 
