@@ -44,12 +44,12 @@ class PresetGap:
 
 def preset_gaps(registry: Registry, presets: Catalogue | None = None) -> Iterator[PresetGap]:
     book = presets or catalogue()
-    distinctive = _distinctive_hosts(book)
+    index = _HostIndex(book)
     for vendor in registry.vendors:
         if vendor.preset is not None:
             preset, matched_by = book.get(vendor.preset), "preset"
         else:
-            preset, matched_by = _by_hosts(vendor, book, distinctive), "hosts"
+            preset, matched_by = index.best_match(vendor), "hosts"
         if preset is None:
             continue
         hosts = tuple(h for h in _concrete(preset.hosts) if not _covered(h, vendor.hosts))
@@ -72,25 +72,35 @@ def _covered(host: str, hosts: Iterable[str]) -> bool:
     return any(host_matches(h, host) for h in hosts)
 
 
-def _distinctive_hosts(book: Catalogue) -> frozenset[str]:
-    """Hosts that belong to one preset only (a shared Google or Meta host does not identify a service)."""
-    counts = Counter(h for preset in book for h in set(_concrete(preset.hosts)))
-    return frozenset(host for host, count in counts.items() if count == 1)
+class _HostIndex:
+    """The catalogue's distinctive hosts (those of one preset only: a shared Google or Meta host does not
+    identify a service), each with its preset, built once per comparison."""
 
+    def __init__(self, book: Catalogue) -> None:
+        counts = Counter(h for preset in book for h in set(_concrete(preset.hosts)))
+        distinctive = {host for host, count in counts.items() if count == 1}
+        #: Each preset's distinctive hosts, and its place in the catalogue (the first of equals wins).
+        self.own = {
+            preset.id: (i, [h for h in _concrete(preset.hosts) if h in distinctive])
+            for i, preset in enumerate(book)
+        }
+        self.owner = {h: preset for preset in book for h in self.own[preset.id][1]}
 
-def _by_hosts(vendor: Vendor, book: Catalogue, distinctive: frozenset[str]) -> Preset | None:
-    """The preset whose distinctive hosts the vendor lists best: at least half, one of them by name.
+    def best_match(self, vendor: Vendor) -> Preset | None:
+        """The preset whose distinctive hosts the vendor lists best: at least half, one of them by name.
 
-    A host only covered by one of the vendor's wildcards (``*.doubleclick.net``) counts towards the
-    half but cannot make the match alone: a wildcard does not say which of a company's services it is.
-    """
-    best: tuple[int, float, Preset] | None = None
-    for preset in book:
-        own = [h for h in _concrete(preset.hosts) if h in distinctive]
-        hits = sum(1 for h in own if _covered(h, vendor.hosts))
-        named = sum(1 for h in own if h in vendor.hosts)
-        if not named or hits * 2 < len(own):
-            continue
-        if best is None or (named, hits / len(own)) > best[:2]:
-            best = (named, hits / len(own), preset)
-    return best[2] if best else None
+        A host only covered by one of the vendor's wildcards (``*.doubleclick.net``) counts towards the
+        half but cannot make the match alone: a wildcard does not say which of a company's services it
+        is. Only presets owning a host the vendor names can match, so only those are looked at.
+        """
+        candidates = {self.owner[h].id: self.owner[h] for h in vendor.hosts if h in self.owner}
+        best: tuple[int, float, int, Preset] | None = None
+        for preset in candidates.values():
+            place, own = self.own[preset.id]
+            hits = sum(1 for h in own if _covered(h, vendor.hosts))
+            named = sum(1 for h in own if h in vendor.hosts)
+            if hits * 2 < len(own):
+                continue
+            if best is None or (named, hits / len(own), -place) > best[:3]:
+                best = (named, hits / len(own), -place, preset)
+        return best[3] if best else None
