@@ -19,8 +19,9 @@ from consent.scan import ScanOptions, analyse, attribution_chain, scan_site
 from consent.scan.report import speed_line
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the fixtures live in the test tree
-    sys.path.insert(0, str(ROOT))
+for tree in (ROOT, ROOT / "tests"):  # the fixtures live in the test tree, and import its helpers by name
+    if str(tree) not in sys.path:
+        sys.path.insert(0, str(tree))
 
 from tests.browser.support import REGISTRY, serve_example  # noqa: E402
 from tests.scan.fakes import serve_fake_hosts  # noqa: E402

@@ -50,8 +50,6 @@ class ConsentModeTable:
         mapped.update(t for v in registry.vendors for t in v.consent_mode)
         #: The types emitted, in a stable order: Google's four, then whatever else the registry maps.
         self.emitted = tuple(t for t in ConsentModeType if t in GOOGLE_REQUIRED or t in mapped)
-        #: (type, its name, the vendors standing for it) of each type emitted: what a request walks.
-        self.kinds = tuple((t, t.value, self.vendor_masks[t]) for t in self.emitted)
         #: The emitted names in the order the default command lists them (by name), each with its
         #: member of the command's JSON when granted and when denied.
         self.members = tuple(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,13 @@ def test_pages_benchmark_reports_the_bars_and_the_floor(
         "inline + our cookie read",
         "inline + itsdangerous loads",
     ]
+
+
+def test_make_bench_imports_every_benchmark_outside_pytest() -> None:
+    """``python -m benchmarks`` runs without pytest's import paths: each benchmark finds its fixtures."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    script = "import benchmarks.__main__"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
