@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from conftest import registry_data
+from audit_helpers import clean, messy, run, vendor
 
-from consent.audit import AuditReport, Finding, Severity, audit
-from consent.audit_render import escape_markdown, render_json, render_markdown, render_text
+from consent.audit import Finding, Severity, audit
 from consent.registry import Registry
-
-SITE_POLICY = "https://www.mysite.org/privacy"
-
-
-def clean() -> dict[str, Any]:
-    """Eight vendors, two per category, each with its own host: nothing to report."""
-    data = registry_data(8)
-    data["privacy_policy_url"] = SITE_POLICY
-    return data
-
-
-def run(data: dict[str, Any]) -> AuditReport:
-    return audit(Registry.model_validate(data))
 
 
 def findings(data: dict[str, Any], code: str) -> list[Finding]:
     return [f for f in run(data).findings if f.code == code]
-
-
-def vendor(data: dict[str, Any], vendor_id: str) -> dict[str, Any]:
-    return next(v for v in data["vendors"] if v["id"] == vendor_id)
 
 
 # -- severity --------------------------------------------------------------------------------------
@@ -392,18 +373,8 @@ def test_optional_vendor_scripts_are_fine() -> None:
 # -- the report ------------------------------------------------------------------------------------
 
 
-def _messy() -> dict[str, Any]:
-    data = clean()
-    del data["privacy_policy_url"]  # info
-    vendor(data, "vendor-1")["cookies"] = [{"name": "a", "lifetime": "2y"}]  # error
-    vendor(data, "vendor-2")["hosts"] = []  # info (nothing loaded)
-    vendor(data, "vendor-3")["cookies"] = [{"name": "b"}]  # warning
-    vendor(data, "vendor-4")["sale_share"] = True  # error
-    return data
-
-
 def test_findings_are_sorted_worst_first() -> None:
-    report = run(_messy())
+    report = run(messy())
 
     severities = [f.severity for f in report.findings]
     assert severities == sorted(severities, reverse=True)
@@ -414,7 +385,7 @@ def test_findings_are_sorted_worst_first() -> None:
 
 @pytest.mark.parametrize(("floor", "count"), [("info", 5), ("warning", 3), ("error", 2)])
 def test_at_least(floor: str, count: int) -> None:
-    assert len(run(_messy()).at_least(floor)) == count
+    assert len(run(messy()).at_least(floor)) == count
 
 
 def test_counts_follow_category_order() -> None:
@@ -429,109 +400,6 @@ def test_counts_follow_category_order() -> None:
         ("necessary", 2),
     ]
     assert report.severity_counts() == {"error": 0, "warning": 0, "info": 0}
-
-
-def _documented() -> dict[str, Any]:
-    data = _messy()
-    v1 = vendor(data, "vendor-1")
-    v1.update(
-        description="Counts | visits",
-        without_consent="Nothing is counted.",
-        cookies=[{"name": "_v", "lifetime": "2y", "purpose": "Tells visitors apart."}, {"name": "sid"}],
-    )
-    vendor(data, "vendor-2")["cookies"] = [{"name": "s", "lifetime": "session"}]
-    return data
-
-
-def test_text_report_groups_vendors_by_category_in_order() -> None:
-    text = render_text(run(_documented()))
-
-    headings = [line for line in text.splitlines() if line.startswith("== ")]
-    assert headings == [
-        "== Necessary (required) ==",
-        "== Features (optional) ==",
-        "== Statistics (optional) ==",
-        "== Marketing (optional) ==",
-    ]
-    features = text.split("== Features")[1].split("== Statistics")[0]
-    assert "Vendor 1 [vendor-1, #1]" in features
-    assert "Vendor 5 [vendor-5, #5]" in features
-    assert "Purpose: Counts | visits" in features
-    assert "Privacy policy: https://vendor-1.example.com/privacy" in features
-    assert "Hosts: cdn.vendor-1.example.com" in features
-    assert "Without consent: Nothing is counted." in features
-    assert "_v (first-party, 2 years): Tells visitors apart." in features
-    assert "sid (first-party, not stated)" in features
-    assert "s (first-party, session)" in text
-    assert "Sells or shares personal data: yes" in text.split("== Necessary")[1]
-
-
-def test_text_report_summary_and_findings() -> None:
-    text = render_text(run(_messy()))
-
-    assert "8 vendors in 4 categories; findings: 2 error, 1 warning, 2 info" in text
-    assert "  Necessary [necessary]: 2" in text
-    assert "ERROR cookie-lifetime-over-400-days [vendor-1]" in text
-
-
-def test_json_report() -> None:
-    data = json.loads(render_json(run(_documented())))
-
-    assert data["registry"]["name"] == "Synthetic"
-    assert data["summary"]["categories"] == {"necessary": 2, "functional": 2, "statistics": 2, "marketing": 2}
-    assert data["summary"]["findings"] == {"error": 2, "warning": 2, "info": 2}
-    assert data["findings"][0]["severity"] == "error"
-    assert [c["id"] for c in data["categories"]] == ["necessary", "functional", "statistics", "marketing"]
-    v1 = data["categories"][1]["vendors"][0]
-    assert v1["id"] == "vendor-1"
-    assert v1["cookies"][0] == {
-        "name": "_v",
-        "party": "first",
-        "lifetime": "2y",
-        "lifetime_text": "2 years",
-        "purpose": "Tells visitors apart.",
-        "domain": None,
-    }
-    assert data["categories"][0]["vendors"][0]["sale_share"] is True
-
-
-def test_markdown_report() -> None:
-    text = render_markdown(run(_documented()))
-
-    assert text.startswith("# Cookie audit: Synthetic\n")
-    assert "| Necessary | yes | 2 |" in text
-    assert "- **error** `cookie-lifetime-over-400-days` (vendor-1):" in text
-    assert "## Features (optional)" in text
-    assert "### Vendor 1" in text
-    assert "Counts \\| visits" in text  # a pipe would break the table
-    assert "| \\_v | first |  | 2 years | Tells visitors apart. |" in text
-    assert "- Privacy policy: <https://vendor-1.example.com/privacy>" in text
-
-
-@pytest.mark.parametrize(
-    ("raw", "escaped"),
-    [
-        ("a|b", "a\\|b"),
-        ("<script>", "\\<script\\>"),
-        ("_x_ *y*", "\\_x\\_ \\*y\\*"),
-        ("two\nlines", "two lines"),
-    ],
-)
-def test_escape_markdown(raw: str, escaped: str) -> None:
-    assert escape_markdown(raw) == escaped
-
-
-def test_seed_registry_report(seed_registry: Registry) -> None:
-    report = audit(seed_registry)
-    text = render_text(report)
-
-    assert sum(report.counts().values()) == len(seed_registry.vendors)
-    for v in seed_registry.vendors:
-        assert f"[{v.id}, #{v.number}]" in text
-    assert json.loads(render_json(report))["summary"]["vendors"] == len(seed_registry.vendors)
-    assert render_markdown(report).count("\n### ") == len(seed_registry.vendors)
-    # The example site keeps advertising out of its required category.
-    assert not [f for f in report.findings if f.code == "marketing-in-required"]
 
 
 # -- inline scripts, the consent cookie, third-party cookie domains (issue #12) -----------------------
@@ -553,37 +421,3 @@ def test_an_inline_url_the_text_cannot_decide_is_a_warning(code: str, flagged: b
     found = findings(data, "inline-url-unchecked")
 
     assert [(f.severity, f.vendor) for f in found] == ([(Severity.WARNING, "vendor-3")] if flagged else [])
-
-
-def test_the_reports_declare_the_consent_cookie() -> None:
-    from consent.own_cookie import consent_cookie
-
-    report = audit(
-        Registry.model_validate(clean()),
-        own_cookie=consent_cookie("cc", domain="mysite.org", max_age_days=180),
-    )
-    text, markdown = render_text(report), render_markdown(report)
-    data = json.loads(render_json(report))
-
-    assert "__Secure-cc (first-party, on mysite.org, 180 days): Remembers your cookie choices" in text
-    assert "| \\_\\_Secure-cc | first | mysite.org | 180 days | Remembers your cookie choices" in markdown
-    assert data["consent_cookie"]["name"] == "__Secure-cc"
-    assert data["consent_cookie"]["lifetime"] == "180d"
-
-
-def test_the_default_consent_cookie_is_the_host_only_one() -> None:
-    report = run(clean())
-    assert report.own_cookie is not None
-    assert (report.own_cookie.name, report.own_cookie.lifetime) == ("__Host-consent", "400d")
-    assert "__Host-consent (first-party, 400 days)" in render_text(report)
-
-
-def test_text_and_markdown_show_a_third_party_cookie_domain() -> None:
-    data = clean()
-    vendor(data, "vendor-3")["cookies"] = [
-        {"name": "IDE", "party": "third", "domain": "doubleclick.net", "lifetime": "390d", "purpose": "Ads."}
-    ]
-    report = run(data)
-
-    assert "IDE (third-party, on doubleclick.net, 390 days): Ads." in render_text(report)
-    assert "| IDE | third | doubleclick.net | 390 days | Ads. |" in render_markdown(report)
