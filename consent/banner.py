@@ -90,6 +90,8 @@ class Widget:
         self.dialog = lru_cache(maxsize=64)(self._dialog)
         self.placeholder_body = lru_cache(maxsize=4096)(self._placeholder_body)
         self.settings_link = lru_cache(maxsize=256)(self._settings_link)
+        self._placeholder = lru_cache(maxsize=4096)(self._whole_placeholder)
+        self._embed_placeholder_parts = lru_cache(maxsize=4096)(self._placeholder_parts)
 
     # -- what every visitor in one language shares --------------------------------------------------
 
@@ -191,9 +193,23 @@ class Widget:
 
     def placeholder(self, locale: str, vendor_id: str, slot: str | None = None) -> Markup:
         """A click-to-load placeholder that grants just this vendor, in the slot its content will take."""
+        if slot is None:
+            return self._placeholder(locale, vendor_id)
+        return embed_slot_markup(slot, vendor_id, self.placeholder_body(locale, vendor_id))
+
+    def _whole_placeholder(self, locale: str, vendor_id: str) -> Markup:
         return embed_slot_markup(
-            slot or f"placeholder-{vendor_id}", vendor_id, self.placeholder_body(locale, vendor_id)
+            f"placeholder-{vendor_id}", vendor_id, self.placeholder_body(locale, vendor_id)
         )
+
+    def embed_placeholder(self, locale: str, vendor_id: str, digest: str) -> Markup:
+        """The placeholder of an embed in its slot (``digest``: the embed's, see ``gate.embed_digest``)."""
+        before, after = self._embed_placeholder_parts(locale, vendor_id)
+        return Markup(before + digest + after)
+
+    def _placeholder_parts(self, locale: str, vendor_id: str) -> tuple[str, str]:
+        before, after = embed_parts(vendor_id)  # plain strings: adding Markup to them would escape them
+        return before, after + str(self.placeholder_body(locale, vendor_id)) + "</div>"
 
 
 def grant_form(ctx: WidgetContext) -> Markup:
@@ -214,3 +230,20 @@ def embed_slot_markup(slot: str, vendor_id: str, inner: Markup) -> Markup:
         f'<div class="consent-embed" data-consent-slot="{escape(slot)}" '
         f'data-consent-vendor="{escape(vendor_id)}">{inner}</div>'
     )
+
+
+@lru_cache(maxsize=4096)
+def embed_parts(vendor_id: str) -> tuple[str, str]:
+    """The slot of one of ``vendor_id``'s embeds, split where the embed's digest goes (the slot id is
+    ``embed-<vendor id>-<digest>``, see ``gate.embed_slot``)."""
+    vendor = escape(vendor_id)
+    return (
+        f'<div class="consent-embed" data-consent-slot="embed-{vendor}-',
+        f'" data-consent-vendor="{vendor}">',
+    )
+
+
+def embed_frame(vendor_id: str, digest: str, iframe: Markup) -> Markup:
+    """An allowed embed's iframe in its slot."""
+    before, after = embed_parts(vendor_id)
+    return Markup(before + digest + after + str(iframe) + "</div>")

@@ -294,8 +294,13 @@ def _fields(src: str) -> frozenset[str]:
 
 def embed_slot(vendor_id: str, embed: Embed, params: Mapping[str, object]) -> str:
     """A stable id for one embed on a page, so script can swap a placeholder for the real thing."""
+    return f"embed-{vendor_id}-{embed_digest(vendor_id, embed, params)}"
+
+
+def embed_digest(vendor_id: str, embed: Embed, params: Mapping[str, object]) -> str:
+    """What tells one embed of a vendor from another on a page (its fields' values): the end of its slot id."""
     blob = "\0".join([vendor_id, embed.name, *sorted(f"{k}={v}" for k, v in params.items())])
-    return f"embed-{vendor_id}-{zlib.crc32(blob.encode()):08x}"
+    return f"{zlib.crc32(blob.encode()):08x}"
 
 
 def render_iframe(
@@ -313,6 +318,7 @@ __all__ = [
     "InvalidPlacement",
     "MissingEmbedField",
     "decide",
+    "embed_digest",
     "embed_slot",
     "embed_src",
     "find_embed",

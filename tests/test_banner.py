@@ -23,7 +23,7 @@ from flask_helpers import (
 from jinja2 import DictLoader
 from markupsafe import Markup
 
-from consent.banner import Widget, WidgetContext, make_environment
+from consent.banner import Widget, WidgetContext, embed_frame, embed_slot_markup, make_environment
 from consent.errors import ConfigurationError
 from consent.lifetimes import describe_lifetime
 from consent.loader import load_registry
@@ -435,6 +435,24 @@ def test_a_placeholder_escapes_the_vendor_name() -> None:
     assert not list(find(html, "img"))
     (strong,) = find(html, "strong")
     assert strong.inner_text == 'Evil "><img src=x onerror=alert(1)> content is blocked'
+
+
+def test_precompiled_placeholders_and_frames_write_what_the_slot_markup_writes() -> None:
+    """The pieces kept per language and vendor, joined with an embed's digest, give the same markup as
+    building the slot each time, and nothing in them is escaped twice."""
+    widget = Widget(make_environment(), SEED)
+    iframe = Markup('<iframe src="https://player.vimeo.com/video/1" title="A &amp; B"></iframe>')
+    for locale in ("en", "de", "ar"):
+        for vendor in SEED.vendors:
+            body = widget.placeholder_body(locale, vendor.id)
+            whole = embed_slot_markup(f"placeholder-{vendor.id}", vendor.id, body)
+            assert widget.placeholder(locale, vendor.id) == whole
+            embedded = embed_slot_markup(f"embed-{vendor.id}-0a1b2c3d", vendor.id, body)
+            assert widget.embed_placeholder(locale, vendor.id, "0a1b2c3d") == embedded
+            assert str(embedded).startswith('<div class="consent-embed" data-consent-slot="embed-')
+    framed = embed_frame("vimeo", "0a1b2c3d", iframe)
+    assert framed == embed_slot_markup("embed-vimeo-0a1b2c3d", "vimeo", iframe)
+    assert "&lt;" not in framed and "&amp;amp;" not in framed
 
 
 # -- overriding templates --------------------------------------------------------------------------------

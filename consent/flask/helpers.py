@@ -9,10 +9,10 @@ from typing import Any, ParamSpec, TypeVar
 from flask import abort
 from markupsafe import Markup, escape
 
-from ..banner import WidgetContext, embed_slot_markup, grant_form, grant_form_markup
+from ..banner import WidgetContext, embed_frame, grant_form, grant_form_markup
 from ..consent_mode import consent_mode_default
 from ..errors import UnknownIdError
-from ..gate import embed_slot, find_embed, render_iframe, render_scripts
+from ..gate import embed_digest, find_embed, render_iframe, render_scripts
 from ..microsoft_consent import render_microsoft_consent_default
 from ..state import ConsentState
 from ..tcf.panel import TcfPanel, tcf_panel
@@ -191,10 +191,10 @@ def consent_embed(
     settings = data.settings
     registry = settings.registry
     embed = find_embed(registry, vendor_id, name)
-    slot = embed_slot(vendor_id, embed, params)
+    digest = embed_digest(vendor_id, embed, params)
     if data.get_gate().allows(vendor_id):
-        return embed_slot_markup(slot, vendor_id, render_iframe(registry, vendor_id, embed, params, title))
-    return settings.widget.placeholder(data.get_locale(), vendor_id, slot)
+        return embed_frame(vendor_id, digest, render_iframe(registry, vendor_id, embed, params, title))
+    return settings.widget.embed_placeholder(data.get_locale(), vendor_id, digest)
 
 
 def consent_placeholder(vendor_id: str) -> Markup:
