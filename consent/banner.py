@@ -218,11 +218,24 @@ def grant_form(ctx: WidgetContext) -> Markup:
 
 
 def grant_form_markup(action_url: str, next_url: str, csrf_field: Markup) -> Markup:
+    opening = _grant_form_opening(action_url)
     return Markup(
-        f'<form id="{GRANT_FORM_ID}" class="consent-grant-form" method="post" action="{escape(action_url)}" '
-        f'hidden data-consent-form>{csrf_field}<input type="hidden" name="next" value="{escape(next_url)}">'
-        '<input type="hidden" name="layer" value="embed"><input type="hidden" name="action" value="grant"></form>'
+        f'{opening}{csrf_field}<input type="hidden" name="next" value="{escape(next_url)}">{_GRANT_FORM_END}'
     )
+
+
+@lru_cache(maxsize=16)
+def _grant_form_opening(action_url: str) -> str:
+    # One action URL per script root: the opening tag is escaped once.
+    return (
+        f'<form id="{GRANT_FORM_ID}" class="consent-grant-form" method="post" action="{escape(action_url)}" '
+        "hidden data-consent-form>"
+    )
+
+
+_GRANT_FORM_END = (
+    '<input type="hidden" name="layer" value="embed"><input type="hidden" name="action" value="grant"></form>'
+)
 
 
 def embed_slot_markup(slot: str, vendor_id: str, inner: Markup) -> Markup:

@@ -19,7 +19,7 @@ from ..gate import Gate, decide
 from ..i18n import negotiate, preferred_languages
 from ..regions import Region, resolve_region
 from ..state import ConsentState
-from .settings import EXTENSION_KEY, ConsentSettings
+from .settings import EXTENSION_KEY, ConsentSettings, Urls
 
 log = logging.getLogger("consent")
 _KEY = "_consent"
@@ -107,7 +107,7 @@ class RequestConsent:
     def get_urls(self) -> Urls:
         urls = self.urls
         if urls is None:
-            urls = self.urls = Urls(self.settings, self.request.script_root)
+            urls = self.urls = self.settings.urls_for(self.request.script_root)
         return urls
 
     def get_consent_mode(self) -> int:
@@ -126,20 +126,6 @@ class RequestConsent:
         if locale is None:
             locale = self.locale = _negotiate_locale(self)
         return locale
-
-
-class Urls:
-    """The blueprint's URLs under this request's script root (plain joins: the rules are fixed)."""
-
-    __slots__ = ("action", "preferences", "script", "stylesheet")
-
-    def __init__(self, settings: ConsentSettings, script_root: str) -> None:
-        base = script_root + settings.config["CONSENT_URL_PREFIX"]
-        version = settings.asset_version
-        self.action = base + "/"
-        self.preferences = base + "/preferences"
-        self.stylesheet = f"{base}/static/consent.css?v={version}"
-        self.script = f"{base}/static/consent.js?v={version}"
 
 
 def per_request() -> RequestConsent:

@@ -107,10 +107,7 @@ def consent_head() -> Markup:
     data = per_request()
     settings = data.settings
     registry = settings.registry
-    theme = settings.config["CONSENT_THEME"]
-    # CONSENT_THEME reaches the stylesheet through its own link: consent.css reads data-consent-theme.
-    forced = f' data-consent-theme="{escape(theme)}"' if theme != "auto" else ""
-    parts = [f'<link rel="stylesheet" href="{escape(data.get_urls().stylesheet)}"{forced}>']
+    parts = [data.get_urls().stylesheet_link]
     nonce = nonce_if_csp(data)
     if settings.consent_mode:
         wait = settings.config["CONSENT_CONSENT_MODE_WAIT"]
@@ -144,13 +141,8 @@ def consent_banner() -> Markup:
     settings = data.settings
     urls = data.get_urls()
     nonce = nonce_if_csp(data)
-    if nonce is not None:
-        script = Markup(
-            f'<script type="module" src="{escape(urls.script)}" nonce="{nonce}" '
-            "data-consent-script data-consent-reload></script>"
-        )
-    else:
-        script = Markup(f'<script type="module" src="{escape(urls.script)}" data-consent-script></script>')
+    plain, before_nonce, after_nonce = urls.script_tag
+    script = plain if nonce is None else before_nonce + nonce + after_nonce
     state = data.get_state()
     widget = settings.widget
     if adtech.first_layer_due(data):

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache, partial
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
+from markupsafe import escape
 
 from ..banner import Widget
 from ..codec import CookieCodec
@@ -66,6 +67,10 @@ class ConsentSettings:
     #: The wording test (``CONSENT_VARIANTS``), loaded and checked at start-up; ``None`` without one.
     experiment: Experiment | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        #: The blueprint's URLs and tags under a script root (a site has one or two: bounded anyway).
+        self.urls_for: Callable[[str], Urls] = lru_cache(maxsize=8)(partial(Urls, self))
 
     def keys(self) -> tuple[str | bytes, ...]:
         """The signing keys now, oldest first: read from the app's config as Flask reads its own."""
@@ -217,6 +222,31 @@ class ConsentSettings:
             spool=spool,
             timeout=float(config["CONSENT_LEDGER_TIMEOUT"]),
             registry=self.registry,
+        )
+
+
+class Urls:
+    """The blueprint's URLs under one script root (plain joins: the rules are fixed), and the widget's
+    tags that carry them, escaped once."""
+
+    __slots__ = ("action", "preferences", "script", "script_tag", "stylesheet", "stylesheet_link")
+
+    def __init__(self, settings: ConsentSettings, script_root: str) -> None:
+        base = script_root + settings.config["CONSENT_URL_PREFIX"]
+        version = settings.asset_version
+        self.action = base + "/"
+        self.preferences = base + "/preferences"
+        self.stylesheet = f"{base}/static/consent.css?v={version}"
+        self.script = f"{base}/static/consent.js?v={version}"
+        theme = settings.config["CONSENT_THEME"]
+        # CONSENT_THEME reaches the stylesheet through its own link: consent.css reads data-consent-theme.
+        forced = f' data-consent-theme="{escape(theme)}"' if theme != "auto" else ""
+        self.stylesheet_link = f'<link rel="stylesheet" href="{escape(self.stylesheet)}"{forced}>'
+        #: The widget's script tag: without a nonce, and split where a CSP nonce goes.
+        self.script_tag = (
+            f'<script type="module" src="{escape(self.script)}" data-consent-script></script>',
+            f'<script type="module" src="{escape(self.script)}" nonce="',
+            '" data-consent-script data-consent-reload></script>',
         )
 
 
