@@ -113,11 +113,13 @@ def test_pages_benchmark_reports_the_bars_and_the_floor(
         [row] = [line for line in lines if line.strip().startswith(prefix)]
         assert row.endswith(("PASS", "FAIL")), row
     floor = lines.index("The floor: verifying the cookie alone on the inline page (after Reject all)")
-    assert [line.split("  ")[1] for line in lines[floor + 1 : floor + 4]] == [
+    assert [line.split("  ")[1] for line in lines[floor + 1 : floor + 5]] == [
         "inline, no extension",
         "inline + our cookie read",
         "inline + itsdangerous loads",
+        "gated",
     ]
+    assert lines[floor + 5].strip().startswith("gated / inline + our cookie read")
 
 
 def test_make_bench_imports_every_benchmark_outside_pytest() -> None:
