@@ -239,21 +239,24 @@ _GRANT_FORM_END = (
 
 
 def embed_slot_markup(slot: str, vendor_id: str, inner: Markup) -> Markup:
-    return Markup(
-        f'<div class="consent-embed" data-consent-slot="{escape(slot)}" '
-        f'data-consent-vendor="{escape(vendor_id)}">{inner}</div>'
-    )
+    """``inner`` in the slot ``slot`` of one of ``vendor_id``'s embeds or placeholders."""
+    return Markup(_SLOT_OPEN + str(escape(slot)) + _slot_vendor(vendor_id) + str(inner) + "</div>")
+
+
+#: A slot's element, the one spelling of it (the script swaps its content by these two attributes):
+#: ``_SLOT_OPEN``, the escaped slot id, then :func:`_slot_vendor`.
+_SLOT_OPEN = '<div class="consent-embed" data-consent-slot="'
+
+
+def _slot_vendor(vendor_id: str) -> str:
+    return f'" data-consent-vendor="{escape(vendor_id)}">'
 
 
 @lru_cache(maxsize=4096)
 def embed_parts(vendor_id: str) -> tuple[str, str]:
     """The slot of one of ``vendor_id``'s embeds, split where the embed's digest goes (the slot id is
     ``embed-<vendor id>-<digest>``, see ``gate.embed_slot``)."""
-    vendor = escape(vendor_id)
-    return (
-        f'<div class="consent-embed" data-consent-slot="embed-{vendor}-',
-        f'" data-consent-vendor="{vendor}">',
-    )
+    return f"{_SLOT_OPEN}embed-{escape(vendor_id)}-", _slot_vendor(vendor_id)
 
 
 def embed_frame(vendor_id: str, digest: str, iframe: Markup) -> Markup:
