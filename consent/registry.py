@@ -1,7 +1,8 @@
 """The vendor registry: every service a site uses, the single source of truth for everything else.
 
 The models forbid unknown keys (a typo is an error, not a silent default) and are immutable once
-loaded. Loading from files lives in :mod:`consent.loader`.
+loaded. A vendor's own entry (its cookies, scripts, pixels, embeds) is in :mod:`consent.registry_vendors`;
+loading from files lives in :mod:`consent.loader`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from enum import StrEnum
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, cast
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     StrictBool,
@@ -29,166 +27,34 @@ from pydantic import (
 )
 
 from .errors import Problem, RegistryError, UnknownIdError
-from .lifetimes import lifetime_seconds
 from .registry_checks import semantic_problems
-from .registry_rules import category_key, host_matches, https_url
+from .registry_rules import category_key, https_url
+
+# The vendor entries live in consent.registry_vendors; their names are importable from here too.
+from .registry_vendors import MAX_VENDOR_NUMBER as MAX_VENDOR_NUMBER
+from .registry_vendors import SLUG_PATTERN as SLUG_PATTERN
+from .registry_vendors import ConsentModeType as ConsentModeType
+from .registry_vendors import Cookie as Cookie
+from .registry_vendors import Embed as Embed
+from .registry_vendors import NonEmpty as NonEmpty
+from .registry_vendors import Pixel as Pixel
+from .registry_vendors import RegistryModel as RegistryModel
+from .registry_vendors import Script as Script
+from .registry_vendors import Slug as Slug
+from .registry_vendors import TcfPurposeId as TcfPurposeId
+from .registry_vendors import TcfSpecialFeatureId as TcfSpecialFeatureId
+from .registry_vendors import Vendor as Vendor
+from .registry_vendors import VendorIdentity as VendorIdentity
+from .registry_vendors import VendorTcf as VendorTcf
+from .registry_vendors import cookie_regex as cookie_regex
+from .registry_vendors import duration_seconds as duration_seconds
 
 T = TypeVar("T")
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
-NonEmpty = Annotated[str, Field(min_length=1)]
 Locale = Annotated[str, Field(pattern=r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")]
 
-#: The highest vendor number a registry may use; the cookie keeps one bit-plane column per number.
-MAX_VENDOR_NUMBER = 8191
 
-_HOST_RE = re.compile(r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_ATTRIBUTE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-
-
-#: Kept under its old name: the registry's lifetime notation is parsed in :mod:`consent.lifetimes`.
-duration_seconds = lifetime_seconds
-
-
-class ConsentModeType(StrEnum):
-    """Google Consent Mode v2 storage types."""
-
-    AD_STORAGE = "ad_storage"
-    AD_USER_DATA = "ad_user_data"
-    AD_PERSONALIZATION = "ad_personalization"
-    ANALYTICS_STORAGE = "analytics_storage"
-    FUNCTIONALITY_STORAGE = "functionality_storage"
-    PERSONALIZATION_STORAGE = "personalization_storage"
-    SECURITY_STORAGE = "security_storage"
-
-
-@lru_cache(maxsize=4096)
-def cookie_regex(name: str) -> re.Pattern[str]:
-    """A declared cookie name as a regular expression: ``*`` matches any run of characters.
-
-    Cached by the registry's declared names (never by a request's), so each compiles once."""
-    return re.compile(".*".join(re.escape(part) for part in name.split("*")), re.DOTALL)
-
-
-class VendorIdentity(NamedTuple):
-    """What keeps a visitor's decision about a vendor meaningful across registry edits."""
-
-    number: int
-    category_key: int
-    required: bool
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class Cookie(_Model):
-    """A cookie (or other storage) a vendor sets."""
-
-    name: NonEmpty = Field(description="Cookie name; '*' matches any run of characters, e.g. '_ga_*'.")
-    party: Literal["first", "third"] = "first"
-    lifetime: str | None = Field(
-        default=None, description="'session' or a duration such as '30min', '24h', '13mo', '2y'."
-    )
-    purpose: str = ""
-    domain: str | None = Field(default=None, description="For third-party cookies: the domain that sets it.")
-
-    @field_validator("lifetime")
-    @classmethod
-    def _check_lifetime(cls, value: str | None) -> str | None:
-        if value is not None:
-            duration_seconds(value)
-        return value
-
-    @property
-    def lifetime_seconds(self) -> int | None:
-        return None if self.lifetime is None else duration_seconds(self.lifetime)
-
-    def matches(self, cookie_name: str) -> bool:
-        if "*" not in self.name:
-            return cookie_name == self.name
-        return cookie_regex(self.name).fullmatch(cookie_name) is not None
-
-
-class Script(_Model):
-    """A ``<script>`` the page must contain once the vendor is approved: ``src`` or ``inline``."""
-
-    src: str | None = None
-    inline: str | None = None
-    placement: Literal["head", "body"] = "body"
-    attributes: dict[str, str | bool] = Field(
-        default_factory=dict, description="Extra attributes such as async, defer, crossorigin, data-*."
-    )
-
-    @field_validator("attributes")
-    @classmethod
-    def _check_attributes(cls, value: dict[str, str | bool]) -> dict[str, str | bool]:
-        for name in value:
-            if not _ATTRIBUTE_RE.match(name):
-                raise ValueError(f"{name!r} is not an attribute name")
-            # These would bypass the https check, the CSP nonce or the gate's own bookkeeping.
-            if name in {"src", "nonce", "data-consent-key"} or name.startswith("on"):
-                raise ValueError(f"the attribute {name!r} cannot be set here")
-        return value
-
-    @field_validator("src")
-    @classmethod
-    def _check_src(cls, value: str | None) -> str | None:
-        return None if value is None else https_url(value)
-
-    paths: tuple[Annotated[str, Field(pattern=r"^/")], ...] = Field(
-        default=(), description="Only on pages whose path matches one ('*': any run of characters); else all."
-    )
-
-    @model_validator(mode="after")
-    def _one_of_src_inline(self) -> Script:
-        if (self.src is None) == (self.inline is None):
-            raise ValueError("a script needs exactly one of 'src' or 'inline'")
-        return self
-
-
-class Pixel(_Model):
-    """A tracking image the page must contain once the vendor is approved."""
-
-    src: str
-    placement: Literal["head", "body"] = "body"
-    noscript: StrictBool = Field(
-        default=False,
-        description="Only for visitors without JavaScript: rendered in <noscript> (no double count).",
-    )
-
-    @field_validator("src")
-    @classmethod
-    def _check_src(cls, value: str) -> str:
-        return https_url(value)
-
-    @model_validator(mode="after")
-    def _noscript_in_body(self) -> Pixel:
-        if self.noscript and self.placement != "body":  # <noscript> in <head> may not hold an image
-            raise ValueError("a noscript pixel belongs in the body (placement = 'body')")
-        return self
-
-
-class Embed(_Model):
-    """An iframe (video, map, widget); ``src`` may hold ``{name}`` fields filled at render time."""
-
-    name: Slug = "default"
-    src: str
-    title: str = ""
-    width: StrictInt | None = None
-    height: StrictInt | None = None
-    allow: str | None = None
-    allowfullscreen: StrictBool = False
-
-    @field_validator("src")
-    @classmethod
-    def _check_src(cls, value: str) -> str:
-        https_url(value.replace("{", "").replace("}", ""))
-        return value
-
-
-class Category(_Model):
+class Category(RegistryModel):
     """A purpose visitors consent to (or, if ``required``, are told about)."""
 
     id: Slug
@@ -209,31 +75,15 @@ class Category(_Model):
 
 # -- IAB TCF v2.3 (optional; read by consent.tcf) ----------------------------------------------------------
 
-TcfPurposeId = Annotated[int, Field(ge=1, le=24)]
-TcfSpecialFeatureId = Annotated[int, Field(ge=1, le=12)]
 
-
-class VendorTcf(_Model):
-    """What a vendor declares in IAB's Global Vendor List (``consent tcf import`` fills it in)."""
-
-    purposes: tuple[TcfPurposeId, ...] = Field(default=(), description="Purposes on the basis of consent.")
-    legitimate_interest_purposes: tuple[TcfPurposeId, ...] = ()
-    flexible_purposes: tuple[TcfPurposeId, ...] = ()
-    special_purposes: tuple[StrictInt, ...] = ()
-    features: tuple[StrictInt, ...] = ()
-    special_features: tuple[TcfSpecialFeatureId, ...] = ()
-    data_retention_days: StrictInt | None = Field(default=None, ge=0)
-    data_categories: tuple[StrictInt, ...] = ()
-
-
-class TcfCategory(_Model):
+class TcfCategory(RegistryModel):
     """The TCF purposes and special features a registry category stands for."""
 
     purposes: tuple[TcfPurposeId, ...] = ()
     special_features: tuple[TcfSpecialFeatureId, ...] = ()
 
 
-class TcfCustomPurpose(_Model):
+class TcfCustomPurpose(RegistryModel):
     """A purpose of the site's own, outside the TCF's list, signalled in the Publisher TC segment."""
 
     id: StrictInt = Field(ge=1, le=63, description="Its position in the Publisher TC segment.")
@@ -242,7 +92,7 @@ class TcfCustomPurpose(_Model):
     legal_basis: Literal["consent", "legitimate_interest"] = "consent"
 
 
-class TcfSettings(_Model):
+class TcfSettings(RegistryModel):
     """A site's TCF settings: the vendor list it shows and what its own purposes are."""
 
     vendor_list_version: StrictInt = Field(default=0, ge=0, le=4095, description="The GVL version shown.")
@@ -267,75 +117,6 @@ class TcfSettings(_Model):
     custom_purposes: tuple[TcfCustomPurpose, ...] = ()
 
 
-# -- vendors ----------------------------------------------------------------------------------------------
-
-
-class Vendor(_Model):
-    """A third-party (or first-party) service that needs consent for its purpose."""
-
-    id: Slug = Field(description="Stable forever: decisions are remembered against it.")
-    number: StrictInt = Field(
-        ge=1,
-        le=MAX_VENDOR_NUMBER,
-        description="Stable compact identity used in the consent cookie. Never reuse a number: "
-        "list retired ones in 'retired_numbers'.",
-    )
-    name: NonEmpty
-    category: Slug
-    description: str = ""
-    policy_url: str
-    cookies: tuple[Cookie, ...] = ()
-    hosts: tuple[str, ...] = ()
-    scripts: tuple[Script, ...] = ()
-    pixels: tuple[Pixel, ...] = ()
-    embeds: tuple[Embed, ...] = ()
-    without_consent: str | None = Field(
-        default=None, description="What still happens when the visitor declines."
-    )
-    tcf_id: StrictInt | None = Field(default=None, ge=1)
-    consent_mode: tuple[ConsentModeType, ...] = ()
-    consent_mode_advanced: StrictBool = Field(
-        default=False,
-        description="Google Consent Mode 'advanced': the vendor's scripts load before consent, with every "
-        "storage type denied, and send cookieless pings. Off ('basic') unless set.",
-    )
-    sale_share: StrictBool = Field(default=False, description="Sells or shares personal data (US laws).")
-    # IAB TCF (optional): what the Global Vendor List declares, and Google's Additional Consent id.
-    tcf: VendorTcf | None = None
-    google_atp_id: StrictInt | None = Field(
-        default=None, ge=1, description="Google Ad Tech Provider id, for the Additional Consent string."
-    )
-
-    # -- vendor presets (consent.presets) ---------------------------------------------------------
-    preset: Slug | None = Field(
-        default=None,
-        description="The catalogue preset this entry starts from ('consent presets list'); the loader "
-        "merges the entry's own fields over it, filling the preset's {placeholders} from 'params'.",
-    )
-
-    @field_validator("policy_url")
-    @classmethod
-    def _check_policy(cls, value: str) -> str:
-        return https_url(value)
-
-    @field_validator("hosts")
-    @classmethod
-    def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for host in value:
-            if not _HOST_RE.match(host):
-                raise ValueError(f"{host!r} is not a host name (use 'example.com' or '*.example.com')")
-        return value
-
-    def embed(self, name: str | None = None) -> Embed | None:
-        """The embed called ``name``, or the vendor's first one."""
-        if name is None:
-            return self.embeds[0] if self.embeds else None
-        return next((e for e in self.embeds if e.name == name), None)
-
-    def covers_host(self, host: str) -> bool:
-        return any(host_matches(pattern, host) for pattern in self.hosts)
-
-
 PolicyName = Literal["opt-in", "opt-out", "notice"]
 #: Strictest first: a visitor whose region's policy comes earlier than the one they decided under is asked again.
 POLICY_ORDER: tuple[PolicyName, ...] = ("opt-in", "opt-out", "notice")
@@ -346,7 +127,7 @@ _REGION_CODE_RE = re.compile(_REGION_CODE)
 UNKNOWN_REGION_CODES = frozenset({"XX", "ZZ"})
 
 
-class Region(_Model):
+class Region(RegistryModel):
     """Visitors from these places are under this policy (opt-in unless the registry says otherwise)."""
 
     id: Slug
@@ -369,19 +150,19 @@ class RegionPolicy(NamedTuple):
     exempt_vendors: frozenset[str]
 
 
-class CategoryText(_Model):
+class CategoryText(RegistryModel):
     title: str | None = None
     description: str | None = None
     justification: str | None = None
 
 
-class VendorText(_Model):
+class VendorText(RegistryModel):
     name: str | None = None
     description: str | None = None
     without_consent: str | None = None
 
 
-class LocaleTexts(_Model):
+class LocaleTexts(RegistryModel):
     """Translations of every visible registry text for one locale."""
 
     notice: str | None = None
@@ -389,7 +170,7 @@ class LocaleTexts(_Model):
     vendors: dict[str, VendorText] = Field(default_factory=dict)
 
 
-class Registry(_Model):
+class Registry(RegistryModel):
     """The whole vendor list of a site."""
 
     name: NonEmpty
@@ -638,7 +419,7 @@ def _fingerprint(registry: Registry) -> str:
 
 
 def _apply_translation(registry: Registry, texts: LocaleTexts) -> Registry:
-    def pick(overrides: BaseModel | None) -> dict[str, Any]:
+    def pick(overrides: RegistryModel | None) -> dict[str, Any]:
         if overrides is None:
             return {}
         return {k: v for k, v in overrides.model_dump().items() if v is not None}

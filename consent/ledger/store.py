@@ -15,17 +15,14 @@ row), so the chain has one order across every process that writes to the databas
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import logging
 import math
 import os
 import threading
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -43,12 +40,14 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..registry import Registry
-from ..state import ConsentState, Method, Policy, Signal
+from ..state import ConsentState
 from . import schema
 from .checkpoint import Checkpoint
 from .engine import aware_utc, make_engine, naive_utc, normalize_url
 from .errors import LedgerError, SchemaError
 from .notice import NoticeBook, load_notice
+from .readback import Stats as Stats
+from .readback import state_from_record, tally
 from .records import Record, as_key, build_record, chain_mac, tag
 from .spool import Batch, DrainResult, Held, Owner, Spool
 from .verify import Break, Verification, compare_checkpoints, head_verifies, verify_chain
@@ -67,20 +66,6 @@ class Receipt(NamedTuple):
 
     record: Record
     stored_in: str
-
-
-@dataclass
-class Stats:
-    """Decisions per day by method, and category answers per day (each record counts once)."""
-
-    methods: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    categories: dict[date, dict[str, Counter[str]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(Counter))
-    )
-
-    @property
-    def total(self) -> int:
-        return sum(sum(c.values()) for c in self.methods.values())
 
 
 # Statements of the write path, built once: building a statement costs more than running it on SQLite.
@@ -634,41 +619,7 @@ class Ledger:
 
     def state_of(self, record: Record, registry: Registry, *, when: datetime | None = None) -> ConsentState:
         """The :class:`ConsentState` a record's cookie held (undecided once it expired at ``when``)."""
-        if record.decided_at is None or record.expires_at is None:
-            return ConsentState(registry, consent_id=record.consent_id)
-        if when is not None and when >= record.expires_at:
-            return ConsentState(registry, consent_id=record.consent_id)
-        notice = self.notice(record.notice) or {}
-        shown_under = {v["id"]: v["category"] for v in notice.get("vendors", [])}
-        vendors: dict[str, bool] = {}
-        for vendor_id, decision in record.vendors.items():
-            vendor = registry.get_vendor(vendor_id)
-            if vendor is None or decision == "unasked" or registry.is_required(vendor):
-                continue
-            if shown_under.get(vendor_id, vendor.category) != vendor.category:
-                continue  # moved to another purpose since: the cookie reads it as not asked
-            vendors[vendor_id] = decision == "granted"
-        categories: dict[str, bool] = {}
-        for category_id, decision in record.categories.items():
-            category = registry.get_category(category_id)
-            if category is None or category.required or decision == "unasked":
-                continue
-            categories[category_id] = decision == "granted"
-        signals = [Signal(s) for s in record.signals if s in Signal._value2member_map_]
-        state = ConsentState(registry, consent_id=record.consent_id).with_choices(
-            vendors,
-            categories,
-            method=Method(record.method),
-            now=record.decided_at,
-            lifetime=max(record.expires_at - record.decided_at, timedelta(days=1)),
-            signals=signals,
-            policy=Policy(record.policy),
-            objections=[v for v in record.objected_vendors if registry.get_vendor(v) is not None],
-            objected_purposes=record.objected_purposes,
-        )
-        return dataclasses.replace(
-            state, decided_at=record.decided_at, expires_at=record.expires_at, revision=record.revision[:8]
-        )
+        return state_from_record(record, registry, self.notice, when=when)
 
     def export(self, since: datetime | None = None) -> Iterator[Record]:
         """Every record in chain order (those recorded at or after ``since``, if given)."""
@@ -685,25 +636,8 @@ class Ledger:
             return int(conn.scalar(select(func.count()).select_from(schema.records)) or 0)
 
     def stats(self, since: datetime | None = None) -> Stats:
-        """Decisions per day (UTC) by method, and answers per day by optional category.
-
-        Each record counts once: a visitor who changes their mind counts again. Required categories,
-        which are never a choice, are left out.
-        """
-        stats = Stats()
-        required: dict[str, frozenset[str]] = {}
-        for record in self.export(since):
-            day = record.recorded_at.date()
-            stats.methods[day][record.method] += 1
-            skip = required.get(record.notice)
-            if skip is None:
-                document = self.notice(record.notice) or {}
-                skip = frozenset(c["id"] for c in document.get("categories", []) if c.get("required"))
-                required[record.notice] = skip
-            for category_id, decision in record.categories.items():
-                if decision != "unasked" and category_id not in skip:
-                    stats.categories[day][category_id][decision] += 1
-        return stats
+        """Decisions per day (UTC) by method, and answers per day by optional category (see :func:`tally`)."""
+        return tally(self.export(since), self.notice)
 
     # -- checking and pruning -----------------------------------------------------------------------------
 

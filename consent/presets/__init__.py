@@ -39,11 +39,11 @@ from ..registry import (
     Cookie,
     Embed,
     Pixel,
+    RegistryModel,
     Script,
     Slug,
     Vendor,
     VendorTcf,
-    _Model,
 )
 
 Locator = Callable[[tuple[str | int, ...]], int | None]
@@ -63,7 +63,7 @@ _TEMPLATED = ("hosts", "scripts", "pixels", "embeds")
 _ENTRY_KEYS = ("preset", "params")
 
 
-class Preset(_Model):
+class Preset(RegistryModel):
     """One catalogue entry: a registry vendor without the site's identity, with its parameters."""
 
     id: Slug
