@@ -170,7 +170,7 @@ class Embed(RegistryModel):
         return value
 
 
-# -- IAB TCF v2.3 (optional; read by consent.tcf) ----------------------------------------------------------
+# -- what a vendor declares for IAB TCF v2.3 (optional; read by consent.tcf) -------------------------------
 
 TcfPurposeId = Annotated[int, Field(ge=1, le=24)]
 TcfSpecialFeatureId = Annotated[int, Field(ge=1, le=12)]
