@@ -148,3 +148,13 @@ def same_state(a: ConsentState, b: ConsentState, registry: Registry) -> None:
         assert a.allows_category(category.id) == b.allows_category(category.id), category.id
         assert a.category_decision(category.id) == b.category_decision(category.id), category.id
     assert (a.objections, a.objected_purposes) == (b.objections, b.objected_purposes)
+
+
+def with_vendor_moved(
+    registry: Registry, source: str = "statistics", target: str = "marketing"
+) -> tuple[Registry, str]:
+    """``registry`` edited so that its first ``source`` vendor now serves ``target``; and that vendor's id."""
+    data = registry.model_dump(mode="python")
+    moved = next(v for v in data["vendors"] if v["category"] == source)
+    moved["category"] = target
+    return Registry.model_validate(data), moved["id"]

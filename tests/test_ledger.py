@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ledger_helpers import KEY, same_state
+from ledger_helpers import KEY, same_state, with_vendor_moved
 from sqlalchemy import delete, func, select, text, update
 
 from consent.codec import CookieCodec
@@ -364,10 +364,7 @@ def test_state_at_reads_a_vendor_moved_to_another_purpose_as_unasked(
     make_ledger: MakeLedger, make_registry: Callable[..., Registry]
 ) -> None:
     old = make_registry(8)
-    data = old.model_dump(mode="python")
-    moved = next(v for v in data["vendors"] if v["category"] == "statistics")
-    moved["category"] = "marketing"
-    new = Registry.model_validate(data)
+    new, moved = with_vendor_moved(old)
     ledger = make_ledger()
     state = ConsentState.accept_all(old, now=T0)
     decide(ledger, state, when=T0)
@@ -377,7 +374,7 @@ def test_state_at_reads_a_vendor_moved_to_another_purpose_as_unasked(
     from_cookie = codec_new.decode(codec_old.encode(state), now=T0 + timedelta(hours=1))
 
     same_state(from_ledger, from_cookie, new)
-    assert from_ledger.vendor_decision(moved["id"]) is Decision.UNASKED
+    assert from_ledger.vendor_decision(moved) is Decision.UNASKED
 
 
 def test_state_at_needs_a_registry(make_ledger: MakeLedger) -> None:

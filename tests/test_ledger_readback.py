@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from ledger_helpers import same_state
+from ledger_helpers import same_state, with_vendor_moved
 
 from consent.codec import CookieCodec
 from consent.ledger import Record, build_notice, build_record, notice_hash
@@ -77,19 +77,16 @@ def test_a_vendor_shown_under_another_purpose_reads_as_not_asked(
     make_registry: Callable[..., Registry],
 ) -> None:
     old = make_registry(8)
-    data = old.model_dump(mode="python")
-    moved = next(v for v in data["vendors"] if v["category"] == "statistics")
-    moved["category"] = "marketing"
-    new = Registry.model_validate(data)
+    new, moved = with_vendor_moved(old)
     notice = build_notice(old, "en")  # what the visitor saw: the vendor under statistics
     record = record_of(ConsentState.accept_all(old, now=T0), notice)
 
     read = state_from_record(record, new, Notices(notice), when=T0)
     without_notice = state_from_record(record, new, Notices(), when=T0)
 
-    assert read.vendor_decision(moved["id"]) is Decision.UNASKED
+    assert read.vendor_decision(moved) is Decision.UNASKED
     # No notice to say where it was shown: the record's answer stands.
-    assert without_notice.vendor_decision(moved["id"]) is Decision.GRANTED
+    assert without_notice.vendor_decision(moved) is Decision.GRANTED
 
 
 def test_vendors_and_signals_the_registry_no_longer_knows_are_dropped(
